@@ -1,0 +1,36 @@
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+/** One vocabulary entry, as parsed from a vocabulary file. */
+export interface VocabTerm {
+  term: string;
+  category: string;
+  severity: Severity;
+  /** Per-term confidence threshold in [0,1] (defaults from config when absent). */
+  threshold?: number;
+  /** Per-term log-score bonus per phone (bias toward this term). */
+  boost?: number;
+  /** ARPAbet pronunciation overrides, each a list of phones (stress removed). */
+  pronunciations?: string[][];
+  /** Where it came from, for error messages. */
+  file: string;
+  line: number;
+}
+
+export interface Vocabulary {
+  file: string;
+  /** Content hash, short hex: the vocabulary version published with detections. */
+  version: string;
+  terms: VocabTerm[];
+}
+
+/** A term found in the audio. Times are seconds from the start of the segment's source. */
+export interface Detection {
+  term: string;
+  category: string;
+  severity: Severity;
+  confidence: number;
+  threshold: number;
+  start: number;
+  end: number;
+  segmentId: string;
+}
