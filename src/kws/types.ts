@@ -34,3 +34,16 @@ export interface Detection {
   end: number;
   segmentId: string;
 }
+
+/** A vocabulary term resolved to pronunciations: what the keyword search is built from. */
+export interface KeywordSpec {
+  term: string;
+  category: string;
+  severity: Severity;
+  /** Confidence threshold in [0,1]. */
+  threshold: number;
+  /** Log-score bonus per phone; 0 = neutral. */
+  boost: number;
+  /** One or more pronunciations, each a list of ARPAbet phones (stress removed). */
+  pronunciations: string[][];
+}
