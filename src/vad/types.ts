@@ -12,6 +12,12 @@ export interface GateStats {
   samplesIn: number;
   samplesGated: number;
   segments: number;
+  /** Analysis frames (32 ms) seen. */
+  frames?: number;
+  /** Frames the energy pre-gate marked as possible speech. */
+  candidateFrames?: number;
+  /** Frames that ran through the neural VAD model (Silero); absent for the energy-only gate. */
+  modelFrames?: number;
 }
 
 /** Voice-activity gate: only what it emits reaches the keyword model. */
