@@ -1,0 +1,179 @@
+/**
+ * WAV decoding to 16 kHz mono float, on top of the `wavefile` package (parsing, A-law/mu-law
+ * decoding and its resampler: cubic interpolation behind a Butterworth low-pass filter).
+ * Only the trivial steps are done here: integer scaling to [-1, 1] and the channel average.
+ */
+import { readFile } from 'node:fs/promises';
+import wavefile from 'wavefile';
+import { AudioSourceError, SAMPLE_RATE } from './types.js';
+import { clampToUnit } from './pcm.js';
+
+const { WaveFile } = wavefile;
+
+export const SOX_CONVERT_HINT = 'convert with: sox in.wav -r 16000 -c 1 -b 16 out.wav';
+
+const FORMAT_PCM = 1;
+const FORMAT_FLOAT = 3;
+const FORMAT_ALAW = 6;
+const FORMAT_MULAW = 7;
+const FORMAT_EXTENSIBLE = 0xfffe;
+const SUPPORTED_INT_BITS = [8, 16, 24, 32];
+const SUPPORTED_FLOAT_BITS = [32, 64];
+
+/** Names of common encodings we refuse, so the error says what the file is. */
+const UNSUPPORTED_FORMAT_NAMES: Record<number, string> = {
+  2: 'Microsoft ADPCM',
+  17: 'IMA ADPCM',
+  49: 'GSM 6.10',
+  80: 'MPEG',
+  85: 'MPEG layer 3',
+};
+
+/** Reads a WAV file and returns its audio as 16 kHz mono samples in [-1, 1]. */
+export async function readWavFile(path: string): Promise<Float32Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new AudioSourceError(`cannot read WAV file ${path}: ${reason}`, `file:${path}`, true, { cause: err });
+  }
+  return decodeWav(bytes, path);
+}
+
+/** Decodes WAV bytes (any PCM rate, 8/16/24/32-bit int, 32/64-bit float, A-law, mu-law, any channel count). */
+export function decodeWav(bytes: Uint8Array, name: string): Float32Array {
+  const fail = (what: string, cause?: unknown): AudioSourceError =>
+    new AudioSourceError(`${name}: ${what}`, `file:${name}`, true, { cause });
+
+  let wav = parse(bytes, fail);
+  const format = effectiveFormat(wav);
+  if (fmtOf(wav).audioFormat === FORMAT_EXTENSIBLE && format === FORMAT_FLOAT) {
+    // wavefile reads WAVE_FORMAT_EXTENSIBLE float as integers; present it as plain float instead.
+    wav = parse(withPlainFormatTag(bytes, FORMAT_FLOAT), fail);
+  }
+  const { numChannels, sampleRate, bitsPerSample, blockAlign } = fmtOf(wav);
+  const data = dataOf(wav);
+  if (numChannels < 1 || sampleRate < 1 || blockAlign < 1) {
+    throw fail(`invalid WAV header (${numChannels} channels, ${sampleRate} Hz); ${SOX_CONVERT_HINT}`);
+  }
+  const present = data.samples.length;
+  if (present < data.chunkSize) {
+    throw fail(
+      `WAV file is truncated: the data chunk declares ${data.chunkSize} bytes but only ${present} are present; ` +
+        'repair with: sox --ignore-length in.wav out.wav',
+    );
+  }
+  checkEncoding(format, bitsPerSample, fail);
+  if (format === FORMAT_ALAW) wav.fromALaw();
+  if (format === FORMAT_MULAW) wav.fromMuLaw();
+  // A partial last frame (writer killed mid-sample) is dropped.
+  const decoded = dataOf(wav);
+  decoded.samples = decoded.samples.subarray(0, decoded.samples.length - (decoded.samples.length % fmtOf(wav).blockAlign));
+
+  const interleaved = wav.getSamples(true, Float32Array) as unknown as Float32Array;
+  scaleToUnit(interleaved, format === FORMAT_FLOAT ? 0 : fmtOf(wav).bitsPerSample);
+  const mono = mixToMono(interleaved, numChannels);
+  return clampToUnit(sampleRate === SAMPLE_RATE ? mono : resample(mono, sampleRate, fail));
+}
+
+type Wave = InstanceType<typeof WaveFile>;
+/** The parts of wavefile's chunk objects we read (its typings declare them as plain `object`). */
+interface FmtChunk {
+  audioFormat: number;
+  numChannels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+  blockAlign: number;
+  subformat?: number[];
+}
+interface DataChunk {
+  chunkSize: number;
+  samples: Uint8Array;
+}
+const fmtOf = (wav: Wave): FmtChunk => wav.fmt as FmtChunk;
+const dataOf = (wav: Wave): DataChunk => wav.data as DataChunk;
+type Fail = (what: string, cause?: unknown) => AudioSourceError;
+
+function parse(bytes: Uint8Array, fail: Fail): Wave {
+  const wav = new WaveFile();
+  try {
+    wav.fromBuffer(bytes);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (/not a supported format/i.test(reason)) throw fail(`not a WAV file (no RIFF/WAVE header); ${SOX_CONVERT_HINT}`, err);
+    throw fail(`not a readable WAV file (${reason}); it may be truncated or damaged; ${SOX_CONVERT_HINT}`, err);
+  }
+  return wav;
+}
+
+/** The format code, looking through WAVE_FORMAT_EXTENSIBLE to its sub-format. */
+function effectiveFormat(wav: Wave): number {
+  const fmt = fmtOf(wav);
+  if (fmt.audioFormat !== FORMAT_EXTENSIBLE) return fmt.audioFormat;
+  const sub = fmt.subformat?.[0];
+  return sub === undefined ? FORMAT_EXTENSIBLE : sub;
+}
+
+function checkEncoding(format: number, bits: number, fail: Fail): void {
+  const ok =
+    (format === FORMAT_PCM && SUPPORTED_INT_BITS.includes(bits)) ||
+    (format === FORMAT_FLOAT && SUPPORTED_FLOAT_BITS.includes(bits)) ||
+    format === FORMAT_ALAW ||
+    format === FORMAT_MULAW;
+  if (ok) return;
+  const name = UNSUPPORTED_FORMAT_NAMES[format];
+  const what =
+    format === FORMAT_PCM || format === FORMAT_FLOAT
+      ? `${bits}-bit ${format === FORMAT_PCM ? 'integer' : 'float'} samples are not supported`
+      : `WAV encoding ${format}${name ? ` (${name})` : ''} is not supported`;
+  throw fail(`${what}; ${SOX_CONVERT_HINT}`);
+}
+
+/** A copy of a little-endian RIFF WAV with the 'fmt ' chunk's format tag replaced. */
+function withPlainFormatTag(bytes: Uint8Array, formatTag: number): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  const view = new DataView(copy.buffer);
+  for (let at = 12; at + 10 <= copy.length; ) {
+    const id = String.fromCharCode(...copy.subarray(at, at + 4));
+    const size = view.getUint32(at + 4, true);
+    if (id === 'fmt ') {
+      view.setUint16(at + 8, formatTag, true);
+      break;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return copy;
+}
+
+/** Integers to [-1, 1): 8-bit WAV is unsigned, wider ones signed. Floats (bits 0) are left as they are. */
+function scaleToUnit(samples: Float32Array, bits: number): void {
+  if (bits === 0) return;
+  const offset = bits === 8 ? 128 : 0;
+  const scale = 1 / 2 ** (bits - 1);
+  for (let i = 0; i < samples.length; i++) samples[i] = (samples[i]! - offset) * scale;
+}
+
+function mixToMono(interleaved: Float32Array, channels: number): Float32Array {
+  if (channels === 1) return interleaved;
+  const frames = Math.floor(interleaved.length / channels);
+  const mono = new Float32Array(frames);
+  for (let f = 0, i = 0; f < frames; f++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += interleaved[i++]!;
+    mono[f] = sum / channels;
+  }
+  return mono;
+}
+
+function resample(mono: Float32Array, fromRate: number, fail: Fail): Float32Array {
+  if (mono.length === 0) return mono;
+  const wav = new WaveFile();
+  try {
+    wav.fromScratch(1, fromRate, '32f', mono);
+    wav.toSampleRate(SAMPLE_RATE);
+  } catch (err) {
+    throw fail(`cannot resample from ${fromRate} Hz (${err instanceof Error ? err.message : String(err)}); ${SOX_CONVERT_HINT}`, err);
+  }
+  return wav.getSamples(false, Float32Array) as unknown as Float32Array;
+}
