@@ -103,7 +103,9 @@ export async function createGate(options: Partial<GateOptions> = {}): Promise<Ga
     maxSegmentSamples: msToSamples(o.maxSegmentMs),
     newSegmentId: (startSample) => `${gateTag}-${++segmentCounter}@${startSample}`,
   });
-  return new FrameGate(classifier, segmenter, o.logger ?? silentLogger);
+  const logger = o.logger ?? silentLogger;
+  logger.debug('vad gate ready', { engine: o.engine, threshold: o.threshold, energyMarginDb: o.energyMarginDb });
+  return new FrameGate(classifier, segmenter, logger);
 }
 
 function validateGateOptions(o: GateOptions): void {
