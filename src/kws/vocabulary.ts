@@ -1,0 +1,203 @@
+/** Vocabulary files: one term per line, optional `| key=value` attributes (format in docs/vocabulary.md). */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ARPABET_PHONES, parseArpabet, type Phone } from '../model/phones.js';
+import type { Severity, VocabTerm, Vocabulary } from './types.js';
+
+export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+export const DEFAULT_CATEGORY = 'general';
+export const DEFAULT_SEVERITY: Severity = 'medium';
+/** Boosts outside this range swamp the acoustic score; they are almost certainly typos. */
+export const BOOST_LIMIT = 10;
+export const ATTRIBUTE_KEYS = ['category', 'severity', 'threshold', 'boost', 'pron'] as const;
+const KEY_ALIASES: Record<string, (typeof ATTRIBUTE_KEYS)[number]> = {
+  category: 'category', cat: 'category', severity: 'severity', sev: 'severity', threshold: 'threshold',
+  boost: 'boost', pron: 'pron', pronunciation: 'pron',
+};
+const TERM_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}' -]*$/u;
+const CATEGORY_PATTERN = /^[a-z][a-z0-9_-]*$/;
+
+/** A parsed vocabulary plus non-fatal findings (identical duplicates). */
+export interface ParsedVocabulary extends Vocabulary {
+  warnings: string[];
+}
+
+/** One or more problems in a vocabulary file; `issues` holds one `file:line: ...` message each. */
+export class VocabularyError extends Error {
+  constructor(readonly file: string, readonly issues: string[]) {
+    super(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} in vocabulary:\n  ${issues.join('\n  ')}`);
+    this.name = 'VocabularyError';
+  }
+}
+
+/** Lower-case, single spaces, trimmed: the form terms are compared and looked up in. */
+export function normalizeTerm(text: string): string {
+  return text.normalize('NFC').trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
+/** The words a term is pronounced as, in lexicon key form ("Oil  Leak" -> ["oil","leak"]). */
+export function termWords(term: string): string[] {
+  return normalizeTerm(term).split(' ').filter(Boolean);
+}
+
+/** Removes a `#` comment; quotes count only after the "|" (a term may contain an apostrophe). */
+function stripComment(line: string): string {
+  let quote = '';
+  let inAttributes = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote) { if (ch === quote) quote = ''; }
+    else if (ch === '#') return line.slice(0, i);
+    else if (ch === '|') inAttributes = true;
+    else if (inAttributes && (ch === '"' || ch === "'")) quote = ch;
+  }
+  return line;
+}
+
+type RawAttribute = { key: string; value: string };
+
+/** `a=1, b: "x y" pron=AH B` -> pairs. An unquoted pron runs up to the next `key=`. */
+function splitAttributes(text: string): RawAttribute[] {
+  const out: RawAttribute[] = [];
+  let rest = text.trim();
+  while (rest.length > 0) {
+    const head = /^([A-Za-z_-]+)\s*[=:]\s*/.exec(rest);
+    if (!head) throw new Error(`expected key=value at "${rest}" (keys: ${ATTRIBUTE_KEYS.join(', ')})`);
+    const key = head[1].toLowerCase();
+    rest = rest.slice(head[0].length);
+    let value: string;
+    const quote = rest[0];
+    if (quote === '"' || quote === "'") {
+      const end = rest.indexOf(quote, 1);
+      if (end < 0) throw new Error(`unterminated ${quote} in value of ${key}`);
+      value = rest.slice(1, end);
+      rest = rest.slice(end + 1);
+    } else {
+      const stop = KEY_ALIASES[key] === 'pron' ? rest.search(/[\s,]+[A-Za-z_-]+\s*[=:]/) : rest.search(/[\s,]/);
+      value = stop < 0 ? rest : rest.slice(0, stop);
+      rest = stop < 0 ? '' : rest.slice(stop);
+    }
+    out.push({ key, value: value.trim() });
+    rest = rest.replace(/^[\s,]+/, '');
+  }
+  return out;
+}
+
+function parseNumber(key: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new Error(`${key}=${value} is not a number in [${min},${max}]`);
+  }
+  return n;
+}
+
+function parsePronunciations(value: string): Phone[][] {
+  const prons = value.split(/[;\/]/).map((p) => p.trim()).filter(Boolean);
+  if (prons.length === 0) throw new Error(`pron is empty (give ARPAbet phones, e.g. pron="B EH R IH NG")`);
+  return prons.map((p) => {
+    try {
+      return parseArpabet(p);
+    } catch {
+      const bad = p.split(/\s+/).find((x) => !(ARPABET_PHONES as readonly string[]).includes(x.toUpperCase().replace(/[0-2]$/, '')));
+      throw new Error(`pron "${p}" has unknown phone "${bad}" (allowed: ${ARPABET_PHONES.join(' ')}; stress digits 0-2 are ignored)`);
+    }
+  });
+}
+
+/** Applies `key=value` attributes to a term; throws with a message naming the key and what is allowed. */
+function applyAttributes(term: VocabTerm, attributes: RawAttribute[]): void {
+  for (const { key, value } of attributes) {
+    const canonical = KEY_ALIASES[key];
+    if (!canonical) throw new Error(`unknown attribute "${key}" (allowed: ${ATTRIBUTE_KEYS.join(', ')})`);
+    if (canonical === 'category') {
+      const category = value.toLowerCase();
+      if (!CATEGORY_PATTERN.test(category)) throw new Error(`category "${value}" must be a lower-case name like "leak" or "safety"`);
+      term.category = category;
+    } else if (canonical === 'severity') {
+      const severity = value.toLowerCase() as Severity;
+      if (!SEVERITIES.includes(severity)) throw new Error(`severity "${value}" is not one of ${SEVERITIES.join('|')}`);
+      term.severity = severity;
+    } else if (canonical === 'threshold') {
+      term.threshold = parseNumber('threshold', value, 0, 1);
+    } else if (canonical === 'boost') {
+      term.boost = parseNumber('boost', value, -BOOST_LIMIT, BOOST_LIMIT);
+    } else {
+      term.pronunciations = [...(term.pronunciations ?? []), ...parsePronunciations(value)];
+    }
+  }
+}
+
+/** One line -> a term, or null for blank/comment lines. Throws a message without the location. */
+function parseLine(raw: string, file: string, line: number): VocabTerm | null {
+  const text = stripComment(raw).trim();
+  if (!text) return null;
+  const bar = text.indexOf('|');
+  const termText = normalizeTerm(bar < 0 ? text : text.slice(0, bar));
+  if (!termText) throw new Error('attributes without a term (write the term before the "|")');
+  if (bar < 0 && /[=:]/.test(termText)) throw new Error(`put attributes after a "|", e.g. "oil leak | severity=high"`);
+  if (!TERM_PATTERN.test(termText)) {
+    throw new Error(`term "${termText}" may only contain letters, digits, spaces, hyphens and apostrophes`);
+  }
+  const term: VocabTerm = { term: termText, category: DEFAULT_CATEGORY, severity: DEFAULT_SEVERITY, file, line };
+  try {
+    if (bar >= 0) applyAttributes(term, splitAttributes(text.slice(bar + 1)));
+  } catch (err) {
+    throw new Error(`term "${termText}": ${(err as Error).message}`);
+  }
+  return term;
+}
+
+/** Canonical one-line form of a term: what the version hash covers (comments and spacing do not count). */
+function canonicalTerm(t: VocabTerm): string {
+  const prons = (t.pronunciations ?? []).map((p) => p.join(' ')).join(';');
+  return [t.term, t.category, t.severity, t.threshold ?? '', t.boost ?? '', prons].join('|');
+}
+
+export function vocabularyVersion(terms: readonly VocabTerm[]): string {
+  return createHash('sha256').update(terms.map(canonicalTerm).join('\n')).digest('hex').slice(0, 12);
+}
+
+/**
+ * Parses vocabulary text. All problems are collected and thrown together as a VocabularyError;
+ * a duplicate with identical attributes is only a warning (the first is kept), a conflicting one is an error.
+ */
+export function parseVocabulary(text: string, file: string): ParsedVocabulary {
+  const terms: VocabTerm[] = [];
+  const issues: string[] = [];
+  const warnings: string[] = [];
+  const seen = new Map<string, VocabTerm>();
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    let term: VocabTerm | null;
+    try {
+      term = parseLine(raw, file, line);
+    } catch (err) {
+      issues.push(`${file}:${line}: ${(err as Error).message}`);
+      return;
+    }
+    if (!term) return;
+    const first = seen.get(term.term);
+    if (!first) {
+      seen.set(term.term, term);
+      terms.push(term);
+    } else if (canonicalTerm(first) === canonicalTerm(term)) {
+      warnings.push(`${file}:${line}: term "${term.term}" repeats line ${first.line}; the repeat is ignored`);
+    } else {
+      issues.push(`${file}:${line}: term "${term.term}" is already defined on line ${first.line} with other attributes; keep one`);
+    }
+  });
+  if (issues.length === 0 && terms.length === 0) issues.push(`${file}: no terms (write one term per line, e.g. "bearing")`);
+  if (issues.length > 0) throw new VocabularyError(file, issues);
+  return { file, version: vocabularyVersion(terms), terms, warnings };
+}
+
+export async function loadVocabulary(path: string): Promise<ParsedVocabulary> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read vocabulary ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseVocabulary(text, path);
+}
