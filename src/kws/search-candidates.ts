@@ -1,0 +1,161 @@
+import type { PrefixTree } from './prefix-tree.js';
+import type { Detection, KeywordSpec } from './types.js';
+
+/** A keyword occurrence that passed its threshold and has ended, waiting for overlap resolution. */
+interface Candidate {
+  keyword: number;
+  phones: number;
+  threshold: number;
+  confidence: number;
+  startFrame: number;
+  endFrame: number;
+}
+
+export interface CandidateOptions {
+  /** Frames after a candidate's last improvement before it counts as ended. */
+  trailingFrames: number;
+  /** The same term is not reported again when it starts less than this after its previous end. */
+  refractorySec: number;
+}
+
+/**
+ * Turns per-frame keyword-end scores into detections: one slot per keyword end keeps the best
+ * overlapping occurrence until the path has left the keyword (trailing rule), then ended
+ * occurrences wait until nothing still alive in the search could overlap them, and are resolved:
+ * a longer term covering a shorter one wins, otherwise the best-scoring non-overlapping set, and
+ * the refractory time per term applies last.
+ */
+export class CandidateTracker {
+  private readonly slotActive: Uint8Array;
+  private readonly slotConf: Float64Array;
+  private readonly slotStart: Int32Array;
+  private readonly slotEnd: Int32Array;
+  private openSlots = 0;
+  private pending: Candidate[] = [];
+  /** Source time of the last reported end, per keyword (kept across segments). */
+  private readonly lastEndSec: Float64Array;
+  private segmentId = '';
+  private segmentStartSec = 0;
+
+  constructor(
+    private readonly tree: PrefixTree,
+    private readonly keywords: readonly KeywordSpec[],
+    private readonly frameShiftSec: number,
+    private readonly options: CandidateOptions,
+  ) {
+    const slots = tree.ends.length;
+    this.slotActive = new Uint8Array(slots);
+    this.slotConf = new Float64Array(slots);
+    this.slotStart = new Int32Array(slots);
+    this.slotEnd = new Int32Array(slots);
+    this.lastEndSec = new Float64Array(keywords.length).fill(-Infinity);
+  }
+
+  startSegment(segmentId: string, segmentStartSec: number): void {
+    this.segmentId = segmentId;
+    this.segmentStartSec = segmentStartSec;
+    this.slotActive.fill(0);
+    this.openSlots = 0;
+    this.pending = [];
+  }
+
+  /** A path through keyword end `slot` scored `confidence` (already over threshold) at `frame`. */
+  offer(slot: number, confidence: number, startFrame: number, frame: number): void {
+    if (this.slotActive[slot] === 1) {
+      const overlaps = startFrame <= this.slotEnd[slot];
+      if (overlaps && confidence < this.slotConf[slot]) return;
+      // A later, separate occurrence: the previous one is over.
+      if (!overlaps) this.close(slot);
+    }
+    if (this.slotActive[slot] === 0) this.openSlots++;
+    this.slotActive[slot] = 1;
+    this.slotConf[slot] = confidence;
+    this.slotStart[slot] = startFrame;
+    this.slotEnd[slot] = frame;
+  }
+
+  /**
+   * After `frame`: closes slots whose trailing frames have passed, then reports the groups of ended
+   * occurrences that end before `aliveStart` (the earliest start of any path still alive).
+   */
+  step(frame: number, aliveStart: number, out: Detection[]): void {
+    let blockStart = aliveStart;
+    const slots = this.openSlots > 0 ? this.slotActive.length : 0;
+    for (let s = 0; s < slots; s++) {
+      if (this.slotActive[s] === 0) continue;
+      if (frame - this.slotEnd[s] >= this.options.trailingFrames) this.close(s);
+      else if (this.slotStart[s] < blockStart) blockStart = this.slotStart[s];
+    }
+    if (this.pending.length > 0) this.resolve(blockStart, out);
+  }
+
+  /** Segment end: everything open is final. */
+  flush(out: Detection[]): void {
+    for (let s = 0; s < this.slotActive.length; s++) if (this.slotActive[s] === 1) this.close(s);
+    this.resolve(Infinity, out);
+  }
+
+  private close(slot: number): void {
+    this.slotActive[slot] = 0;
+    this.openSlots--;
+    const end = this.tree.ends[slot];
+    this.pending.push({
+      keyword: end.keyword,
+      phones: end.phones,
+      threshold: end.threshold,
+      confidence: this.slotConf[slot],
+      startFrame: this.slotStart[slot],
+      endFrame: this.slotEnd[slot],
+    });
+  }
+
+  /** Resolves every group of mutually overlapping candidates that ends before `blockStart`. */
+  private resolve(blockStart: number, out: Detection[]): void {
+    this.pending.sort((a, b) => a.startFrame - b.startFrame || b.endFrame - a.endFrame);
+    const keep: Candidate[] = [];
+    let group: Candidate[] = [];
+    let groupEnd = -1;
+    const finishGroup = (): void => {
+      if (group.length === 0) return;
+      if (groupEnd < blockStart) this.report(group, out);
+      else keep.push(...group);
+      group = [];
+    };
+    for (const c of this.pending) {
+      if (group.length > 0 && c.startFrame > groupEnd) finishGroup();
+      group.push(c);
+      groupEnd = group.length === 1 ? c.endFrame : Math.max(groupEnd, c.endFrame);
+    }
+    finishGroup();
+    this.pending = keep;
+  }
+
+  private report(group: Candidate[], out: Detection[]): void {
+    const covered = (c: Candidate): boolean =>
+      group.some((d) => d !== c && d.keyword !== c.keyword && d.phones > c.phones && d.startFrame <= c.startFrame && d.endFrame >= c.endFrame);
+    const contenders = group.filter((c) => !covered(c));
+    contenders.sort((a, b) => b.confidence - a.confidence || b.endFrame - b.startFrame - (a.endFrame - a.startFrame) || a.startFrame - b.startFrame);
+    const chosen: Candidate[] = [];
+    for (const c of contenders) {
+      if (!chosen.some((d) => c.startFrame <= d.endFrame && d.startFrame <= c.endFrame)) chosen.push(c);
+    }
+    chosen.sort((a, b) => a.startFrame - b.startFrame);
+    for (const c of chosen) {
+      const start = this.segmentStartSec + c.startFrame * this.frameShiftSec;
+      const end = this.segmentStartSec + (c.endFrame + 1) * this.frameShiftSec;
+      if (start - this.lastEndSec[c.keyword] < this.options.refractorySec) continue;
+      this.lastEndSec[c.keyword] = end;
+      const keyword = this.keywords[c.keyword];
+      out.push({
+        term: keyword.term,
+        category: keyword.category,
+        severity: keyword.severity,
+        confidence: c.confidence,
+        threshold: c.threshold,
+        start,
+        end,
+        segmentId: this.segmentId,
+      });
+    }
+  }
+}
