@@ -1,0 +1,162 @@
+/**
+ * Reloads the vocabulary (and its lexicon) while the daemon runs: on a signal (SIGHUP by default),
+ * on `reload()`, and when either file changes. A failed reload keeps the previous vocabulary.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { lexiconPathFor, loadLexiconFor, resolveVocabulary, type Lexicon, type ResolveDefaults } from './lexicon.js';
+import type { KeywordSpec } from './types.js';
+import { loadVocabulary, type ParsedVocabulary } from './vocabulary.js';
+
+/** Editors save in bursts (truncate, write, rename); one reload after the burst settles. */
+export const DEFAULT_RELOAD_DEBOUNCE_MS = 250;
+
+export interface VocabularyWatcherOptions {
+  vocabPath: string;
+  /** Threshold and boost for terms that set none. */
+  defaults: ResolveDefaults;
+  /** Reload when the process gets this signal; null = no signal handler (default 'SIGHUP'). */
+  signal?: NodeJS.Signals | null;
+  /** Watch the files for changes (default true). */
+  watchFiles?: boolean;
+  debounceMs?: number;
+  logger?: Logger;
+}
+
+export interface LoadedVocabulary {
+  vocab: ParsedVocabulary;
+  lexicon: Lexicon;
+  specs: KeywordSpec[];
+}
+
+export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed';
+
+export interface VocabularyWatcherEvents {
+  /** A changed vocabulary was loaded and resolved; `specs` replaces the previous ones. */
+  reload: [LoadedVocabulary];
+  /** A reload failed; the previous vocabulary stays in use. */
+  error: [Error];
+}
+
+async function loadAll(vocabPath: string, defaults: ResolveDefaults): Promise<LoadedVocabulary> {
+  const vocab = await loadVocabulary(vocabPath);
+  const lexicon = await loadLexiconFor(vocabPath, vocab);
+  return { vocab, lexicon, specs: resolveVocabulary(vocab, lexicon, defaults) };
+}
+
+function fingerprint(loaded: LoadedVocabulary): string {
+  return createHash('sha256').update(JSON.stringify(loaded.specs)).digest('hex');
+}
+
+export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
+  private readonly logger: Logger;
+  private readonly watchedNames: Set<string>;
+  private watchers: FSWatcher[] = [];
+  private debounceTimer: NodeJS.Timeout | null = null;
+  private loaded: LoadedVocabulary | null = null;
+  private loadedFingerprint = '';
+  private queue: Promise<unknown> = Promise.resolve();
+  private running = false;
+  private readonly onSignal = (): void => void this.reload('signal');
+
+  constructor(private readonly options: VocabularyWatcherOptions) {
+    super();
+    this.logger = options.logger ?? silentLogger;
+    this.watchedNames = new Set([path.basename(options.vocabPath), path.basename(lexiconPathFor(options.vocabPath))]);
+  }
+
+  /** The vocabulary in use (null before start). */
+  get current(): LoadedVocabulary | null {
+    return this.loaded;
+  }
+
+  /** Loads the vocabulary (throws if it cannot: there is nothing to fall back to), then watches. */
+  async start(): Promise<LoadedVocabulary> {
+    if (this.running && this.loaded) return this.loaded;
+    const loaded = await loadAll(this.options.vocabPath, this.options.defaults);
+    this.loaded = loaded;
+    this.loadedFingerprint = fingerprint(loaded);
+    this.running = true;
+    if (this.options.watchFiles ?? true) this.watchDirectories();
+    if (this.options.signal !== null) process.on(this.options.signal ?? 'SIGHUP', this.onSignal);
+    this.logger.info('vocabulary loaded', { file: this.options.vocabPath, version: loaded.vocab.version, terms: loaded.specs.length });
+    return loaded;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.options.signal !== null) process.off(this.options.signal ?? 'SIGHUP', this.onSignal);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = null;
+    await this.queue;
+  }
+
+  /** Reloads now (reloads are serialised). Failures are emitted as 'error', never thrown. */
+  reload(reason = 'manual'): Promise<ReloadOutcome> {
+    const next = this.queue.then(() => this.reloadNow(reason));
+    this.queue = next;
+    return next;
+  }
+
+  private async reloadNow(reason: string): Promise<ReloadOutcome> {
+    if (!this.running) return 'unchanged';
+    let loaded: LoadedVocabulary;
+    try {
+      loaded = await loadAll(this.options.vocabPath, this.options.defaults);
+    } catch (err) {
+      if (!this.running) return 'failed';
+      const error = new Error(`vocabulary reload (${reason}) failed, keeping version ${this.loaded?.vocab.version}: ${(err as Error).message}`, { cause: err });
+      this.report(error);
+      return 'failed';
+    }
+    if (!this.running) return 'unchanged';
+    const print = fingerprint(loaded);
+    if (print === this.loadedFingerprint) {
+      this.logger.debug('vocabulary unchanged', { reason, version: loaded.vocab.version });
+      return 'unchanged';
+    }
+    this.loaded = loaded;
+    this.loadedFingerprint = print;
+    for (const warning of loaded.vocab.warnings) this.logger.warn(warning);
+    this.logger.info('vocabulary reloaded', { reason, version: loaded.vocab.version, terms: loaded.specs.length });
+    this.emit('reload', loaded);
+    return 'reloaded';
+  }
+
+  /** Watches directories, not files: a rename-replace save leaves a file watcher on the dead inode. */
+  private watchDirectories(): void {
+    const dirs = new Set([path.dirname(this.options.vocabPath), path.dirname(lexiconPathFor(this.options.vocabPath))]);
+    for (const dir of dirs) {
+      const watcher = watch(dir, (_event, filename) => {
+        if (filename === null || this.watchedNames.has(path.basename(filename.toString()))) this.scheduleReload();
+      });
+      watcher.on('error', (err) => {
+        const error = new Error(`cannot watch ${dir} for vocabulary changes: ${err.message}; reload with ${this.options.signal ?? 'SIGHUP'}`, { cause: err });
+        this.report(error);
+      });
+      this.watchers.push(watcher);
+    }
+  }
+
+  /** Emits 'error' when someone listens; an unlistened 'error' would crash the daemon, so log instead. */
+  private report(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else this.logger.error(error.message);
+  }
+
+  private scheduleReload(): void {
+    if (!this.running) return;
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = null;
+      void this.reload('file change');
+    }, this.options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS);
+  }
+}
