@@ -1,0 +1,121 @@
+/**
+ * The one configuration schema of the daemon (convict). Every key has a doc, a strict format from
+ * ./formats.ts, a default and a GEARHEAR_* environment variable (balena device variables).
+ * docs/configuration.md is generated from this table.
+ */
+import type { DurationUnit, FormatItem, FormatName } from './formats.js';
+
+export interface KeyDef extends FormatItem {
+  doc: string;
+  format: FormatName;
+  default: string | number | boolean | string[];
+  env: string;
+  sensitive?: boolean;
+  /** How the default reads in the docs when it is resolved at load (e.g. from the hostname). */
+  docDefault?: string;
+  /** Relative paths in the default are relative to the installed package, not the working directory. */
+  packageRelative?: boolean;
+}
+
+export interface SchemaTree {
+  [name: string]: KeyDef | SchemaTree;
+}
+
+type Opts = Partial<Pick<KeyDef, 'sensitive' | 'docDefault' | 'packageRelative' | 'optional'>>;
+
+const str = (env: string, def: string, doc: string, opts: Opts = {}): KeyDef => ({ format: 'gh-string', env, default: def, doc, ...opts });
+const path = (env: string, def: string, doc: string, opts: Opts = {}): KeyDef => ({ format: 'gh-path', env, default: def, doc, ...opts });
+const optionalPath = (env: string, doc: string): KeyDef => path(env, '', doc, { optional: true });
+const num = (env: string, def: number, min: number, max: number, doc: string): KeyDef => ({ format: 'gh-number', env, default: def, min, max, doc });
+const int = (env: string, def: number, min: number, max: number, doc: string): KeyDef => ({ format: 'gh-int', env, default: def, min, max, doc });
+const bool = (env: string, def: boolean, doc: string): KeyDef => ({ format: 'gh-bool', env, default: def, doc });
+const oneOf = (env: string, allowed: readonly string[], def: string, doc: string): KeyDef => ({ format: 'gh-enum', env, allowed, default: def, doc });
+const dur = (unit: DurationUnit) => (env: string, def: number, min: number, max: number, doc: string): KeyDef => ({ format: 'gh-duration', unit, env, default: def, min, max, doc });
+const ms = dur('ms');
+const seconds = dur('s');
+const hours = dur('h');
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export const SCHEMA = {
+  device: {
+    id: { format: 'gh-topic-level', env: 'GEARHEAR_DEVICE_ID', default: '', docDefault: 'BALENA_DEVICE_UUID, else the hostname', doc: 'Device id: one MQTT topic level (`<baseTopic>/<id>/...`) and the id in every message.' },
+    siteId: { format: 'gh-topic-level', env: 'GEARHEAR_SITE_ID', default: '', optional: true, doc: 'Optional site (plant, line) the device belongs to; added to detections.' },
+  },
+  audio: {
+    source: { format: 'gh-audio-source', env: 'GEARHEAR_AUDIO_SOURCE', default: 'mic', doc: 'Where audio comes from: `mic` (the ALSA device in audio.device), `mic:<alsa device>`, `file:<path.wav>` or `stdin` (16 kHz mono s16le).' },
+    device: str('GEARHEAR_AUDIO_DEVICE', 'default', 'ALSA capture device for a plain `mic` source, e.g. `plughw:CARD=Device`.'),
+    pace: oneOf('GEARHEAR_AUDIO_PACE', ['realtime', 'fast'], 'realtime', 'For file sources: deliver audio at real-time speed, or as fast as it can be processed.'),
+    watchdogMs: ms('GEARHEAR_AUDIO_WATCHDOG_MS', 5000, 500, 600_000, 'The recorder is restarted when no audio arrives for this long.'),
+    restartMaxDelayMs: ms('GEARHEAR_AUDIO_RESTART_MAX_DELAY_MS', 30_000, 100, 3_600_000, 'Longest back-off between recorder restarts.'),
+  },
+  vad: {
+    engine: oneOf('GEARHEAR_VAD_ENGINE', ['silero', 'energy'], 'silero', '`silero`: energy pre-gate then Silero VAD (accurate); `energy`: energy gate alone (cheapest).'),
+    threshold: num('GEARHEAR_VAD_THRESHOLD', 0.5, 0, 1, 'Speech probability at which a segment opens.'),
+    preRollMs: ms('GEARHEAR_VAD_PRE_ROLL_MS', 300, 0, 2000, 'Audio kept from before speech onset so the start of a word is not cut.'),
+    hangoverMs: ms('GEARHEAR_VAD_HANGOVER_MS', 300, 0, 5000, 'Non-speech needed to end a segment.'),
+    minSegmentMs: ms('GEARHEAR_VAD_MIN_SEGMENT_MS', 150, 0, 5000, 'Speech shorter than this is dropped.'),
+    maxSegmentMs: ms('GEARHEAR_VAD_MAX_SEGMENT_MS', 10_000, 500, 60_000, 'Longer speech is cut into segments of at most this length.'),
+    energyMarginDb: num('GEARHEAR_VAD_ENERGY_MARGIN_DB', 10, 0, 60, 'Energy gate: dB above the adaptive noise floor for a frame to count as possible speech.'),
+    minLevelDbfs: num('GEARHEAR_VAD_MIN_LEVEL_DBFS', -60, -120, 0, 'Energy gate: quietest level (dBFS) that can count as speech.'),
+  },
+  model: {
+    dir: path('GEARHEAR_MODEL', 'models/gearhear-kws', 'Folder with model.json and the ONNX files of the phone model.', { packageRelative: true, docDefault: '`models/gearhear-kws` in the installed package' }),
+    variant: oneOf('GEARHEAR_MODEL_VARIANT', ['int8', 'fp32'], 'int8', 'Which ONNX file of the model to run: quantised int8 (faster on ARM) or fp32.'),
+    intraOpThreads: int('GEARHEAR_MODEL_INTRA_OP_THREADS', 1, 1, 64, 'ONNX Runtime threads for one inference.'),
+  },
+  vocab: {
+    file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),
+  },
+  kws: {
+    threshold: num('GEARHEAR_KWS_THRESHOLD', 0.5, 0, 1, 'Keyword score a term needs to be reported.'),
+    boost: num('GEARHEAR_KWS_BOOST', 0, -10, 10, 'Added to every term\'s log score: above 0 finds more terms (and more false alarms).'),
+    refractoryMs: ms('GEARHEAR_KWS_REFRACTORY_MS', 1000, 0, 60_000, 'The same term is not reported again within this time.'),
+  },
+  mqtt: {
+    url: { format: 'gh-mqtt-url', env: 'GEARHEAR_MQTT_URL', default: 'mqtt://localhost:1883', doc: 'Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), or `embedded` to run a broker inside the daemon.' },
+    embeddedPort: int('GEARHEAR_MQTT_EMBEDDED_PORT', 1883, 0, 65_535, 'Port of the embedded broker on 127.0.0.1 (0: any free port).'),
+    baseTopic: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_BASE_TOPIC', default: 'gearhear', doc: 'Topic prefix: topics are `<baseTopic>/<device.id>/...`.' },
+    clientId: str('GEARHEAR_MQTT_CLIENT_ID', '', 'MQTT client id; empty: `gearhear-<device.id>`.', { optional: true }),
+    username: str('GEARHEAR_MQTT_USERNAME', '', 'Broker user name; empty: none.', { optional: true }),
+    password: str('GEARHEAR_MQTT_PASSWORD', '', 'Broker password (masked in `gearhear config print`, never logged). Prefer mqtt.passwordFile.', { optional: true, sensitive: true }),
+    passwordFile: optionalPath('GEARHEAR_MQTT_PASSWORD_FILE', 'File holding the broker password (trailing newline ignored); do not set mqtt.password as well.'),
+    ca: optionalPath('GEARHEAR_MQTT_CA', 'PEM file of the CA that signed the broker\'s certificate.'),
+    cert: optionalPath('GEARHEAR_MQTT_CERT', 'PEM client certificate, for brokers that require one.'),
+    key: optionalPath('GEARHEAR_MQTT_KEY', 'PEM private key of the client certificate.'),
+    rejectUnauthorized: bool('GEARHEAR_MQTT_REJECT_UNAUTHORIZED', true, 'Verify the broker\'s TLS certificate. Turn off only for testing.'),
+    keepaliveS: seconds('GEARHEAR_MQTT_KEEPALIVE_S', 30, 0, 65_535, 'MQTT keepalive (0: off).'),
+    homeAssistant: {
+      enabled: bool('GEARHEAR_MQTT_HOME_ASSISTANT_ENABLED', false, 'Publish Home Assistant MQTT discovery messages.'),
+      prefix: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_HOME_ASSISTANT_PREFIX', default: 'homeassistant', doc: 'Home Assistant discovery prefix.' },
+    },
+    faultOffAfterS: seconds('GEARHEAR_MQTT_FAULT_OFF_AFTER_S', 300, 1, 86_400, 'A fault category goes back to OFF after this long without a detection.'),
+    faultCategories: { format: 'gh-list', env: 'GEARHEAR_MQTT_FAULT_CATEGORIES', default: [], doc: 'Fault categories announced (and OFF) before any is heard, besides those in the vocabulary.' },
+    drainTimeoutMs: ms('GEARHEAR_MQTT_DRAIN_TIMEOUT_MS', 10_000, 0, 120_000, 'On shutdown, wait this long for queued messages to reach the broker.'),
+  },
+  state: {
+    dir: path('GEARHEAR_STATE_DIR', '/var/lib/gearhear', 'Writable folder for the outbox and sequence numbers (systemd StateDirectory, balena volume).'),
+  },
+  outbox: {
+    maxBytes: { format: 'gh-bytes', env: 'GEARHEAR_OUTBOX_MAX_BYTES', default: 50_000_000, min: 10_000, max: 100_000_000_000, doc: 'Oldest unacknowledged detections are dropped beyond this size.' },
+    maxAgeH: hours('GEARHEAR_OUTBOX_MAX_AGE_H', 168, 0.01, 8760, 'Unacknowledged detections older than this are dropped.'),
+  },
+  health: {
+    intervalS: seconds('GEARHEAR_HEALTH_INTERVAL_S', 60, 1, 86_400, 'How often the health sample is taken and published.'),
+    memoryBudgetMb: int('GEARHEAR_HEALTH_MEMORY_BUDGET_MB', 300, 32, 65_536, 'Resident memory budget: 80% warns, 90% sheds optional work, above it the daemon exits for a clean restart.'),
+  },
+  log: {
+    level: oneOf('GEARHEAR_LOG_LEVEL', LOG_LEVELS, 'info', 'Least severe log level written.'),
+  },
+} satisfies SchemaTree;
+
+export function isKeyDef(node: KeyDef | SchemaTree): node is KeyDef {
+  return typeof (node as KeyDef).format === 'string' && 'default' in node;
+}
+
+/** Every key of the schema as [dotted key, definition], in schema order. */
+export function schemaKeys(tree: SchemaTree = SCHEMA, prefix = ''): Array<[string, KeyDef]> {
+  return Object.entries(tree).flatMap(([name, node]): Array<[string, KeyDef]> =>
+    isKeyDef(node) ? [[prefix + name, node]] : schemaKeys(node, `${prefix}${name}.`),
+  );
+}
