@@ -121,6 +121,7 @@ def train(kind, minutes, lr, alpha, temperature, l1, max_frames, init=None, name
     elif init:
         model, _ = load_model(init)
         state = dict(step=0, epoch=0, best=None, log=[])
+        ck = None
     else:
         model = build('teacher' if kind == 'teacher' else 'student')
         mean, std = feature_stats(ds)
