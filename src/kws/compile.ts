@@ -2,7 +2,7 @@
  * `gearhear vocab compile`: vocabulary -> `<vocab>.lexicon.json`, every word's pronunciations from the
  * CMU dictionary, with G2P only for words the dictionary lacks. Runs on a development machine.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Phone } from '../model/phones.js';
 import type { Logger } from '../log.js';
@@ -90,8 +90,13 @@ export async function compileVocabulary(vocabPath: string, options: CompileOptio
   const lexicon = parseLexicon(text, outPath); // validates what is about to be written
   // Write then rename: a running daemon watching the directory never reads a half-written file.
   const tmp = `${outPath}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, outPath);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, outPath);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new Error(`cannot write lexicon ${outPath}: ${(err as Error).message}`, { cause: err });
+  }
   logger.info('lexicon written', { file: outPath, words: words.length, fromG2p: fromG2p.length });
   return { outPath, vocabularyVersion: vocab.version, words: words.length, fromDictionary, fromG2p, lexicon };
 }
