@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MASK, printableConfig, renderConfigDocs, schemaKeys } from '../../src/config/index.js';
-import { load, repoRoot, tempDir, writeFile } from './helpers.js';
+import { expectConfigError, load, repoRoot, tempDir, writeFile } from './helpers.js';
 
 t.test('printableConfig masks the password from env', async (t) => {
   const { config } = load({ env: { GEARHEAR_MQTT_PASSWORD: 's3cret-pw', GEARHEAR_MQTT_USERNAME: 'gearhear' } });
@@ -22,7 +22,7 @@ t.test('the password file is read (trailing newline dropped) and masked; not bot
   const { config } = load({ env: { GEARHEAR_MQTT_PASSWORD_FILE: file } });
   t.equal(config.mqtt.password, 'from-file-pw');
   t.notMatch(printableConfig(config), /from-file-pw/);
-  t.throws(() => load({ env: { GEARHEAR_MQTT_PASSWORD_FILE: file, GEARHEAR_MQTT_PASSWORD: 'x' } }), { key: 'mqtt.passwordFile', message: /one way only/ });
+  expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_PASSWORD_FILE: file, GEARHEAR_MQTT_PASSWORD: 'x' } }), { key: 'mqtt.passwordFile', message: /one way only/ });
 });
 
 t.test('a bad secret is not echoed in the error', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/index.js';
-import { load, tempDir, writeFile } from './helpers.js';
+import { expectConfigError, load, tempDir, writeFile } from './helpers.js';
 
 t.test('env booleans: 0/false/no/off are false, 1/true/yes/on true, anything else an error', async (t) => {
   for (const word of ['0', 'false', 'no', 'off', 'OFF', ' False ']) {
@@ -22,18 +22,18 @@ t.test('env booleans: 0/false/no/off are false, 1/true/yes/on true, anything els
 
 t.test('numbers: NaN, empty, non-numeric and out-of-range values are rejected', async (t) => {
   for (const bad of ['abc', '', 'NaN', '12abc', '0x10', 'Infinity']) {
-    t.throws(() => load({ env: { GEARHEAR_VAD_ENERGY_MARGIN_DB: bad } }), { key: 'vad.energyMarginDb', source: 'env GEARHEAR_VAD_ENERGY_MARGIN_DB' }, `"${bad}" rejected`);
+    expectConfigError(t, () => load({ env: { GEARHEAR_VAD_ENERGY_MARGIN_DB: bad } }), { key: 'vad.energyMarginDb', source: 'env GEARHEAR_VAD_ENERGY_MARGIN_DB' }, `"${bad}" rejected`);
   }
-  t.throws(() => load({ env: { GEARHEAR_VAD_THRESHOLD: '1.5' } }), { key: 'vad.threshold', message: /from 0 to 1/ });
-  t.throws(() => load({ env: { GEARHEAR_MODEL_INTRA_OP_THREADS: '2.5' } }), { key: 'model.intraOpThreads', message: /an integer/ });
-  t.throws(() => load({ argvOverrides: { 'vad.threshold': Number.NaN } }), { key: 'vad.threshold', source: 'cli' });
+  expectConfigError(t, () => load({ env: { GEARHEAR_VAD_THRESHOLD: '1.5' } }), { key: 'vad.threshold', message: /from 0 to 1/ });
+  expectConfigError(t, () => load({ env: { GEARHEAR_MODEL_INTRA_OP_THREADS: '2.5' } }), { key: 'model.intraOpThreads', message: /an integer/ });
+  expectConfigError(t, () => load({ argvOverrides: { 'vad.threshold': Number.NaN } }), { key: 'vad.threshold', source: 'cli' });
   const ok = load({ env: { GEARHEAR_VAD_THRESHOLD: ' 0.25 ', GEARHEAR_VAD_MIN_LEVEL_DBFS: '-45.5', GEARHEAR_MODEL_INTRA_OP_THREADS: '2' } }).config;
   t.equal(ok.vad.threshold, 0.25);
   t.equal(ok.vad.minLevelDbfs, -45.5);
   t.equal(ok.model.intraOpThreads, 2);
   const dir = tempDir(t);
   const file = writeFile(dir, 'c.json', '{"vad": {"threshold": "0.7", "preRollMs": true}}');
-  t.throws(() => load({ configFile: file }), { key: 'vad.preRollMs', source: `file ${file}` }, 'a JSON boolean is not a number');
+  expectConfigError(t, () => load({ configFile: file }), { key: 'vad.preRollMs', source: `file ${file}` }, 'a JSON boolean is not a number');
 });
 
 t.test('durations and sizes take units and convert to the key\'s unit', async (t) => {
@@ -47,8 +47,8 @@ t.test('durations and sizes take units and convert to the key\'s unit', async (t
   t.equal(config.outbox.maxBytes, 20_000_000);
   t.equal(config.vad.hangoverMs, 250);
   t.equal(config.health.intervalS, 30);
-  t.throws(() => load({ env: { GEARHEAR_AUDIO_WATCHDOG_MS: '5 parsecs' } }), { key: 'audio.watchdogMs' });
-  t.throws(() => load({ env: { GEARHEAR_AUDIO_WATCHDOG_MS: '100ms' } }), { key: 'audio.watchdogMs', message: /from 500/ });
+  expectConfigError(t, () => load({ env: { GEARHEAR_AUDIO_WATCHDOG_MS: '5 parsecs' } }), { key: 'audio.watchdogMs' });
+  expectConfigError(t, () => load({ env: { GEARHEAR_AUDIO_WATCHDOG_MS: '100ms' } }), { key: 'audio.watchdogMs', message: /from 500/ });
 });
 
 t.test('comma lists: items trimmed, empty items dropped', async (t) => {
@@ -58,11 +58,11 @@ t.test('comma lists: items trimmed, empty items dropped', async (t) => {
   const file = writeFile(dir, 'c.json', JSON.stringify({ mqtt: { faultCategories: [' pump ', '', 'valve'] } }));
   t.same(load({ configFile: file }).config.mqtt.faultCategories, ['pump', 'valve'], 'a JSON array is trimmed too');
   const bad = writeFile(dir, 'bad.json', JSON.stringify({ mqtt: { faultCategories: [1, 2] } }));
-  t.throws(() => load({ configFile: bad }), { key: 'mqtt.faultCategories' });
+  expectConfigError(t, () => load({ configFile: bad }), { key: 'mqtt.faultCategories' });
 });
 
 t.test('enums list the allowed values', async (t) => {
-  t.throws(() => load({ env: { GEARHEAR_VAD_ENGINE: 'webrtc' } }), { key: 'vad.engine', allowed: 'one of silero, energy', message: /GEARHEAR_VAD_ENGINE.*"webrtc".*silero, energy/ });
+  expectConfigError(t, () => load({ env: { GEARHEAR_VAD_ENGINE: 'webrtc' } }), { key: 'vad.engine', allowed: 'one of silero, energy', message: /GEARHEAR_VAD_ENGINE.*"webrtc".*silero, energy/ });
   t.equal(load({ env: { GEARHEAR_VAD_ENGINE: ' energy ' } }).config.vad.engine, 'energy');
 });
 
@@ -81,17 +81,17 @@ t.test('audio.source must be mic, mic:<device>, file:<path> or stdin', async (t)
 t.test('mqtt.url is embedded or an MQTT URL; topics have no wildcards', async (t) => {
   t.equal(load({ env: { GEARHEAR_MQTT_URL: 'embedded' } }).config.mqtt.url, 'embedded');
   t.equal(load({ env: { GEARHEAR_MQTT_URL: 'wss://broker.example/mqtt' } }).config.mqtt.url, 'wss://broker.example/mqtt');
-  for (const bad of ['http://broker', 'broker:1883', 'mqtt://']) t.throws(() => load({ env: { GEARHEAR_MQTT_URL: bad } }), { key: 'mqtt.url' }, bad);
-  t.throws(() => load({ env: { GEARHEAR_DEVICE_ID: 'a/b' } }), { key: 'device.id' });
-  t.throws(() => load({ env: { GEARHEAR_MQTT_BASE_TOPIC: 'gear/#' } }), { key: 'mqtt.baseTopic' });
+  for (const bad of ['http://broker', 'broker:1883', 'mqtt://']) expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_URL: bad } }), { key: 'mqtt.url' }, bad);
+  expectConfigError(t, () => load({ env: { GEARHEAR_DEVICE_ID: 'a/b' } }), { key: 'device.id' });
+  expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_BASE_TOPIC: 'gear/#' } }), { key: 'mqtt.baseTopic' });
 });
 
 t.test('TLS files must be readable; a client cert needs its key', async (t) => {
   const dir = tempDir(t);
   const cert = writeFile(dir, 'client.crt', 'PEM');
   const missing = `${dir}/nope.pem`;
-  t.throws(() => load({ env: { GEARHEAR_MQTT_CA: missing } }), { key: 'mqtt.ca', source: 'env GEARHEAR_MQTT_CA', message: /readable file/ });
-  t.throws(() => load({ env: { GEARHEAR_MQTT_CERT: cert } }), { key: 'mqtt.key', message: /mqtt\.cert/ });
+  expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_CA: missing } }), { key: 'mqtt.ca', source: 'env GEARHEAR_MQTT_CA', message: /readable file/ });
+  expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_CERT: cert } }), { key: 'mqtt.key', message: /mqtt\.cert/ });
   const key = writeFile(dir, 'client.key', 'PEM');
   t.equal(load({ env: { GEARHEAR_MQTT_CERT: cert, GEARHEAR_MQTT_KEY: key } }).config.mqtt.key, key);
 });
