@@ -29,9 +29,9 @@ export interface ConnectionEvents {
 
 const REFUSAL_HINTS: Record<number, string> = {
   4: 'check the MQTT username and password',
-  5: 'the broker does not allow this client: check its ACL, username or client certificate',
+  5: 'check the MQTT username and password, and that the broker allows this client (ACL, client certificate)',
   134: 'check the MQTT username and password',
-  135: 'the broker does not allow this client: check its ACL, username or client certificate',
+  135: 'check the MQTT username and password, and that the broker allows this client (ACL, client certificate)',
   2: 'the broker rejected the client id: set a different one',
   133: 'the broker rejected the client id: set a different one',
 };
