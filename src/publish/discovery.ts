@@ -58,7 +58,8 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
       name: 'Detection',
       unique_id: `gearhear_${id}_detection`,
       state_topic: input.topics.detection,
-      event_types: [...new Set(input.categories)].sort(),
+      // HA needs at least one event type; categories normally come from the vocabulary.
+      event_types: input.categories.length > 0 ? [...new Set(input.categories)].sort() : ['detection'],
       icon: 'mdi:ear-hearing',
     },
   });
