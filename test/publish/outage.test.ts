@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { MqttPublisher } from '../../src/publish/publisher.js';
@@ -8,7 +8,7 @@ import { Collector, detectionInput, publisherOptions, repoRoot, tempDir, waitFor
 const TOPIC = 'gearhear/dev1/detection';
 
 /** First arrivals must come in seq order, every seq belongs to one id, and every wanted term is there. */
-function checkDelivery(t: Tap.Test, sub: Collector, terms: number): void {
+function checkDelivery(t: Test, sub: Collector, terms: number): void {
   const unique = sub.detections(TOPIC);
   const seqs = unique.map((d) => d.seq as number);
   t.same(seqs, [...seqs].sort((a, b) => a - b), 'first arrivals are in seq order');
