@@ -3,6 +3,7 @@
 #   /opt/gearhear                            the package, with production dependencies only
 #   /etc/gearhear/config.json                from config.example.json, only if absent
 #   /etc/gearhear/mqtt-password              empty, mode 0600, only if absent
+#   /usr/local/bin/gearhear                  runs the CLI (gearhear doctor, gearhear config print)
 #   /etc/systemd/system/gearhear.service     then daemon-reload, enable, (re)start
 # Safe to run again: the package is replaced, config and password are kept.
 #
@@ -99,6 +100,11 @@ else
   write_step install -m 0600 /dev/null "$etc/mqtt-password"
   say "created an empty $etc/mqtt-password (mode 0600): put the broker password there"
 fi
+
+# --- the command ------------------------------------------------------------------------------
+printf '#!/bin/sh\n# gearhear CLI, installed by deploy/systemd/install.sh\nexec /usr/bin/node /opt/gearhear/dist/src/cli/main.js "$@"\n' >"$staging/gearhear"
+write_step mkdir -p "$prefix/usr/local/bin"
+write_step install -m 0755 "$staging/gearhear" "$prefix/usr/local/bin/gearhear"
 
 # --- the unit ----------------------------------------------------------------------------------
 write_step install -m 0644 "$here/gearhear.service" "$unit_dir/gearhear.service"

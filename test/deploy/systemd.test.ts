@@ -137,6 +137,9 @@ t.test('install.sh --dry-run --prefix lays out a system under the prefix and tou
   t.equal(await readFile(path.join(root, 'etc/systemd/system/gearhear.service'), 'utf8'), unitText, 'the unit is installed as is');
   t.equal(await readFile(path.join(root, 'etc/gearhear/config.json'), 'utf8'), await readRepoFile('deploy/systemd/config.example.json'), 'config from the example');
   t.equal((await stat(path.join(root, 'etc/gearhear/mqtt-password'))).mode & 0o777, 0o600, 'an empty password file, 0600');
+  const wrapper = await readFile(path.join(root, 'usr/local/bin/gearhear'), 'utf8');
+  t.match(wrapper, /^exec \/usr\/bin\/node \/opt\/gearhear\/dist\/src\/cli\/main\.js "\$@"$/m, 'a gearhear command runs the installed CLI');
+  t.equal((await stat(path.join(root, 'usr/local/bin/gearhear'))).mode & 0o111, 0o111, 'and is executable');
 
   await writeFile(path.join(root, 'etc/gearhear/config.json'), '{"mqtt": {"url": "mqtt://mine:1883"}}\n');
   const again = await runCommand('bash', [INSTALL, '--dry-run', '--prefix', root, '--from', checkout]);
