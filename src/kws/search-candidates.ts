@@ -16,6 +16,11 @@ export interface CandidateOptions {
   trailingFrames: number;
   /** The same term is not reported again when it starts less than this after its previous end. */
   refractorySec: number;
+  /**
+   * A chain of overlapping occurrences older than this (frames since its first start) is resolved even
+   * while paths that could still overlap it are alive; later occurrences overlapping it are dropped.
+   */
+  maxWaitFrames: number;
 }
 
 /**
@@ -34,6 +39,8 @@ export class CandidateTracker {
   private pending: Candidate[] = [];
   /** Source time of the last reported end, per keyword (kept across segments). */
   private readonly lastEndSec: Float64Array;
+  /** Last frame of the latest reported occurrence in this segment: nothing may overlap it any more. */
+  private reportedUntil = -1;
   private segmentId = '';
   private segmentStartSec = 0;
 
@@ -57,6 +64,7 @@ export class CandidateTracker {
     this.slotActive.fill(0);
     this.openSlots = 0;
     this.pending = [];
+    this.reportedUntil = -1;
   }
 
   /** A path through keyword end `slot` scored `confidence` (already over threshold) at `frame`. */
@@ -86,13 +94,13 @@ export class CandidateTracker {
       if (frame - this.slotEnd[s] >= this.options.trailingFrames) this.close(s);
       else if (this.slotStart[s] < blockStart) blockStart = this.slotStart[s];
     }
-    if (this.pending.length > 0) this.resolve(blockStart, out);
+    if (this.pending.length > 0) this.resolve(blockStart, frame - this.options.maxWaitFrames, out);
   }
 
   /** Segment end: everything open is final. */
   flush(out: Detection[]): void {
     for (let s = 0; s < this.slotActive.length; s++) if (this.slotActive[s] === 1) this.close(s);
-    this.resolve(Infinity, out);
+    this.resolve(Infinity, Infinity, out);
   }
 
   private close(slot: number): void {
@@ -109,16 +117,19 @@ export class CandidateTracker {
     });
   }
 
-  /** Resolves every group of mutually overlapping candidates that ends before `blockStart`. */
-  private resolve(blockStart: number, out: Detection[]): void {
+  /**
+   * Resolves every group of mutually overlapping candidates that ends before `blockStart` (nothing
+   * alive can overlap it) or started before `overdue`.
+   */
+  private resolve(blockStart: number, overdue: number, out: Detection[]): void {
     this.pending.sort((a, b) => a.startFrame - b.startFrame || b.endFrame - a.endFrame);
     const keep: Candidate[] = [];
     let group: Candidate[] = [];
     let groupEnd = -1;
     const finishGroup = (): void => {
       if (group.length === 0) return;
-      if (groupEnd < blockStart) this.report(group, out);
-      else keep.push(...group);
+      if (groupEnd < blockStart || group[0].startFrame < overdue) this.report(group, out);
+      else for (const c of group) keep.push(c);
       group = [];
     };
     for (const c of this.pending) {
@@ -133,7 +144,7 @@ export class CandidateTracker {
   private report(group: Candidate[], out: Detection[]): void {
     const covered = (c: Candidate): boolean =>
       group.some((d) => d !== c && d.keyword !== c.keyword && d.phones > c.phones && d.startFrame <= c.startFrame && d.endFrame >= c.endFrame);
-    const contenders = group.filter((c) => !covered(c));
+    const contenders = group.filter((c) => c.startFrame > this.reportedUntil && !covered(c));
     contenders.sort((a, b) => b.confidence - a.confidence || b.endFrame - b.startFrame - (a.endFrame - a.startFrame) || a.startFrame - b.startFrame);
     const chosen: Candidate[] = [];
     for (const c of contenders) {
@@ -145,6 +156,7 @@ export class CandidateTracker {
       const end = this.segmentStartSec + (c.endFrame + 1) * this.frameShiftSec;
       if (start - this.lastEndSec[c.keyword] < this.options.refractorySec) continue;
       this.lastEndSec[c.keyword] = end;
+      this.reportedUntil = Math.max(this.reportedUntil, c.endFrame);
       const keyword = this.keywords[c.keyword];
       out.push({
         term: keyword.term,

@@ -1,11 +1,14 @@
 import type { FrameLogProbs } from '../model/types.js';
+import { KEYWORD_SEARCH_DEFAULTS, keywordConfidence } from './search-options.js';
 
 /** The best placement of one pronunciation inside a span of frames. */
 export interface SpanScore {
-  /** min(1, exp(logRatio / phones + boost)): the same confidence the keyword search reports. */
+  /** The same confidence the keyword search reports (formula: search-options.ts). */
   confidence: number;
   /** Sum over the placement's frames of log p(path token) - max log p (<= 0). */
   logRatio: number;
+  /** Geometric mean over the phones of each phone's peak posterior on the path. */
+  phonePosterior: number;
   /** Rows of `frames` (0-based) of the first and last frame of the placement. */
   startFrame: number;
   endFrame: number;
@@ -18,6 +21,8 @@ export interface SpanScoreOptions {
   toFrame?: number;
   /** Log bonus per phone, as a keyword's boost (default 0). */
   boost?: number;
+  /** As the search option of that name (default KEYWORD_SEARCH_DEFAULTS.minPhonePosterior). */
+  minPhonePosterior?: number;
 }
 
 /**
@@ -43,39 +48,58 @@ export function scoreKeywordOnSpan(
   });
   const n = ids.length;
   const stride = frames.tokens;
-  // Per phone i: phone state (pl/ps) and blank-after state (bl/bs), as log ratio + start row.
-  let pl = new Float64Array(n).fill(-Infinity), ps = new Int32Array(n);
-  let bl = new Float64Array(n).fill(-Infinity), bs = new Int32Array(n);
-  let npl = new Float64Array(n), nps = new Int32Array(n), nbl = new Float64Array(n), nbs = new Int32Array(n);
+  // Per phone i: phone state and blank-after state: log ratio, start row, summed log peaks of finished phones.
+  const fresh = (): Phase => ({ score: new Float64Array(n).fill(-Infinity), start: new Int32Array(n), done: new Float64Array(n), peak: new Float64Array(n) });
+  let phone = fresh(), blank = fresh(), nextPhone = fresh(), nextBlank = fresh();
+  const minPhonePosterior = options.minPhonePosterior ?? KEYWORD_SEARCH_DEFAULTS.minPhonePosterior;
+  const boost = options.boost ?? 0;
   let best: SpanScore | null = null;
   for (let t = from; t < to; t++) {
     const row = t * stride;
     let max = -Infinity;
     for (let k = 0; k < stride; k++) if (frames.data[row + k] > max) max = frames.data[row + k];
-    const blank = frames.data[row + blankIndex] - max;
+    const blankRatio = frames.data[row + blankIndex] - max;
     for (let i = 0; i < n; i++) {
       // Into phone i: stay, start fresh (i = 0), or come from phone i-1 (directly unless the same phone) or its blank.
-      let l = pl[i], s = ps[i];
-      if (i === 0) {
-        if (0 > l) { l = 0; s = t; }
-      } else {
-        if (ids[i] !== ids[i - 1] && pl[i - 1] > l) { l = pl[i - 1]; s = ps[i - 1]; }
-        if (bl[i - 1] > l) { l = bl[i - 1]; s = bs[i - 1]; }
+      let score = phone.score[i], start = phone.start[i], done = phone.done[i], peak = phone.peak[i];
+      const prevPhone = i > 0 && ids[i] !== ids[i - 1] ? phone.score[i - 1] : -Infinity;
+      const prevBlank = i > 0 ? blank.score[i - 1] : -Infinity;
+      // Same preference as the search: higher score, then the earlier start.
+      if (i === 0 && better(0, t, score, start)) { score = 0; start = t; done = 0; peak = -Infinity; }
+      if (better(prevPhone, phone.start[i - 1], score, start)) { score = prevPhone; start = phone.start[i - 1]; done = phone.done[i - 1] + phone.peak[i - 1]; peak = -Infinity; }
+      if (better(prevBlank, blank.start[i - 1], score, start)) { score = prevBlank; start = blank.start[i - 1]; done = blank.done[i - 1]; peak = -Infinity; }
+      const logp = frames.data[row + ids[i]];
+      nextPhone.score[i] = score + logp - max;
+      nextPhone.start[i] = start;
+      nextPhone.done[i] = done;
+      nextPhone.peak[i] = Math.max(peak, logp);
+      const fromPhone = !better(blank.score[i], blank.start[i], phone.score[i], phone.start[i]);
+      nextBlank.score[i] = (fromPhone ? phone.score[i] : blank.score[i]) + blankRatio;
+      nextBlank.start[i] = fromPhone ? phone.start[i] : blank.start[i];
+      nextBlank.done[i] = fromPhone ? phone.done[i] + phone.peak[i] : blank.done[i];
+    }
+    const last = nextPhone.score[n - 1];
+    if (last > -Infinity) {
+      // Like the search, keep the most confident ending; an equal one later extends it.
+      const logPeakSum = nextPhone.done[n - 1] + nextPhone.peak[n - 1];
+      const confidence = keywordConfidence(last, logPeakSum, n, boost, minPhonePosterior);
+      if (best === null || confidence >= best.confidence) {
+        best = { confidence, logRatio: last, phonePosterior: Math.exp(logPeakSum / n), startFrame: nextPhone.start[n - 1], endFrame: t };
       }
-      npl[i] = l + frames.data[row + ids[i]] - max;
-      nps[i] = s;
-      const fromPhone = pl[i] >= bl[i];
-      nbl[i] = (fromPhone ? pl[i] : bl[i]) + blank;
-      nbs[i] = fromPhone ? ps[i] : bs[i];
     }
-    if (npl[n - 1] > -Infinity && (best === null || npl[n - 1] > best.logRatio)) {
-      best = { confidence: 0, logRatio: npl[n - 1], startFrame: nps[n - 1], endFrame: t };
-    }
-    [pl, npl] = [npl, pl];
-    [ps, nps] = [nps, ps];
-    [bl, nbl] = [nbl, bl];
-    [bs, nbs] = [nbs, bs];
+    [phone, nextPhone] = [nextPhone, phone];
+    [blank, nextBlank] = [nextBlank, blank];
   }
-  if (best) best.confidence = Math.min(1, Math.exp(best.logRatio / n + (options.boost ?? 0)));
   return best;
+}
+
+function better(score: number, start: number, thanScore: number, thanStart: number): boolean {
+  return score > thanScore || (score === thanScore && score > -Infinity && start < thanStart);
+}
+
+interface Phase {
+  score: Float64Array;
+  start: Int32Array;
+  done: Float64Array;
+  peak: Float64Array;
 }

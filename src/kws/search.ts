@@ -1,57 +1,21 @@
 import type { FrameLogProbs } from '../model/types.js';
 import { buildPrefixTree, type PrefixTree } from './prefix-tree.js';
 import { CandidateTracker } from './search-candidates.js';
+import { KEYWORD_SEARCH_DEFAULTS, keywordConfidence, type KeywordSearchOptions } from './search-options.js';
+import { NodeStates } from './search-states.js';
 import type { Detection, KeywordSpec } from './types.js';
 
+export { DEFAULT_KEYWORD_THRESHOLD, KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from './search-options.js';
+
 /**
- * Keyword search over streaming CTC log-probabilities.
+ * Keyword search over streaming CTC log-probabilities (confidence formula: search-options.ts).
  *
- * Scoring. For every frame t let r_t(k) = log p_t(k) - max_j log p_t(j) (<= 0; 0 for the frame's best
- * token). A keyword path (its phones, with blanks allowed between and repeated phones separated by a
- * blank, as CTC requires) gets L = sum of r_t(token on the path at t) over its span, i.e. the log
- * ratio of the keyword path to the best unconstrained path over the same frames. Then
- *
- *   confidence = min(1, exp(L / N + boost))        N = phones in the pronunciation
- *
- * = the per-phone geometric mean of (keyword path likelihood / best path likelihood), times e^boost.
- * It is 1.0 when the keyword path is the best path and falls as it diverges; normalising by phones
- * (not frames) keeps it independent of speaking rate and of how many blank frames a peaky model
- * puts inside the word, so one wrong phone costs a 5-phone term the same at any speed.
- * Short terms match babble more easily: pronunciations under `minPhones` are refused and those
- * under `shortTermPhones` get their threshold raised by `shortTermThresholdRaise` per missing phone.
- *
- * Search. Token passing over a prefix tree of every pronunciation: each node has a "in its phone"
- * and a "blank after it" state holding (L, start frame); new paths enter at every frame; paths are
- * dropped as soon as no keyword below them can still reach its threshold (an exact bound, so pruning
- * never loses a detection) or they exceed `maxKeywordSec`. Work per frame is bounded by 2 x nodes.
+ * Token passing over a prefix tree of every pronunciation: each node has a phone state and a
+ * blank-after state holding (L, start frame, phone peaks); new paths enter at every frame; the best
+ * path into a state wins (Viterbi on L, ties to the earlier start); paths are dropped as soon as no
+ * keyword below them can still reach its threshold (an exact bound on the confidence, so pruning
+ * never loses a detection) or they exceed `maxKeywordSec`. Work per frame is at most 2 x nodes.
  */
-export interface KeywordSearchOptions {
-  /** The same term is not reported again if it starts less than this many seconds after its last end. */
-  refractorySec: number;
-  /** Paths longer than this are dropped (bounds latency and work). */
-  maxKeywordSec: number;
-  /** Frames after the term's last phone stopped being the best continuation before it is reported. */
-  minTrailingFrames: number;
-  /** Pronunciations with fewer phones are refused. */
-  minPhones: number;
-  /** Pronunciations with fewer phones than this get a stricter threshold... */
-  shortTermPhones: number;
-  /** ...raised by this much per missing phone (at most 0.99). */
-  shortTermThresholdRaise: number;
-}
-
-export const KEYWORD_SEARCH_DEFAULTS: Readonly<KeywordSearchOptions> = {
-  refractorySec: 1.0,
-  maxKeywordSec: 3.0,
-  minTrailingFrames: 3,
-  minPhones: 2,
-  shortTermPhones: 4,
-  shortTermThresholdRaise: 0.05,
-};
-
-/** Suggested per-term threshold for configuration defaults (one wrong phone in five drops below it). */
-export const DEFAULT_KEYWORD_THRESHOLD = 0.5;
-
 export interface KeywordSearchInit {
   keywords: readonly KeywordSpec[];
   /** The model's tokens; pronunciations are looked up here. */
@@ -68,10 +32,9 @@ export class KeywordSearch {
   private readonly blankIndex: number;
   private readonly maxFrames: number;
   private readonly candidates: CandidateTracker;
-  private readonly ratio: Float64Array;
-  // Double-buffered per-node states: phone state (p*) and blank-after state (b*), log ratio and start.
-  private curPL: Float64Array; private curPS: Int32Array; private curBL: Float64Array; private curBS: Int32Array;
-  private nextPL: Float64Array; private nextPS: Int32Array; private nextBL: Float64Array; private nextBS: Int32Array;
+  // Double-buffered: states after the previous frame, and the frame being computed.
+  private cur: NodeStates;
+  private next: NodeStates;
   private curActive: Int32Array; private nextActive: Int32Array;
   private curCount = 0;
   private nextCount = 0;
@@ -94,11 +57,11 @@ export class KeywordSearch {
     this.candidates = new CandidateTracker(this.tree, keywords, frameShiftSec, {
       trailingFrames: this.options.minTrailingFrames,
       refractorySec: this.options.refractorySec,
+      maxWaitFrames: 2 * this.maxFrames,
     });
     const n = this.tree.nodeCount;
-    this.ratio = new Float64Array(tokens.length);
-    this.curPL = new Float64Array(n); this.curPS = new Int32Array(n); this.curBL = new Float64Array(n); this.curBS = new Int32Array(n);
-    this.nextPL = new Float64Array(n); this.nextPS = new Int32Array(n); this.nextBL = new Float64Array(n); this.nextBS = new Int32Array(n);
+    this.cur = new NodeStates(n);
+    this.next = new NodeStates(n);
     this.curActive = new Int32Array(n); this.nextActive = new Int32Array(n);
     this.touched = new Int32Array(n);
   }
@@ -144,70 +107,76 @@ export class KeywordSearch {
   /** One frame of token passing; returns the earliest start frame among the paths still alive. */
   private advance(data: Float32Array, offset: number): number {
     const { nodeToken, nodeRepeatsParent, childStart, childList, nodeBound, continueBound, endStart, ends } = this.tree;
-    const ratio = this.ratio;
     let best = -Infinity;
     for (let k = 0; k < this.tokenCount; k++) if (data[offset + k] > best) best = data[offset + k];
-    for (let k = 0; k < this.tokenCount; k++) ratio[k] = data[offset + k] - best;
 
     const t = this.frame;
     this.stamp++;
     this.nextCount = 0;
     // New paths enter the first phone of every pronunciation.
-    for (let c = childStart[0]; c < childStart[1]; c++) this.relaxPhone(childList[c], 0, t);
-    const cPL = this.curPL, cPS = this.curPS, cBL = this.curBL, cBS = this.curBS;
+    for (let c = childStart[0]; c < childStart[1]; c++) this.relaxPhone(childList[c], 0, t, 0, -Infinity);
+    const cur = this.cur;
     for (let i = 0; i < this.curCount; i++) {
       const n = this.curActive[i];
-      const pl = cPL[n], ps = cPS[n], bl = cBL[n], bs = cBS[n];
-      if (pl > -Infinity) { this.relaxPhone(n, pl, ps); this.relaxBlank(n, pl, ps); }
-      if (bl > -Infinity) this.relaxBlank(n, bl, bs);
+      const pl = cur.phoneScore[n], ps = cur.phoneStart[n], bl = cur.blankScore[n], bs = cur.blankStart[n];
+      const phoneDone = pl > -Infinity ? cur.phoneDone[n] + cur.phonePeak[n] : 0;
+      if (pl > -Infinity) {
+        this.relaxPhone(n, pl, ps, cur.phoneDone[n], cur.phonePeak[n]);
+        this.relaxBlank(n, pl, ps, phoneDone);
+      }
+      if (bl > -Infinity) this.relaxBlank(n, bl, bs, cur.blankDone[n]);
       for (let c = childStart[n]; c < childStart[n + 1]; c++) {
         const child = childList[c];
         // Identical consecutive phones need the blank in between.
         const fromPhone = nodeRepeatsParent[child] === 1 ? -Infinity : pl;
-        const phoneWins = fromPhone > bl || (fromPhone === bl && ps < bs);
-        const l = phoneWins ? fromPhone : bl;
-        if (l > -Infinity) this.relaxPhone(child, l, phoneWins ? ps : bs);
+        if (fromPhone > bl || (fromPhone === bl && fromPhone > -Infinity && ps < bs)) this.relaxPhone(child, pl, ps, phoneDone, -Infinity);
+        else if (bl > -Infinity) this.relaxPhone(child, bl, bs, cur.blankDone[n], -Infinity);
       }
     }
 
-    const nPL = this.nextPL, nPS = this.nextPS, nBL = this.nextBL, nBS = this.nextBS;
+    const next = this.next;
     const nextActive = this.nextActive;
     const nextCount = this.nextCount;
     const maxFrames = this.maxFrames;
-    const blankRatio = ratio[this.blankIndex];
+    const minPhonePosterior = this.options.minPhonePosterior;
+    const blankRatio = data[offset + this.blankIndex] - best;
     let count = 0;
     let aliveStart = 2147483647;
     for (let i = 0; i < nextCount; i++) {
       const n = nextActive[i];
-      let pl = nPL[n];
+      let pl = next.phoneScore[n];
       if (pl > -Infinity) {
-        pl += ratio[nodeToken[n]];
-        if (pl < nodeBound[n] || t - nPS[n] >= maxFrames) pl = -Infinity;
-        nPL[n] = pl;
+        const logp = data[offset + nodeToken[n]];
+        pl += logp - best;
+        if (logp > next.phonePeak[n]) next.phonePeak[n] = logp;
+        if (pl < nodeBound[n] || t - next.phoneStart[n] >= maxFrames) pl = -Infinity;
+        next.phoneScore[n] = pl;
       }
-      let bl = nBL[n];
+      let bl = next.blankScore[n];
       if (bl > -Infinity) {
         bl += blankRatio;
-        if (bl < continueBound[n] || t - nBS[n] >= maxFrames) bl = -Infinity;
-        nBL[n] = bl;
+        if (bl < continueBound[n] || t - next.blankStart[n] >= maxFrames) bl = -Infinity;
+        next.blankScore[n] = bl;
       }
       if (pl === -Infinity && bl === -Infinity) continue;
       nextActive[count++] = n;
       if (pl > -Infinity) {
-        if (nPS[n] < aliveStart) aliveStart = nPS[n];
+        const start = next.phoneStart[n];
+        if (start < aliveStart) aliveStart = start;
         for (let e = endStart[n]; e < endStart[n + 1]; e++) {
           const end = ends[e];
-          const confidence = Math.min(1, Math.exp(pl / end.phones + end.boost));
-          if (confidence >= end.threshold) this.candidates.offer(e, confidence, nPS[n], t);
+          const confidence = keywordConfidence(pl, next.phoneDone[n] + next.phonePeak[n], end.phones, end.boost, minPhonePosterior);
+          if (confidence >= end.threshold) this.candidates.offer(e, confidence, start, t);
         }
       }
-      if (bl > -Infinity && nBS[n] < aliveStart) aliveStart = nBS[n];
+      if (bl > -Infinity && next.blankStart[n] < aliveStart) aliveStart = next.blankStart[n];
     }
 
-    // Swap buffers: this frame's "next" becomes the current state.
-    this.curPL = nPL; this.curPS = nPS; this.curBL = nBL; this.curBS = nBS;
-    this.nextPL = cPL; this.nextPS = cPS; this.nextBL = cBL; this.nextBS = cBS;
-    this.nextActive = this.curActive; this.curActive = nextActive;
+    // Swap buffers: this frame's states become the current ones.
+    this.next = cur;
+    this.cur = next;
+    this.nextActive = this.curActive;
+    this.curActive = nextActive;
     this.curCount = count;
     return aliveStart;
   }
@@ -216,19 +185,30 @@ export class KeywordSearch {
   private touch(n: number): void {
     if (this.touched[n] === this.stamp) return;
     this.touched[n] = this.stamp;
-    this.nextPL[n] = -Infinity;
-    this.nextBL[n] = -Infinity;
+    this.next.phoneScore[n] = -Infinity;
+    this.next.blankScore[n] = -Infinity;
     this.nextActive[this.nextCount++] = n;
   }
 
   /** Viterbi max into n's phone state; on equal scores the earlier start (longer match) wins. */
-  private relaxPhone(n: number, l: number, start: number): void {
+  private relaxPhone(n: number, score: number, start: number, done: number, peak: number): void {
     this.touch(n);
-    if (l > this.nextPL[n] || (l === this.nextPL[n] && start < this.nextPS[n])) { this.nextPL[n] = l; this.nextPS[n] = start; }
+    const next = this.next;
+    if (score > next.phoneScore[n] || (score === next.phoneScore[n] && start < next.phoneStart[n])) {
+      next.phoneScore[n] = score;
+      next.phoneStart[n] = start;
+      next.phoneDone[n] = done;
+      next.phonePeak[n] = peak;
+    }
   }
 
-  private relaxBlank(n: number, l: number, start: number): void {
+  private relaxBlank(n: number, score: number, start: number, done: number): void {
     this.touch(n);
-    if (l > this.nextBL[n] || (l === this.nextBL[n] && start < this.nextBS[n])) { this.nextBL[n] = l; this.nextBS[n] = start; }
+    const next = this.next;
+    if (score > next.blankScore[n] || (score === next.blankScore[n] && start < next.blankStart[n])) {
+      next.blankScore[n] = score;
+      next.blankStart[n] = start;
+      next.blankDone[n] = done;
+    }
   }
 }

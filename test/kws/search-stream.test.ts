@@ -66,6 +66,22 @@ t.test('detections are ordered, non-overlapping and over threshold', async (t) =
   }
 });
 
+t.test('a permissive search over flat posteriors still reports as it goes', async (t) => {
+  // Threshold 0: every term fires everywhere and candidates overlap in one long chain.
+  const random = rng(18);
+  const frames = 50 * 20;
+  const data = new Float32Array(frames * TOKENS.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.log(0.5 + random()) - Math.log(TOKENS.length);
+  const loose = new KeywordSearch({ keywords: VOCAB.map((k) => ({ ...k, threshold: 0 })), tokens: TOKENS, blankIndex: BLANK, frameShiftSec: FRAME_SEC });
+  loose.startSegment('flat', 0);
+  const early: Detection[] = [];
+  for (let at = 0; at < frames; at += 50) early.push(...loose.accept(slice({ data, frames, tokens: TOKENS.length, startFrame: 0 }, at, at + 50)));
+  const all = [...early, ...loose.endSegment()];
+  t.ok(early.length > 0 && early.length >= all.length / 2, `${early.length} of ${all.length} detections before the segment ended`);
+  t.ok(early.every((d) => d.end <= 20), 'all inside the audio');
+  for (let i = 1; i < all.length; i++) t.ok(all[i - 1].end <= all[i].start, 'never overlapping');
+});
+
 t.test('refractory time: the same term is not reported twice in quick succession', async (t) => {
   const quick = new PosteriorBuilder(rng(15)).blank(4).phones(LEAK).blank(10).phones(LEAK).blank(10);
   t.same(feed(search(), quick.build(), [9]).map((d) => d.term), ['leak'], 'repeat 0.2 s later is suppressed');

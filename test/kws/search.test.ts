@@ -67,6 +67,19 @@ t.test('noisy speech scores lower than clean speech, the same in search and span
   t.ok(Math.abs(span.confidence - noisyHit.confidence) < 1e-9, 'scoreKeywordOnSpan agrees with the search');
 });
 
+t.test('an unsure model lowers confidence even when the keyword is its best path', async (t) => {
+  // Every intended token at only 0.12 (the rest share 0.88): still the best path, but weak evidence.
+  const unsure = new PosteriorBuilder(rng(3), 0.12).blank(4).phones(BEARING).blank(6).build();
+  const span = scoreKeywordOnSpan(unsure, TOKENS, BLANK, BEARING)!;
+  t.equal(span.logRatio, 0, 'the keyword path is the best path');
+  t.ok(Math.abs(span.phonePosterior - 0.12) < 1e-6);
+  t.ok(Math.abs(span.confidence - 0.12 / 0.3) < 1e-6, 'confidence = phone posterior / minPhonePosterior');
+  t.equal(scoreKeywordOnSpan(unsure, TOKENS, BLANK, BEARING, { minPhonePosterior: 0 })!.confidence, 1, 'without the certainty term: 1.0');
+  const [hit] = run(search([keyword('bearing', [BEARING], { threshold: 0.1 })]), unsure);
+  t.ok(Math.abs(hit.confidence - span.confidence) < 1e-9, 'the search reports the same');
+  t.same(terms(run(search(), unsure)), [], 'not reported at the usual threshold');
+});
+
 t.test('near misses are not reported', async (t) => {
   const nearMisses: Array<[string, string[]]> = [
     ['boring', ['B', 'AO', 'R', 'IH', 'NG']],
