@@ -31,12 +31,22 @@ echo "== installing the production file set into $app"
 
 echo
 echo "== size"
-du -sh "$app" "$app/node_modules" "$app/node_modules/onnxruntime-node" "$app/dist" "$app/models" "$app/vocab" \
-  | awk '{ printf "  %-8s %s\n", $1, $2 }'
-for dev_only in typescript tap @types/node ajv; do
-  if [[ -e "$app/node_modules/$dev_only" ]]; then result FAIL "dev dependency $dev_only was installed"
-  else result PASS "no $dev_only (dev dependency) in node_modules"; fi
+# One du per path: a single du call counts a folder once and skips the ones inside it.
+for part in "$app" "$app/node_modules" "$app/node_modules/onnxruntime-node" "$app/dist" "$app/models" "$app/vocab"; do
+  du -sh "$part" | awk '{ printf "  %-8s %s\n", $1, $2 }'
 done
+# Packages the lock file marks "dev": true must not be there.
+dev_installed="$(cd "$app" && node -e '
+  const fs = require("fs");
+  const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8"));
+  const dev = Object.entries(lock.packages).filter(([p, v]) => p !== "" && v.dev === true);
+  const present = dev.filter(([p]) => fs.existsSync(p)).map(([p]) => p.replace(/^node_modules\//, ""));
+  console.log(`${dev.length} ${present.slice(0, 5).join(" ")}`);
+')"
+dev_count="${dev_installed%% *}"
+dev_present="${dev_installed#* }"
+if [[ -n "$dev_present" ]]; then result FAIL "dev-only packages were installed: $dev_present"
+else result PASS "none of the lock file's $dev_count dev-only packages is installed"; fi
 
 if [[ $# -gt 0 ]]; then
   wavs=("$@")
