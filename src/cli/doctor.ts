@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { parseAudioSourceSpec } from '../audio/index.js';
+import { EX_CONFIG } from '../config/index.js';
+import type { GearhearConfig } from '../config/types.js';
+import { loadKeywords } from '../kws/load.js';
+import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { loadConfigOrReport } from './run-command.js';
+
+const run = promisify(execFile);
+const BROKER_TIMEOUT_MS = 5000;
+
+interface Check { name: string; run: (c: GearhearConfig) => Promise<string> }
+
+const CHECKS: Check[] = [
+  {
+    name: 'model',
+    run: async (c) => {
+      const m = await OnnxAcousticModel.load({ dir: c.model.dir, variant: c.model.variant, intraOpThreads: 1 });
+      try {
+        const out = await m.run(new Float32Array(16000));
+        if (out.frames <= 0) throw new Error('the model produced no frames for 1 s of audio');
+        return `${m.id} ${m.version} (${c.model.variant}), SHA-256 verified, runs`;
+      } finally {
+        await m.dispose();
+      }
+    },
+  },
+  {
+    name: 'vocabulary',
+    run: async (c) => {
+      const { vocab, specs } = await loadKeywords(c.vocab.file, { defaults: { threshold: c.kws.threshold, boost: c.kws.boost } });
+      return `${c.vocab.file}: ${specs.length} terms, version ${vocab.version}, every term pronounceable`;
+    },
+  },
+  {
+    name: 'audio',
+    run: async (c) => {
+      const spec = parseAudioSourceSpec(c.audio.source);
+      if (spec.kind === 'file') { await access(spec.path); return `file ${spec.path} is readable`; }
+      if (spec.kind === 'stdin') return 'stdin (raw S16_LE 16 kHz mono)';
+      const device = spec.device ?? c.audio.device;
+      let listing: string;
+      try {
+        listing = (await run('arecord', ['-L'])).stdout;
+      } catch (err) {
+        throw new Error(`arecord is not usable (${(err as Error).message}); install alsa-utils`);
+      }
+      if (device !== 'default' && !listing.split('\n').some((l) => l.trim() === device)) {
+        const names = listing.split('\n').filter((l) => l && !l.startsWith(' ')).slice(0, 12).join(', ');
+        throw new Error(`ALSA device "${device}" not found; arecord -L lists: ${names || 'no devices'}`);
+      }
+      return `arecord present, device ${device}`;
+    },
+  },
+  {
+    name: 'broker',
+    run: async (c) => {
+      if (c.mqtt.url === 'embedded') return `embedded broker on 127.0.0.1:${c.mqtt.embeddedPort}`;
+      const client = await Promise.race([
+        mqtt.connectAsync(c.mqtt.url, { username: c.mqtt.username || undefined, password: c.mqtt.password || undefined, reconnectPeriod: 0, connectTimeout: BROKER_TIMEOUT_MS, rejectUnauthorized: c.mqtt.rejectUnauthorized }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${BROKER_TIMEOUT_MS} ms`)), BROKER_TIMEOUT_MS).unref()),
+      ]);
+      await client.endAsync();
+      return `connected to ${c.mqtt.url}`;
+    },
+  },
+];
+
+/** `gearhear doctor [--config FILE] [--quick]`: each check prints ok or what is wrong; exit 0 when all pass. */
+export async function runDoctor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true }, quick: { type: 'boolean' } } });
+  const config = loadConfigOrReport(values);
+  if (!config) return EX_CONFIG;
+  process.stdout.write('config: ok\n');
+  let failed = 0;
+  for (const check of CHECKS) {
+    if (values.quick && (check.name === 'broker' || check.name === 'audio')) continue;
+    try {
+      process.stdout.write(`${check.name}: ok — ${await check.run(config)}\n`);
+    } catch (err) {
+      failed++;
+      process.stdout.write(`${check.name}: FAILED — ${(err as Error).message}\n`);
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
