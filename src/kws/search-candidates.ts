@@ -37,6 +37,8 @@ export class CandidateTracker {
   private readonly slotEnd: Int32Array;
   private openSlots = 0;
   private pending: Candidate[] = [];
+  /** Whether `pending` is still in (start, longest first) order. */
+  private pendingSorted = true;
   /** Source time of the last reported end, per keyword (kept across segments). */
   private readonly lastEndSec: Float64Array;
   /** Last frame of the latest reported occurrence in this segment: nothing may overlap it any more. */
@@ -107,6 +109,7 @@ export class CandidateTracker {
     this.slotActive[slot] = 0;
     this.openSlots--;
     const end = this.tree.ends[slot];
+    this.pendingSorted = false;
     this.pending.push({
       keyword: end.keyword,
       phones: end.phones,
@@ -118,27 +121,24 @@ export class CandidateTracker {
   }
 
   /**
-   * Resolves every group of mutually overlapping candidates that ends before `blockStart` (nothing
-   * alive can overlap it) or started before `overdue`.
+   * Resolves, front to back, the groups of mutually overlapping candidates that end before
+   * `blockStart` (nothing alive can overlap them) or started before `overdue`. Groups in start order
+   * also end in order, so the first group that must wait holds back all the later ones.
    */
   private resolve(blockStart: number, overdue: number, out: Detection[]): void {
-    this.pending.sort((a, b) => a.startFrame - b.startFrame || b.endFrame - a.endFrame);
-    const keep: Candidate[] = [];
-    let group: Candidate[] = [];
-    let groupEnd = -1;
-    const finishGroup = (): void => {
-      if (group.length === 0) return;
-      if (groupEnd < blockStart || group[0].startFrame < overdue) this.report(group, out);
-      else for (const c of group) keep.push(c);
-      group = [];
-    };
-    for (const c of this.pending) {
-      if (group.length > 0 && c.startFrame > groupEnd) finishGroup();
-      group.push(c);
-      groupEnd = group.length === 1 ? c.endFrame : Math.max(groupEnd, c.endFrame);
+    const pending = this.pending;
+    if (!this.pendingSorted) pending.sort((a, b) => a.startFrame - b.startFrame || b.endFrame - a.endFrame);
+    this.pendingSorted = true;
+    let from = 0;
+    while (from < pending.length) {
+      let to = from + 1;
+      let groupEnd = pending[from].endFrame;
+      while (to < pending.length && pending[to].startFrame <= groupEnd) groupEnd = Math.max(groupEnd, pending[to++].endFrame);
+      if (groupEnd >= blockStart && pending[from].startFrame >= overdue) break;
+      this.report(pending.slice(from, to), out);
+      from = to;
     }
-    finishGroup();
-    this.pending = keep;
+    if (from > 0) pending.splice(0, from);
   }
 
   private report(group: Candidate[], out: Detection[]): void {

@@ -7,15 +7,6 @@ import type { Detection, KeywordSpec } from './types.js';
 
 export { DEFAULT_KEYWORD_THRESHOLD, KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from './search-options.js';
 
-/**
- * Keyword search over streaming CTC log-probabilities (confidence formula: search-options.ts).
- *
- * Token passing over a prefix tree of every pronunciation: each node has a phone state and a
- * blank-after state holding (L, start frame, phone peaks); new paths enter at every frame; the best
- * path into a state wins (Viterbi on L, ties to the earlier start); paths are dropped as soon as no
- * keyword below them can still reach its threshold (an exact bound on the confidence, so pruning
- * never loses a detection) or they exceed `maxKeywordSec`. Work per frame is at most 2 x nodes.
- */
 export interface KeywordSearchInit {
   keywords: readonly KeywordSpec[];
   /** The model's tokens; pronunciations are looked up here. */
@@ -25,6 +16,19 @@ export interface KeywordSearchInit {
   options?: Partial<KeywordSearchOptions>;
 }
 
+/**
+ * Keyword search over streaming CTC log-probabilities (confidence formula: search-options.ts).
+ *
+ * Token passing over a prefix tree of every pronunciation: each node has a phone state and a
+ * blank-after state holding (L, start frame, phone peaks); new paths enter at every frame; the best
+ * path into a state wins (Viterbi on L, ties to the earlier start); paths are dropped as soon as no
+ * keyword below them can still reach its threshold (an upper bound on the confidence, so pruning
+ * never drops a path that could still pass) or they exceed `maxKeywordSec`. Work per frame is at most 2 x nodes.
+ *
+ * Usage: startSegment(), accept() each block of frames as the model yields it (detections come back
+ * as soon as a term has ended), endSegment() for the rest. Feeding a segment in one call or in many
+ * pieces gives the same detections.
+ */
 export class KeywordSearch {
   readonly options: Readonly<KeywordSearchOptions>;
   readonly tree: PrefixTree;
@@ -66,7 +70,10 @@ export class KeywordSearch {
     this.touched = new Int32Array(n);
   }
 
-  /** Begins a speech segment; frame 0 of it is at `segmentStartSec` in the source. */
+  /**
+   * Begins a speech segment; frame 0 of it is at `segmentStartSec` in the source. A segment left open
+   * is dropped with whatever it had pending (call endSegment() to get that).
+   */
   startSegment(segmentId: string, segmentStartSec: number): void {
     this.candidates.startSegment(segmentId, segmentStartSec);
     this.curCount = 0;
