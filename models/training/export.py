@@ -10,7 +10,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from model import AcousticModel
+from model import HOP, WIN, AcousticModel
+
+BLOCKS = -(-WIN // HOP)  # 10 ms blocks per analysis window
 from train import load_model
 
 
@@ -38,10 +40,37 @@ class FoldedBlock(nn.Module):
         return F.relu(x + self.pw2(y))
 
 
+class BlockLogMel(nn.Module):
+    """The same log-mel frames as model.LogMel, computed as two matrix products over frames
+    assembled from 10 ms blocks: onnxruntime runs this several times faster than a Conv1d with
+    400 taps and 402 output channels. Frame t covers samples [160 t, 160 t + 400), as in training;
+    a trailing partial block is used once the next samples arrive (frames = samples // 160 - 2)."""
+
+    def __init__(self, lm):
+        super().__init__()
+        bins = lm.n_bins
+        w = lm.dft[:, 0, :]  # [2*bins, WIN]
+        used = torch.nonzero(lm.mel_fb.sum(0) > 0).flatten()  # bins any mel filter uses
+        span = HOP * BLOCKS
+        pad = torch.zeros(len(used), span - WIN)
+        self.register_buffer('w_re', torch.cat([w[:bins][used], pad], 1).t().contiguous())  # [span, K]
+        self.register_buffer('w_im', torch.cat([w[bins:][used], pad], 1).t().contiguous())
+        self.register_buffer('fb', lm.mel_fb[:, used].t().contiguous())  # [K, mels]
+
+    def forward(self, pcm):  # [1, N] -> [1, mels, T]
+        n_blocks = pcm.shape[1] // HOP
+        blocks = pcm[0, :n_blocks * HOP].reshape(n_blocks, HOP)
+        frames = torch.cat([blocks[:n_blocks - 2], blocks[1:n_blocks - 1], blocks[2:]], 1)  # [T, 3*HOP]
+        re = torch.matmul(frames, self.w_re)
+        im = torch.matmul(frames, self.w_im)
+        mel = torch.matmul(re * re + im * im, self.fb)
+        return torch.log(mel + 1e-6).t().unsqueeze(0)
+
+
 class Exported(nn.Module):
     def __init__(self, m: AcousticModel):
         super().__init__()
-        self.frontend = m.frontend
+        self.frontend = BlockLogMel(m.frontend)
         self.register_buffer('feat_mean', m.feat_mean.clone())
         self.register_buffer('feat_inv_std', 1.0 / m.feat_std.clone())
         self.sub_left, self.sub_right = m.sub_left, m.sub_right
@@ -61,11 +90,16 @@ def export(ckpt, out):
     m, _ = load_model(ckpt)
     m.eval()
     e = Exported(m).eval()
-    x = torch.randn(1, 16000 * 2) * 0.1
+    x = torch.randn(1, 16000 * 2 + 80) * 0.1  # a partial block at the end
     with torch.no_grad():
         ref = m(x)
         got = e(x)
-    assert torch.allclose(ref, got, atol=1e-3), f'folding changed the output: {(ref - got).abs().max()}'
+    # Same frames, except that the block front end leaves out the last (partial-block) frame.
+    n = got.shape[1]
+    assert ref.shape[1] - n in (0, 1), (ref.shape, got.shape)
+    left, right = m.receptive_field()
+    diff = (ref[:, :n - right] - got[:, :n - right]).abs().max()
+    assert diff < 1e-3, f'export changed the output: {diff}'
     torch.onnx.export(e, x, out, input_names=['pcm'], output_names=['log_probs'], opset_version=13,
                       dynamic_axes={'pcm': {1: 'samples'}, 'log_probs': {1: 'frames'}}, do_constant_folding=True)
     return m

@@ -24,8 +24,8 @@ export function defaultModelDir(): string {
 
 /** Output frames a model yields for `samples` input samples. */
 export function framesFor(m: ModelManifest, samples: number): number {
-  if (samples < m.windowSamples) return 0;
-  const hops = Math.floor((samples - m.windowSamples) / m.hopSamples) + 1;
+  // The front end frames the audio in whole hops: an analysis window spans ceil(window / hop) of them.
+  const hops = Math.floor(samples / m.hopSamples) - Math.ceil(m.windowSamples / m.hopSamples) + 1;
   return hops < 2 ? 0 : Math.floor((hops - 2) / m.subsample) + 1;
 }
 
