@@ -1,3 +1,5 @@
+import { writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
 import type { AudioChunk, AudioSource } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
@@ -24,6 +26,18 @@ export interface DaemonOptions {
 /** Exit codes: 0 clean; 1 a fatal fault (systemd restarts us); 75 outbox not drained in time. */
 export const EXIT_DRAIN_TIMEOUT = 75;
 
+/** `<state.dir>/heartbeat.json`, rewritten every HEARTBEAT_MS: what `gearhear doctor --quick` checks. */
+export const HEARTBEAT_FILE = 'heartbeat.json';
+export const HEARTBEAT_MS = 10_000;
+
+export interface Heartbeat {
+  pid: number;
+  time: string;
+  /** When the last audio frame arrived (null before the first). */
+  lastAudioAt: string | null;
+  source: string | null;
+}
+
 /**
  * Wires the stages together: audio source -> listener (VAD, model, keyword search) -> MQTT
  * publisher, with the vocabulary watcher, health monitor, memory budget and systemd notifier.
@@ -46,6 +60,8 @@ export class Daemon {
   private lastLevelDbfs: number | null = null;
   private detections = 0;
   private shed = false;
+  private lastAudioAt: Date | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   readonly finished: Promise<number>;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -78,6 +94,23 @@ export class Daemon {
     await this.startSource();
     await this.notifier.ready(`listening on ${this.source!.description}`);
     this.notifier.start();
+    await this.writeHeartbeat();
+    this.heartbeatTimer = setInterval(() => void this.writeHeartbeat(), HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+  }
+
+  private async writeHeartbeat(): Promise<void> {
+    const beat: Heartbeat = {
+      pid: process.pid, time: new Date().toISOString(), lastAudioAt: this.lastAudioAt?.toISOString() ?? null,
+      source: this.source?.description ?? null,
+    };
+    const file = path.join(this.opts.config.state.dir, HEARTBEAT_FILE);
+    try {
+      await writeFile(`${file}.tmp`, JSON.stringify(beat) + '\n');
+      await rename(`${file}.tmp`, file);
+    } catch (err) {
+      this.opts.logger.warn('cannot write heartbeat', { file, error: (err as Error).message });
+    }
   }
 
   private async startPublisher(): Promise<void> {
@@ -160,6 +193,7 @@ export class Daemon {
 
   private onAudio(chunk: AudioChunk): void {
     this.notifier.frameSeen();
+    this.lastAudioAt = new Date();
     let sum = 0;
     for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
     this.lastLevelDbfs = Math.round(Math.max(-150, 10 * Math.log10(sum / Math.max(1, chunk.samples.length) + 1e-15)) * 10) / 10;
@@ -222,6 +256,7 @@ export class Daemon {
     this.stopping = (async () => {
       this.opts.logger.info('stopping', { reason });
       await this.notifier.stopping();
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
       await this.source?.stop();
       await this.settle();
       if (this.listener && code !== 1) await this.listener.flush().catch(() => undefined);
