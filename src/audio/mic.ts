@@ -47,6 +47,8 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
   private restartTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** A launch() in progress, which shutdown() waits for so that no recorder outlives stop(). */
+  private launching: Promise<void> | undefined;
 
   constructor(options: MicSourceOptions = {}) {
     super();
@@ -81,7 +83,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
       throw this.error(`${RECORDER_COMMAND} not found on PATH; install alsa-utils`, true);
     }
     try {
-      await this.launch();
+      await this.launchTracked();
     } catch (err) {
       this.state = 'stopped';
       throw this.error(`cannot start ${RECORDER_COMMAND}: ${err instanceof Error ? err.message : String(err)}`, true, err);
@@ -98,10 +100,19 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
     this.state = 'stopped';
     clearTimeout(this.restartTimer);
     clearTimeout(this.stallTimer);
+    await this.launching?.catch(() => undefined); // launch() kills what it started once it sees 'stopped'
     const recorder = this.recorder;
     this.recorder = undefined;
     await recorder?.kill(this.settings.killGraceMs);
     if (wasStarted) this.emit('status', { state: 'stopped' });
+  }
+
+  private launchTracked(): Promise<void> {
+    const launching = this.launch().finally(() => {
+      if (this.launching === launching) this.launching = undefined;
+    });
+    this.launching = launching;
+    return launching;
   }
 
   private async launch(): Promise<void> {
@@ -166,7 +177,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.state !== 'running') return;
-      this.launch().catch((err: unknown) => {
+      this.launchTracked().catch((err: unknown) => {
         const message = `cannot restart ${RECORDER_COMMAND}: ${err instanceof Error ? err.message : String(err)}`;
         this.report(this.error(message, false, err));
         this.scheduleRestart(message);

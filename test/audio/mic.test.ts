@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,7 +71,7 @@ function audioFrom(chunks: AudioChunk[], offset: number, length: number): Float3
 
 const sameAudio = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-async function assertRecordersGone(t: Tap.Test, log: string): Promise<void> {
+async function assertRecordersGone(t: Test, log: string): Promise<void> {
   // A recorder stopped right after it spawned may not have reached its log line: those are checked by pid below.
   const runs = await runsOf(log);
   t.ok(runs.every((r) => !isAlive(r.pid)), `all ${runs.length} logged recorder processes have exited`);
