@@ -16,6 +16,7 @@ import torch
 
 from augment import Augmenter, load_wav
 from common import SHARED, TOKEN_INDEX, WORK, ensure_dir, words_to_phones
+from export import BlockLogMel
 from model import LogMel, mel_frames
 
 HELD_OUT_EVERY = 20  # every 20th real speaker (sorted) is held out for validation
@@ -43,7 +44,7 @@ def work(args):
     torch.set_num_threads(1)
     babble = [it['path'] for it in items if it['src'].startswith('tts') and it['split'] == 'train'][:400]
     aug = Augmenter(seed, babble)
-    fe = LogMel().eval()
+    fe = BlockLogMel(LogMel()).eval()  # the exported graph's front end, exactly
     out = []
     for it in items:
         phones = words_to_phones(it['text'])
