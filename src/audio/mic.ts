@@ -82,6 +82,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
       this.state = 'stopped';
       throw this.error(`${RECORDER_COMMAND} not found on PATH; install alsa-utils`, true);
     }
+    if (this.state !== 'running') return; // stop() was called while we looked
     try {
       await this.launchTracked();
     } catch (err) {
