@@ -1,0 +1,105 @@
+/**
+ * `gearhear detect` end to end: the built CLI, the shipped model, speech by flite's SLT voice
+ * (held out of training) and real machine noise from shared/data.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import t from 'tap';
+import { EX_USAGE, jsonLines, runCli, sayWithSlt, sharedData, tempDir, writeCatchAllVocab } from '../fixtures/gearhear-cli.js';
+
+const dir = await tempDir(t, 'gearhear-detect-');
+const MACHINE_NOISE = [
+  path.join(sharedData, 'noise/dcase2020t2-abnormal_listener/normal_id_00_00000007.wav'),
+  path.join(sharedData, 'noise/tumult/machine05_furnace-pump.wav'),
+  path.join(sharedData, 'noise/spear/factoryR1_16.wav'),
+];
+const FIELDS = ['file', 'term', 'category', 'severity', 'start', 'end', 'confidence'];
+
+const termsIn = (lines: Array<Record<string, unknown>>, file: string): string[] =>
+  [...new Set(lines.filter((d) => d.file === file).map((d) => String(d.term)))].sort();
+
+t.test('--json: one object per detection with file, term, category, severity, times and confidence', async (t) => {
+  const wav = await sayWithSlt('check the pump on the second floor before the shift ends', path.join(dir, 'plain.wav'));
+  const vocab = await writeCatchAllVocab(dir);
+  const r = await runCli(t, ['detect', '--json', '--vocab', vocab, wav]);
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  const lines = jsonLines(r.stdout);
+  t.ok(lines.length > 0, 'the catch-all vocabulary matches the speech');
+  const problems = lines.flatMap((d) => [
+    ...FIELDS.filter((k) => !(k in d)).map((k) => `${String(d.term)}: no "${k}"`),
+    ...(d.file === wav ? [] : [`${String(d.term)}: file is ${String(d.file)}`]),
+    ...(d.severity === 'high' && d.category === 'component' ? [] : [`${String(d.term)}: category/severity not from the vocabulary`]),
+    ...(typeof d.start === 'number' && typeof d.end === 'number' && d.start <= d.end ? [] : [`${String(d.term)}: ${d.start}-${d.end} is not a span`]),
+    ...(typeof d.confidence === 'number' && d.confidence >= 0 && d.confidence <= 1 ? [] : [`${String(d.term)}: confidence ${d.confidence}`]),
+  ]);
+  t.same(problems, [], `all ${lines.length} lines have every field with sensible values`);
+});
+
+t.test('recognition: vocabulary terms in SLT speech are found', async (t) => {
+  const wav = await sayWithSlt('there is a loud grinding noise from the gearbox. i think the bearing is worn. there is also an oil leak under the motor.', path.join(dir, 'faults.wav'));
+  const r = await runCli(t, ['detect', '--json', wav]);
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  const lines = jsonLines(r.stdout);
+  const terms = termsIn(lines, wav);
+  for (const expected of ['gearbox', 'oil leak']) t.ok(terms.includes(expected), `"${expected}" heard (heard: ${terms.join(', ') || 'nothing'})`);
+  t.ok(terms.some((term) => term.includes('bearing')), '"bearing" heard');
+  t.ok(terms.some((term) => term.includes('grinding')), '"grinding" heard');
+  const leak = lines.find((d) => d.term === 'oil leak');
+  t.match(leak ?? {}, { category: 'leak', severity: 'high' }, 'category and severity come from the vocabulary');
+});
+
+t.test('open vocabulary: new terms are compiled and found, and not heard where they are not said', async (t) => {
+  const vocab = path.join(dir, 'garage.txt');
+  await writeFile(vocab, [
+    'turbocharger   | category=engine severity=high',
+    'flux capacitor | category=electrical severity=critical',
+    'carburetor     | category=engine severity=medium',
+  ].join('\n') + '\n');
+  const said = await sayWithSlt('the turbocharger is whining again. somebody has to check the flux capacitor. and then clean the carburetor.', path.join(dir, 'garage.wav'));
+  const notSaid = await sayWithSlt('the pump on the second floor runs quietly and the fan is fine today.', path.join(dir, 'quiet.wav'));
+  const r = await runCli(t, ['detect', '--json', '--vocab', vocab, said, notSaid, ...MACHINE_NOISE], {}, 90_000);
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  const lexicon = path.join(dir, 'garage.lexicon.json');
+  t.ok(existsSync(lexicon), 'the lexicon was compiled beside the vocabulary');
+  const words = Object.keys((JSON.parse(await readFile(lexicon, 'utf8')) as { words: Record<string, string[]> }).words);
+  t.same(words.sort(), ['capacitor', 'carburetor', 'flux', 'turbocharger'], 'with every word of the new terms');
+  const lines = jsonLines(r.stdout);
+  t.same(termsIn(lines, said), ['carburetor', 'flux capacitor', 'turbocharger'], 'every new term is found in the speech that says it');
+  t.same(termsIn(lines, notSaid), [], 'none in speech without them');
+  for (const noise of MACHINE_NOISE) t.same(termsIn(lines, noise), [], `none in machine noise ${path.basename(noise)}`);
+});
+
+t.test('unreadable inputs: each is named, the others are still processed, exit non-zero', async (t) => {
+  const good = await sayWithSlt('the motor is running hot', path.join(dir, 'good.wav'));
+  const bytes = await readFile(good);
+  const notWav = path.join(dir, 'notes.wav');
+  const truncated = path.join(dir, 'truncated.wav');
+  const headerOnly = path.join(dir, 'header-only.wav');
+  const missing = path.join(dir, 'missing.wav');
+  await writeFile(notWav, 'these are meeting notes, not audio\n');
+  await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  await writeFile(headerOnly, bytes.subarray(0, 20));
+  const vocab = await writeCatchAllVocab(dir);
+  const r = await runCli(t, ['detect', '--json', '--vocab', vocab, notWav, truncated, good, missing, headerOnly]);
+  t.not(r.code, 0, 'exit status is non-zero');
+  for (const bad of [notWav, truncated, missing, headerOnly]) t.match(r.stderr, bad, `stderr names ${path.basename(bad)}`);
+  t.match(r.stderr, /not a WAV file/, 'says what is wrong with the text file');
+  t.match(r.stderr, /truncated/, 'says the cut file is truncated');
+  t.match(r.stderr, /ENOENT|no such file/, 'says the missing file does not exist');
+  const lines = jsonLines(r.stdout);
+  t.ok(lines.length > 0 && lines.every((d) => d.file === good), 'the readable file between them was processed');
+});
+
+t.test('usage errors', async (t) => {
+  const wav = path.join(dir, 'good.wav');
+  const variant = await runCli(t, ['detect', '--variant', 'fp16', wav]);
+  t.equal(variant.code, EX_USAGE, 'bad --variant: exit 64');
+  t.match(variant.stderr, /--variant must be int8 or fp32, got "fp16"/);
+  const none = await runCli(t, ['detect', '--json']);
+  t.equal(none.code, EX_USAGE, 'no files: exit 64');
+  t.match(none.stderr, /name at least one WAV file/);
+  const threshold = await runCli(t, ['detect', '--threshold', 'high', wav]);
+  t.equal(threshold.code, EX_USAGE, 'bad --threshold: exit 64');
+  t.match(threshold.stderr, /--threshold must be a number in \[0, 1\]/);
+});
