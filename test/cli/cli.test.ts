@@ -1,12 +1,11 @@
 /**
- * The `gearhear` command line: usage, configuration errors and printing, vocabulary tools and
- * doctor, each run as the built CLI in a child process.
+ * The `gearhear` command line: usage, configuration errors and printing, and the vocabulary
+ * tools, each run as the built CLI in a child process.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import { startMosquitto } from '../fixtures/mosquitto.js';
 import { EX_USAGE, runCli, shippedVocab, tempDir } from '../fixtures/gearhear-cli.js';
 
 const EX_CONFIG = 78;
@@ -19,16 +18,13 @@ t.test('usage: no command or an unknown one prints usage and exits 64', async (t
   const unknown = await runCli(t, ['frobnicate']);
   t.equal(unknown.code, EX_USAGE, 'unknown command: exit 64');
   t.match(unknown.stderr, /unknown command "frobnicate"[\s\S]*Usage:/, 'names the command, then usage');
-  const help = await runCli(t, ['--help']);
-  t.equal(help.code, 0, '--help: exit 0');
-  t.match(help.stdout, /Usage:/);
 });
 
 t.test('config print shows the effective configuration with secrets masked', async (t) => {
   const r = await runCli(t, ['config', 'print', '--set', 'mqtt.baseTopic=plant7'], {
     GEARHEAR_MQTT_PASSWORD: 'hunter2-secret', GEARHEAR_DEVICE_ID: 'press-4', GEARHEAR_MQTT_URL: 'mqtt://broker.local:1883',
   });
-  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   t.notMatch(r.stdout, 'hunter2-secret', 'the password never appears');
   const printed = JSON.parse(r.stdout) as { mqtt: { password: string; url: string; baseTopic: string }; device: { id: string } };
   t.equal(printed.mqtt.password, '********', 'the password is masked');
@@ -56,7 +52,7 @@ t.test('a bad configuration value exits 78 naming the key, its source and what i
 
 t.test('vocab check: the shipped vocabulary is complete; a new one without a lexicon is not', async (t) => {
   const ok = await runCli(t, ['vocab', 'check', shippedVocab]);
-  t.equal(ok.code, 0, `exit 0 (stdout: ${ok.stdout})`);
+  t.equal(ok.code, 0, 'exit 0', { stdout: ok.stdout });
   t.match(ok.stdout, /\d+ terms, version [0-9a-f]+/, 'counts terms and shows the version');
   t.match(ok.stdout, /ok: every term has a pronunciation/);
   const vocab = path.join(dir, 'plant.txt');
@@ -64,15 +60,13 @@ t.test('vocab check: the shipped vocabulary is complete; a new one without a lex
   const missing = await runCli(t, ['vocab', 'check', vocab]);
   t.equal(missing.code, 1, 'no lexicon: exit 1');
   t.match(missing.stdout, `fix: gearhear vocab compile ${vocab}`, 'says what to run');
-  const usage = await runCli(t, ['vocab', 'lint', vocab]);
-  t.equal(usage.code, EX_USAGE, 'unknown vocab subcommand: exit 64');
 });
 
 t.test('vocab compile writes the lexicon, after which check passes', async (t) => {
   const vocab = path.join(dir, 'compile-me.txt');
   await writeFile(vocab, 'turbocharger | category=engine severity=high\nbelt squeal | category=noise\nflux capacitor\n');
   const r = await runCli(t, ['vocab', 'compile', vocab]);
-  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const lexiconFile = path.join(dir, 'compile-me.lexicon.json');
   t.match(r.stdout, `wrote ${lexiconFile}`, 'names the lexicon it wrote');
   t.ok(existsSync(lexiconFile), 'the lexicon exists');
@@ -81,37 +75,4 @@ t.test('vocab compile writes the lexicon, after which check passes', async (t) =
   t.ok(Object.values(lexicon.words).every((prons) => prons.length > 0 && prons.every((p) => /^[A-Z]+( [A-Z]+)*$/.test(p))), 'pronunciations are ARPAbet phones');
   const check = await runCli(t, ['vocab', 'check', vocab]);
   t.equal(check.code, 0, 'check passes after compiling');
-  const badG2p = await runCli(t, ['vocab', 'compile', vocab, '--g2p', 'festival']);
-  t.equal(badG2p.code, EX_USAGE, 'unknown --g2p: exit 64');
-});
-
-t.test('doctor passes with the shipped model, vocabulary, a file source and a real broker', async (t) => {
-  const broker = await startMosquitto();
-  t.teardown(() => broker.close());
-  const wav = path.join(dir, 'doctor.wav');
-  await writeFile(wav, 'not even audio: doctor only checks that the source is readable');
-  const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir });
-  t.equal(r.code, 0, `exit 0 (stdout: ${r.stdout})`);
-  t.match(r.stdout, /^config: ok$/m);
-  t.match(r.stdout, /^model: ok — gearhear-kws .*SHA-256 verified, runs$/m);
-  t.match(r.stdout, /^vocabulary: ok — .*mechanical-en\.txt: \d+ terms/m);
-  t.match(r.stdout, `audio: ok — file ${wav} is readable`);
-  t.match(r.stdout, `broker: ok — connected to ${broker.url}`);
-  t.notMatch(r.stdout, /FAILED/);
-});
-
-t.test('doctor --quick without a running daemon says there is no heartbeat', async (t) => {
-  const r = await runCli(t, ['doctor', '--quick'], { GEARHEAR_STATE_DIR: dir });
-  t.equal(r.code, 1, 'exit 1');
-  t.match(r.stdout, `daemon: FAILED — no heartbeat at ${path.join(dir, 'heartbeat.json')}`, 'names the heartbeat file it looked for');
-});
-
-t.test('doctor reports a missing ALSA device and still checks the broker', async (t) => {
-  const broker = await startMosquitto();
-  t.teardown(() => broker.close());
-  const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: 'mic:plughw:CARD=NoSuchCard', GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir });
-  t.equal(r.code, 1, 'exit 1: a check failed');
-  t.match(r.stdout, /^audio: FAILED — ALSA device "plughw:CARD=NoSuchCard" not found; arecord -L lists: /m, 'names the device and what exists');
-  t.match(r.stdout, new RegExp(`^broker: ok — connected to ${broker.url}$`, 'm'), 'the broker check ran against the real broker');
-  t.match(r.stdout, /^model: ok/m);
 });

@@ -23,7 +23,7 @@ t.test('--json: one object per detection with file, term, category, severity, ti
   const wav = await sayWithSlt('check the pump on the second floor before the shift ends', path.join(dir, 'plain.wav'));
   const vocab = await writeCatchAllVocab(dir);
   const r = await runCli(t, ['detect', '--json', '--vocab', vocab, wav]);
-  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const lines = jsonLines(r.stdout);
   t.ok(lines.length > 0, 'the catch-all vocabulary matches the speech');
   const problems = lines.flatMap((d) => [
@@ -39,7 +39,7 @@ t.test('--json: one object per detection with file, term, category, severity, ti
 t.test('recognition: vocabulary terms in SLT speech are found', async (t) => {
   const wav = await sayWithSlt('there is a loud grinding noise from the gearbox. i think the bearing is worn. there is also an oil leak under the motor.', path.join(dir, 'faults.wav'));
   const r = await runCli(t, ['detect', '--json', wav]);
-  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const lines = jsonLines(r.stdout);
   const terms = termsIn(lines, wav);
   for (const expected of ['gearbox', 'oil leak']) t.ok(terms.includes(expected), `"${expected}" heard (heard: ${terms.join(', ') || 'nothing'})`);
@@ -59,7 +59,7 @@ t.test('open vocabulary: new terms are compiled and found, and not heard where t
   const said = await sayWithSlt('the turbocharger is whining again. somebody has to check the flux capacitor. and then clean the carburetor.', path.join(dir, 'garage.wav'));
   const notSaid = await sayWithSlt('the pump on the second floor runs quietly and the fan is fine today.', path.join(dir, 'quiet.wav'));
   const r = await runCli(t, ['detect', '--json', '--vocab', vocab, said, notSaid, ...MACHINE_NOISE], {}, 90_000);
-  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const lexicon = path.join(dir, 'garage.lexicon.json');
   t.ok(existsSync(lexicon), 'the lexicon was compiled beside the vocabulary');
   const words = Object.keys((JSON.parse(await readFile(lexicon, 'utf8')) as { words: Record<string, string[]> }).words);

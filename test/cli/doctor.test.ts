@@ -1,0 +1,37 @@
+/** `gearhear doctor`: every check against the shipped model and vocabulary, a real broker and ALSA. */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import t from 'tap';
+import { startMosquitto } from '../fixtures/mosquitto.js';
+import { runCli, tempDir } from '../fixtures/gearhear-cli.js';
+
+const dir = await tempDir(t, 'gearhear-doctor-');
+const broker = await startMosquitto();
+t.teardown(() => broker.close());
+
+t.test('doctor passes with the shipped model, vocabulary, a file source and a real broker', async (t) => {
+  const wav = path.join(dir, 'doctor.wav');
+  await writeFile(wav, 'not even audio: doctor only checks that the source is readable');
+  const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir });
+  t.equal(r.code, 0, 'exit 0', { stdout: r.stdout });
+  t.match(r.stdout, /^config: ok$/m);
+  t.match(r.stdout, /^model: ok — gearhear-kws .*SHA-256 verified, runs$/m);
+  t.match(r.stdout, /^vocabulary: ok — .*mechanical-en\.txt: \d+ terms/m);
+  t.match(r.stdout, `audio: ok — file ${wav} is readable`);
+  t.match(r.stdout, `broker: ok — connected to ${broker.url}`);
+  t.notMatch(r.stdout, /FAILED/);
+});
+
+t.test('doctor --quick without a running daemon says there is no heartbeat', async (t) => {
+  const r = await runCli(t, ['doctor', '--quick'], { GEARHEAR_STATE_DIR: dir });
+  t.equal(r.code, 1, 'exit 1');
+  t.match(r.stdout, `daemon: FAILED — no heartbeat at ${path.join(dir, 'heartbeat.json')}`, 'names the heartbeat file it looked for');
+});
+
+t.test('doctor reports a missing ALSA device and still checks the broker', async (t) => {
+  const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: 'mic:plughw:CARD=NoSuchCard', GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir });
+  t.equal(r.code, 1, 'exit 1: a check failed');
+  t.match(r.stdout, /^audio: FAILED — ALSA device "plughw:CARD=NoSuchCard" not found; arecord -L lists: /m, 'names the device and what exists');
+  t.match(r.stdout, new RegExp(`^broker: ok — connected to ${broker.url}$`, 'm'), 'the broker check ran against the real broker');
+  t.match(r.stdout, /^model: ok/m);
+});
