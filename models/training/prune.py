@@ -45,8 +45,9 @@ def prune(model, keep, min_per_block=32):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--keep', type=float, default=0.7)
+    ap.add_argument('--from', dest='src', default='student.pt', help='checkpoint in the ckpt folder to prune')
     args = ap.parse_args()
-    model, ck = load_model(os.path.join(CKPT, 'student.pt'))
+    model, ck = load_model(os.path.join(CKPT, args.src))
     before = count_params(model)
     slim, hidden = prune(model, args.keep)
     save(os.path.join(CKPT, 'student-pruned.pt'), slim, None, dict(step=0, epoch=0, best=None, log=[], pruned_from=before))

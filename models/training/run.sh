@@ -31,18 +31,28 @@ step() { echo "== $(date +%H:%M:%S) $*"; }
 [[ -f "$W/text/domain.txt" ]] || { step text; $PY text.py; }
 [[ -f "$W/tts/manifest.csv" ]] || { step synth; $PY synth.py; }
 [[ -f "$W/feats/val_real.json" ]] || { step features; $PY features.py; }
-[[ -f "$C/teacher.done" ]] || { step teacher; $PY train.py teacher --minutes "$TEACHER_MIN" ${MAXF:-}; touch "$C/teacher.done"; }
-[[ -f "$C/teacher_logits.json" ]] || { step teacher-logits; $PY train.py teacher-logits; }
-[[ -f "$C/student.done" ]] || { step student; $PY train.py student --minutes "$STUDENT_MIN" --l1 1e-4 ${MAXF:-}; touch "$C/student.done"; }
-[[ -f "$C/student-pruned.pt" ]] || { step prune; $PY prune.py --keep "$KEEP"; }
-[[ -f "$C/student-final.done" ]] || { step finetune; $PY train.py finetune --minutes "$FINETUNE_MIN" ${MAXF:-}; touch "$C/student-final.done"; }
+# STUDENT_MODE=distil (default): teacher, then the student learns from its soft targets.
+# STUDENT_MODE=ctc: the student is trained on the labels alone (no teacher); what v0.1 shipped,
+# because the teacher needs more hours on two cores than one session has.
+if [[ "${STUDENT_MODE:-distil}" == ctc ]]; then
+  [[ -f "$C/student-ctc.done" ]] || { step student-ctc; $PY train.py student-ctc --minutes "$STUDENT_MIN" --l1 1e-4 ${MAXF:---max-frames 12000}; touch "$C/student-ctc.done"; }
+  [[ -f "$C/student-pruned.pt" ]] || { step prune; $PY prune.py --keep "$KEEP" --from student-ctc.pt; }
+else
+  [[ -f "$C/teacher.done" ]] || { step teacher; $PY train.py teacher --minutes "$TEACHER_MIN" ${MAXF:---max-frames 12000}; touch "$C/teacher.done"; }
+  [[ -f "$C/teacher_logits.json" ]] || { step teacher-logits; $PY train.py teacher-logits; }
+  [[ -f "$C/student.done" ]] || { step student; $PY train.py student --minutes "$STUDENT_MIN" --l1 1e-4 ${MAXF:---max-frames 12000}; touch "$C/student.done"; }
+  [[ -f "$C/student-pruned.pt" ]] || { step prune; $PY prune.py --keep "$KEEP"; }
+fi
+[[ -f "$C/student-final.done" ]] || { step finetune; $PY train.py finetune --minutes "$FINETUNE_MIN" ${MAXF:---max-frames 12000}; touch "$C/student-final.done"; }
 step export
 $PY export.py "$C/student-final.pt" "$OUT/model.onnx" 2>/dev/null
 $PY quantize.py prepare "$OUT/model.onnx" "$W/quant"
 (cd "$REPO" && node models/training/calibrate.mjs "$W/quant")
 $PY quantize.py build "$OUT/model.onnx" "$W/quant" "$OUT/model.int8.onnx"
 $PY manifest.py "$OUT" "$C/student-final.pt" --id "$MODEL_ID"
-mkdir -p "$W/teacher-model"
-$PY export.py "$C/teacher.pt" "$W/teacher-model/model.onnx" 2>/dev/null
-$PY manifest.py "$W/teacher-model" "$C/teacher.pt" --id gearhear-kws-teacher
+if [[ -f "$C/teacher.pt" ]]; then
+  mkdir -p "$W/teacher-model"
+  $PY export.py "$C/teacher.pt" "$W/teacher-model/model.onnx" 2>/dev/null
+  $PY manifest.py "$W/teacher-model" "$C/teacher.pt" --id gearhear-kws-teacher
+fi
 step "done: $OUT"

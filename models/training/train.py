@@ -110,7 +110,7 @@ def train(kind, minutes, lr, alpha, temperature, l1, max_frames, init=None, name
     ensure_dir(CKPT)
     name = name or kind
     path = os.path.join(CKPT, name + '.pt')
-    distil = kind != 'teacher'
+    distil = kind in ('student', 'finetune') and os.path.exists(os.path.join(CKPT, 'teacher_logits.json'))
     ds = FeatureSet('train', os.path.join(CKPT, 'teacher_logits') if distil else None)
     val = {s: FeatureSet(s) for s in ('val_tts', 'val_real')}
     rng = np.random.default_rng(int(time.time()))
@@ -123,7 +123,7 @@ def train(kind, minutes, lr, alpha, temperature, l1, max_frames, init=None, name
         state = dict(step=0, epoch=0, best=None, log=[])
         ck = None
     else:
-        model = build('teacher' if kind == 'teacher' else 'student')
+        model = build('teacher' if kind == 'teacher' else 'student')  # 'student-ctc': student, CTC only
         mean, std = feature_stats(ds)
         model.feat_mean.copy_(mean)
         model.feat_std.copy_(std)
@@ -188,7 +188,8 @@ def train(kind, minutes, lr, alpha, temperature, l1, max_frames, init=None, name
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('kind', choices=['teacher', 'teacher-logits', 'student', 'finetune'])
+    ap.add_argument('kind', choices=['teacher', 'teacher-logits', 'student', 'student-ctc', 'finetune'])
+    ap.add_argument('--init', default=None, help='checkpoint to start from (finetune: default student-pruned.pt)')
     ap.add_argument('--minutes', type=float, default=30)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--alpha', type=float, default=0.7)
@@ -200,7 +201,7 @@ def main():
         return teacher_logits()
     if args.kind == 'finetune':
         return train('finetune', args.minutes, args.lr / 4, args.alpha, args.temperature, 0.0, args.max_frames,
-                     init=os.path.join(CKPT, 'student-pruned.pt'), name='student-final')
+                     init=args.init or os.path.join(CKPT, 'student-pruned.pt'), name='student-final')
     train(args.kind, args.minutes, args.lr, args.alpha, args.temperature, args.l1, args.max_frames)
 
 
