@@ -31,6 +31,8 @@ export interface SoakResult {
   rssGrowthMbPerAudioHour: number;
   detectionsMade: number;
   detectionsArrived: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
   /** Sequence numbers missing between the first and last that arrived. */
   missingSeqs: number[];
   duplicates: number;
@@ -64,7 +66,7 @@ export async function runSoak(rec: Recording, broker: Broker, o: SoakOptions): P
     audioMinutes: round(run.audioSec / 60, 2), wallMinutes: round(wallHours * 60, 2), speed: o.speed, brokerRestarts: restarts,
     rssStartMb: round(samples[0]?.rssMb ?? NaN, 1), rssEndMb: round(samples.at(-1)?.rssMb ?? NaN, 1),
     rssGrowthMbPerWallHour: round(slopePerMs * 3_600_000, 1), rssGrowthMbPerAudioHour: round((slopePerMs * 3_600_000) / o.speed, 1),
-    detectionsMade: run.detectionsLogged, detectionsArrived: unique.length, missingSeqs: missing.slice(0, 50), duplicates: seqs.length - unique.length,
+    detectionsMade: run.detectionsLogged, detectionsArrived: unique.length, firstSeq: unique[0] ?? null, lastSeq: unique.at(-1) ?? null, missingSeqs: missing.slice(0, 50), duplicates: seqs.length - unique.length,
     allArrived: missing.length === 0 && unique.length >= run.detectionsLogged, exitCode: run.exitCode,
   };
 }

@@ -39,7 +39,8 @@ export async function startBroker(): Promise<Broker> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gearhear-bench-mosquitto-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
-  const lines = ['per_listener_settings false', 'persistence false', 'log_dest none',
+  // Persistence keeps sessions and queued QoS 1 messages across restart(), as a production broker would.
+  const lines = ['per_listener_settings false', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', 'log_dest none',
     ...(os.userInfo().uid === 0 ? ['user root'] : []), `listener ${port} 127.0.0.1`, 'allow_anonymous true'];
   await writeFile(conf, lines.join('\n') + '\n');
   let child: ChildProcess | null = null;

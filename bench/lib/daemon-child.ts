@@ -67,7 +67,8 @@ export async function runDaemonChild(opts: DaemonRunOptions): Promise<DaemonRunR
   const deviceId = `bench-${process.pid}-${Date.now() % 100000}`;
   const arrivals: Arrival[] = [];
   const health: DaemonRunResult['health'] = [];
-  const sub = await mqtt.connectAsync(opts.brokerUrl, { reconnectPeriod: 200, clientId: `${deviceId}-sub` });
+  // A persistent session: the broker queues detections for the subscriber while it reconnects after a broker restart.
+  const sub = await mqtt.connectAsync(opts.brokerUrl, { reconnectPeriod: 200, clientId: `${deviceId}-sub`, clean: false });
   sub.on('error', () => undefined); // reconnects on its own across broker restarts
   sub.on('connect', () => void sub.subscribeAsync(`${BASE_TOPIC}/${deviceId}/#`, { qos: 1 }).catch(() => undefined));
   sub.on('message', (topic, payload) => {
