@@ -1,11 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { runDetect } from './detect-command.js';
-import { runVocab } from './vocab-command.js';
-import { runConfigPrint } from './config-command.js';
-import { runDaemonCommand } from './run-command.js';
-import { runDoctor } from './doctor.js';
-import { runDemo } from './demo.js';
+// Commands are imported when used, so `gearhear config print` does not load onnxruntime.
 
 const USAGE = `gearhear — listens for mechanical fault vocabulary and publishes detections over MQTT
 
@@ -21,18 +15,19 @@ Usage:
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'run': return runDaemonCommand(rest);
-    case 'detect': return runDetect(rest);
-    case 'vocab': return runVocab(rest);
-    case 'doctor': return runDoctor(rest);
-    case 'config': return runConfigPrint(rest);
-    case 'demo': return runDemo(rest);
-    case undefined: case 'help': case '--help': case '-h':
+    case 'run': return (await import('./run-command.js')).runDaemonCommand(rest);
+    case 'detect': return (await import('./detect-command.js')).runDetect(rest);
+    case 'vocab': return (await import('./vocab-command.js')).runVocab(rest);
+    case 'doctor': return (await import('./doctor.js')).runDoctor(rest);
+    case 'config': return (await import('./config-command.js')).runConfigPrint(rest);
+    case 'demo': return (await import('./demo.js')).runDemo(rest);
+    case undefined:
+      process.stderr.write(USAGE);
+      return 64;
+    case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 64 : 0;
+      return 0;
     case '--version': case 'version': {
-      const { values } = parseArgs({ args: [], options: {} });
-      void values;
       const { packageVersion } = await import('./version.js');
       process.stdout.write(`${packageVersion()}\n`);
       return 0;

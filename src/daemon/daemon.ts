@@ -62,6 +62,7 @@ export class Daemon {
   private shed = false;
   private lastAudioAt: Date | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatWrite: Promise<void> = Promise.resolve();
   readonly finished: Promise<number>;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -75,7 +76,6 @@ export class Daemon {
     logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant });
     this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
     this.vocabulary = await this.watcher.start();
-    logger.info('vocabulary loaded', { file: c.vocab.file, terms: this.vocabulary.specs.length, version: this.vocabulary.vocab.version });
     this.gate = await createGate({
       engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
       minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
@@ -99,7 +99,13 @@ export class Daemon {
     this.heartbeatTimer.unref();
   }
 
-  private async writeHeartbeat(): Promise<void> {
+  /** Writes are queued, one at a time, so two never share the temp file. */
+  private writeHeartbeat(): Promise<void> {
+    this.heartbeatWrite = this.heartbeatWrite.then(() => this.writeHeartbeatNow());
+    return this.heartbeatWrite;
+  }
+
+  private async writeHeartbeatNow(): Promise<void> {
     const beat: Heartbeat = {
       pid: process.pid, time: new Date().toISOString(), lastAudioAt: this.lastAudioAt?.toISOString() ?? null,
       source: this.source?.description ?? null,
@@ -193,7 +199,9 @@ export class Daemon {
 
   private onAudio(chunk: AudioChunk): void {
     this.notifier.frameSeen();
+    const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
+    if (first && this.heartbeatTimer) void this.writeHeartbeat();
     let sum = 0;
     for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
     this.lastLevelDbfs = Math.round(Math.max(-150, 10 * Math.log10(sum / Math.max(1, chunk.samples.length) + 1e-15)) * 10) / 10;
