@@ -24,6 +24,7 @@ const USAGE = `node dist/bench/run.js [options]
   --model DIR --variant int8|fp32 --vocab FILE
   --kws-threshold X    default keyword threshold (terms without their own)
   --ps-exponent X      PocketSphinx keyphrase threshold 1e-(X x phones) (default 1)
+  --latency-minutes N  term-final utterances for the latency run, at real time (default 2)
   --skip LIST          comma list of: rtf,speech,latency,cpu,pocketsphinx
   --soak               also run the soak: --soak-minutes (audio, default 600) at --soak-speed (default 10),
                        broker restarted every --soak-restart-s (default 180) for --soak-down-s (default 3)
@@ -36,7 +37,8 @@ async function main(): Promise<number> {
     options: {
       minutes: { type: 'string' }, quick: { type: 'boolean' }, runs: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' },
       vocab: { type: 'string' }, 'kws-threshold': { type: 'string' }, skip: { type: 'string' }, soak: { type: 'boolean' },
-      'ps-exponent': { type: 'string' }, 'soak-minutes': { type: 'string' }, 'soak-speed': { type: 'string' }, 'soak-restart-s': { type: 'string' }, 'soak-down-s': { type: 'string' },
+      'ps-exponent': { type: 'string' }, 'latency-minutes': { type: 'string' },
+      'soak-minutes': { type: 'string' }, 'soak-speed': { type: 'string' }, 'soak-restart-s': { type: 'string' }, 'soak-down-s': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -102,7 +104,7 @@ async function main(): Promise<number> {
     const broker = await startBroker();
     try {
       if (!skip.has('latency')) {
-        const latMin = quick ? 1 : 1.5;
+        const latMin = quick ? 1 : parseNumber('latency-minutes', a['latency-minutes'], 2);
         log(`daemon at real time on ${latMin} minute(s) of utterances ending in a term`);
         const termFinal = await buildRecording({ minutes: latMin, kind: 'term-final', terms, voices: VOICES });
         const { latency, memory } = await measureLatency(termFinal, broker.url, daemonEnv);

@@ -3,7 +3,7 @@
  * every few minutes. Reports resident-memory growth per hour and whether every detection arrived.
  */
 import { readWavFile } from '../src/audio/file.js';
-import { round } from './lib/common.js';
+import { round, sleep } from './lib/common.js';
 import type { Broker } from './lib/broker.js';
 import { runDaemonChild } from './lib/daemon-child.js';
 import type { Recording } from './lib/recording.js';
@@ -43,6 +43,7 @@ export interface SoakResult {
 export async function runSoak(rec: Recording, broker: Broker, o: SoakOptions): Promise<SoakResult> {
   const audio = await readWavFile(rec.file);
   let restarts = 0;
+  let pendingRestart: Promise<void> = Promise.resolve();
   let nextRestart = o.restartEverySec;
   const started = Date.now();
   const run = await runDaemonChild({
@@ -51,9 +52,11 @@ export async function runSoak(rec: Recording, broker: Broker, o: SoakOptions): P
       if ((Date.now() - started) / 1000 < nextRestart) return;
       nextRestart += o.restartEverySec;
       await broker.stop();
-      setTimeout(() => void broker.restart().then(() => { restarts++; }), o.downSec * 1000);
+      // Not awaited: audio keeps flowing while the broker is down.
+      pendingRestart = sleep(o.downSec * 1000).then(() => broker.restart()).then(() => { restarts++; });
     },
   });
+  await pendingRestart; // never leave the broker stopped (or a restart racing the caller's close)
   const wallHours = (Date.now() - started) / 3_600_000;
   // Skip the first tenth: start-up allocations are not growth.
   const samples = run.proc.slice(Math.floor(run.proc.length / 10));

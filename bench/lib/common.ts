@@ -96,7 +96,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
 
 /** A printable table: header row, then rows, columns padded. */
 export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
-  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? String(round(c)) : c)));
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isNaN(c) ? '-' : String(round(c))) : c)));
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

@@ -48,7 +48,7 @@ const SNR_CHOICES: ReadonlyArray<number | null> = [null, 20, 10];
 
 export async function buildRecording(spec: RecordingSpec): Promise<Recording> {
   const seed = spec.seed ?? 1;
-  const key = `${spec.kind}-${spec.minutes}m-${spec.voices.join('+').replace(/:/g, '_')}-s${seed}-t${spec.terms.length}`;
+  const key = `v1-${spec.kind}-${spec.minutes}m-${spec.voices.join('+').replace(/:/g, '_')}-s${seed}-t${spec.terms.length}`;
   const dir = await cacheDir('recordings');
   const wav = path.join(dir, `${key}.wav`);
   const truth = path.join(dir, `${key}.json`);
