@@ -14,7 +14,7 @@ const dir = await tempDir(t, 'gearhear-cli-');
 t.test('usage: no command or an unknown one prints usage and exits 64', async (t) => {
   const none = await runCli(t, []);
   t.equal(none.code, EX_USAGE, 'no arguments: exit 64');
-  t.match(none.stdout, /Usage:[\s\S]*gearhear run[\s\S]*gearhear detect/, 'prints usage');
+  t.match(none.stderr, /Usage:[\s\S]*gearhear run[\s\S]*gearhear detect/, 'prints usage on stderr');
   const unknown = await runCli(t, ['frobnicate']);
   t.equal(unknown.code, EX_USAGE, 'unknown command: exit 64');
   t.match(unknown.stderr, /unknown command "frobnicate"[\s\S]*Usage:/, 'names the command, then usage');
