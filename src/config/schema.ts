@@ -3,6 +3,7 @@
  * ./formats.ts, a default and a GEARHEAR_* environment variable (balena device variables).
  * docs/configuration.md is generated from this table.
  */
+import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search-options.js';
 import type { DurationUnit, FormatItem, FormatName } from './formats.js';
 
 export interface KeyDef extends FormatItem {
@@ -56,19 +57,20 @@ export const SCHEMA = {
     hangoverMs: ms('GEARHEAR_VAD_HANGOVER_MS', 300, 0, 5000, 'Non-speech needed to end a segment.'),
     minSegmentMs: ms('GEARHEAR_VAD_MIN_SEGMENT_MS', 150, 0, 5000, 'Speech shorter than this is dropped.'),
     maxSegmentMs: ms('GEARHEAR_VAD_MAX_SEGMENT_MS', 10_000, 500, 60_000, 'Longer speech is cut into segments of at most this length.'),
-    energyMarginDb: num('GEARHEAR_VAD_ENERGY_MARGIN_DB', 10, 0, 60, 'Energy gate: dB above the adaptive noise floor for a frame to count as possible speech.'),
-    minLevelDbfs: num('GEARHEAR_VAD_MIN_LEVEL_DBFS', -60, -120, 0, 'Energy gate: quietest level (dBFS) that can count as speech.'),
+    energyMarginDb: num('GEARHEAR_VAD_ENERGY_MARGIN_DB', 8, 0, 60, 'Energy gate: dB above the adaptive noise floor for a frame to count as possible speech.'),
+    minLevelDbfs: num('GEARHEAR_VAD_MIN_LEVEL_DBFS', -55, -120, 0, 'Energy gate: quietest level (dBFS) that can count as speech.'),
   },
   model: {
     dir: path('GEARHEAR_MODEL', 'models/gearhear-kws', 'Folder with model.json and the ONNX files of the phone model.', { packageRelative: true, docDefault: '`models/gearhear-kws` in the installed package' }),
     variant: oneOf('GEARHEAR_MODEL_VARIANT', ['int8', 'fp32'], 'int8', 'Which ONNX file of the model to run: quantised int8 (faster on ARM) or fp32.'),
     intraOpThreads: int('GEARHEAR_MODEL_INTRA_OP_THREADS', 1, 1, 64, 'ONNX Runtime threads for one inference.'),
+    chunkMs: dur('ms')('GEARHEAR_MODEL_CHUNK_MS', 500, 100, 5000, 'Run the model on each new this-much of speech: shorter reports terms sooner, longer costs less CPU (each run recomputes about 0.7 s of context).'),
   },
   vocab: {
     file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),
   },
   kws: {
-    threshold: num('GEARHEAR_KWS_THRESHOLD', 0.5, 0, 1, 'Keyword score a term needs to be reported.'),
+    threshold: num('GEARHEAR_KWS_THRESHOLD', DEFAULT_KEYWORD_THRESHOLD, 0, 1, 'Keyword score a term needs to be reported.'),
     boost: num('GEARHEAR_KWS_BOOST', 0, -10, 10, 'Added to every term\'s log score: above 0 finds more terms (and more false alarms).'),
     refractoryMs: ms('GEARHEAR_KWS_REFRACTORY_MS', 1000, 0, 60_000, 'The same term is not reported again within this time.'),
   },

@@ -72,7 +72,10 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.model = await OnnxAcousticModel.load({ dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads });
+    this.model = await OnnxAcousticModel.load({
+      dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads,
+      chunkMs: c.model.chunkMs,
+    });
     logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant });
     this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
     this.vocabulary = await this.watcher.start();

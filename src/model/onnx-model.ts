@@ -13,6 +13,8 @@ export interface ModelOptions {
   intraOpThreads?: number;
   /** Run the model once this many new frames are final (latency vs. re-computed context). */
   chunkFrames?: number;
+  /** The same in milliseconds of audio (used when chunkFrames is not given). */
+  chunkMs?: number;
 }
 
 export const MODEL_DEFAULTS = { intraOpThreads: 1, chunkFrames: 25 } as const;
@@ -64,7 +66,9 @@ export class OnnxAcousticModel implements AcousticModel {
       throw new ModelLoadError(`model ${manifest.id}: graph has inputs [${session.inputNames.join(', ')}] and outputs ` +
         `[${session.outputNames.join(', ')}], but model.json names ${manifest.input.name} -> ${manifest.output.name}`);
     }
-    return new OnnxAcousticModel(session, manifest, variant, options.chunkFrames ?? MODEL_DEFAULTS.chunkFrames);
+    const frameMs = (manifest.frameShiftSamples / manifest.sampleRate) * 1000;
+    const chunkFrames = options.chunkFrames ?? (options.chunkMs ? Math.max(1, Math.round(options.chunkMs / frameMs)) : MODEL_DEFAULTS.chunkFrames);
+    return new OnnxAcousticModel(session, manifest, variant, chunkFrames);
   }
 
   get id(): string { return this.manifest.id; }
