@@ -81,6 +81,8 @@ export class OnnxAcousticModel implements AcousticModel {
 
   /** Log-probs for a whole buffer of 16 kHz PCM, [frames x tokens]. */
   async run(pcm: Float32Array): Promise<{ data: Float32Array; frames: number }> {
+    // Too short for one output frame: the graph's convolutions would have nothing to work on.
+    if (framesFor(this.manifest, pcm.length) === 0) return { data: new Float32Array(0), frames: 0 };
     const t0 = process.hrtime.bigint();
     const input = new ort.Tensor('float32', pcm, [1, pcm.length]);
     const out = await this.session.run({ [this.manifest.input.name]: input });

@@ -66,7 +66,8 @@ for (const engine of ['energy', 'silero'] as const) {
   t.test(`${engine} gate: detections arrive while a long utterance is still going on`, async (t) => {
     const wav = await joinWithSilence([await sayWithSlt(LONG_UTTERANCE, path.join(dir, `long-${engine}.wav`))], path.join(dir, `long-${engine}-padded.wav`), 0.5);
     const pcm = await readWavFile(wav);
-    const run = await pushInChunks(pcm, await keywords(await writeCatchAllVocab(dir)), engine);
+    // The shipped vocabulary: "bearing" is said in the first second of a nine-second utterance.
+    const run = await pushInChunks(pcm, await keywords(shippedVocab), engine);
     t.ok(run.segments.length >= 1, 'the utterance makes a segment');
     const firstEnd = run.segments[0]!;
     t.ok(firstEnd.segment.end - firstEnd.segment.start > 4, `the first segment is long (${(firstEnd.segment.end - firstEnd.segment.start).toFixed(1)} s)`);
