@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readWavFile } from '../../src/audio/file.js';
 import { DEFAULT_CMUDICT, readCmuDict } from '../../src/kws/g2p.js';
 import type { OnnxAcousticModel } from '../../src/model/onnx-model.js';
-import { mapLimit, round, seededRandom } from '../lib/common.js';
+import { mapLimit, repoRoot, round, seededRandom } from '../lib/common.js';
 import { GENERAL_SENTENCES, termSentences } from '../lib/sentences.js';
 import { synthesize } from '../lib/tts.js';
 
@@ -20,8 +20,9 @@ export interface PerResult {
   per: number;
 }
 
+/** The training pipeline's work folder, as models/training/common.py defaults it: beside the checkout. */
 export function defaultValTtsPath(): string {
-  return path.join(process.env.GEARHEAR_TRAIN_DIR ?? '/work/gearhear-train', 'feats', 'val_tts.json');
+  return path.join(process.env.GEARHEAR_TRAIN_DIR ?? path.resolve(repoRoot, '..', 'gearhear-train'), 'feats', 'val_tts.json');
 }
 
 /** Argmax per frame, repeats collapsed, blanks removed. */
