@@ -62,7 +62,7 @@ interface OpenSegment {
  */
 export class Listener extends EventEmitter<ListenerEvents> {
   private search: KeywordSearch;
-  private pendingKeywords: readonly KeywordSpec[] | null = null;
+  private pendingSearch: KeywordSearch | null = null;
   private open: OpenSegment | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -78,8 +78,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
 
   /** New keywords take effect at the next segment; the open one finishes with the old ones. */
   setKeywords(keywords: readonly KeywordSpec[]): void {
-    this.buildSearch(keywords); // validate now, so a bad vocabulary is refused at once
-    this.pendingKeywords = keywords;
+    this.pendingSearch = this.buildSearch(keywords); // built now, so a bad vocabulary is refused at once
   }
 
   push(chunk: AudioChunk): Promise<void> {
@@ -123,9 +122,9 @@ export class Listener extends EventEmitter<ListenerEvents> {
   }
 
   private startSegment(id: string, startSample: number): void {
-    if (this.pendingKeywords) {
-      this.search = this.buildSearch(this.pendingKeywords);
-      this.pendingKeywords = null;
+    if (this.pendingSearch) {
+      this.search = this.pendingSearch;
+      this.pendingSearch = null;
     }
     this.search.startSegment(id, startSample / SAMPLE_RATE);
     this.open = { id, startSample, stream: this.opts.model.createStream(), search: this.search, sumSquares: 0, samples: 0 };
