@@ -15,7 +15,8 @@ export interface ManifestRow {
   use: 'train+eval' | 'eval-only';
 }
 
-function splitCsvLine(line: string): string[] {
+/** Splits one CSV line with standard double-quote quoting (manifest.csv of ../shared/data). */
+export function splitCsvLine(line: string): string[] {
   const fields: string[] = [];
   let field = '';
   let quoted = false;
