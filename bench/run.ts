@@ -27,7 +27,8 @@ const USAGE = `node dist/bench/run.js [options]
   --latency-minutes N  term-final utterances for the latency run, at real time (default 2)
   --skip LIST          comma list of: rtf,speech,latency,cpu,pocketsphinx
   --soak               also run the soak: --soak-minutes (audio, default 600) at --soak-speed (default 10),
-                       broker restarted every --soak-restart-s (default 180) for --soak-down-s (default 3)
+                       broker restarted every --soak-restart-s (default 180) for --soak-down-s (default 3);
+                       --soak-trail FILE appends a JSON line a minute (RSS, audio done) while it runs
 Environment: GEARHEAR_BENCH_MINUTES sets --minutes.`;
 
 const VOICES: Voice[] = ['flite:slt', 'espeak:en-us'];
@@ -38,7 +39,7 @@ async function main(): Promise<number> {
       minutes: { type: 'string' }, quick: { type: 'boolean' }, runs: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' },
       vocab: { type: 'string' }, 'kws-threshold': { type: 'string' }, skip: { type: 'string' }, soak: { type: 'boolean' },
       'ps-exponent': { type: 'string' }, 'latency-minutes': { type: 'string' },
-      'soak-minutes': { type: 'string' }, 'soak-speed': { type: 'string' }, 'soak-restart-s': { type: 'string' }, 'soak-down-s': { type: 'string' },
+      'soak-minutes': { type: 'string' }, 'soak-speed': { type: 'string' }, 'soak-restart-s': { type: 'string' }, 'soak-down-s': { type: 'string' }, 'soak-trail': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -132,6 +133,7 @@ async function main(): Promise<number> {
         const o = {
           audioMinutes: parseNumber('soak-minutes', a['soak-minutes'], 600), speed: parseNumber('soak-speed', a['soak-speed'], 10),
           restartEverySec: parseNumber('soak-restart-s', a['soak-restart-s'], 180), downSec: parseNumber('soak-down-s', a['soak-down-s'], 3), env: daemonEnv,
+          trailFile: a['soak-trail'],
         };
         log(`soak: ${o.audioMinutes} min of audio at ${o.speed}x, broker restarted every ${o.restartEverySec} s`);
         const soak = await runSoak(mixed, broker, o);

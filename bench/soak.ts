@@ -2,6 +2,7 @@
  * Soak: the daemon fed a recording in a loop, faster than real time, while the broker is restarted
  * every few minutes. Reports resident-memory growth per hour and whether every detection arrived.
  */
+import { appendFileSync } from 'node:fs';
 import { readWavFile } from '../src/audio/file.js';
 import { round, sleep } from './lib/common.js';
 import type { Broker } from './lib/broker.js';
@@ -17,6 +18,8 @@ export interface SoakOptions {
   /** Wall seconds the broker stays down each time. */
   downSec: number;
   env: Record<string, string>;
+  /** If set, a JSON line a minute (wall min, audio min, RSS, restarts) is appended here, so a run cut short still tells its story. */
+  trailFile?: string;
 }
 
 export interface SoakResult {
@@ -46,9 +49,18 @@ export async function runSoak(rec: Recording, broker: Broker, o: SoakOptions): P
   let pendingRestart: Promise<void> = Promise.resolve();
   let nextRestart = o.restartEverySec;
   const started = Date.now();
+  let audioSecSent = 0;
+  let nextTrail = 0;
   const run = await runDaemonChild({
+    onSample: (s) => {
+      if (!o.trailFile || s.at < nextTrail) return;
+      nextTrail = s.at + 60_000;
+      const line = { wallMin: round((s.at - started) / 60_000, 2), audioMin: round(audioSecSent / 60, 1), rssMb: s.rssMb, brokerRestarts: restarts };
+      appendFileSync(o.trailFile, JSON.stringify(line) + '\n');
+    },
     brokerUrl: broker.url, audio, durationSec: o.audioMinutes * 60, speed: o.speed, env: o.env, procSampleMs: 1000,
-    onProgress: async () => {
+    onProgress: async (audioSec) => {
+      audioSecSent = audioSec;
       if ((Date.now() - started) / 1000 < nextRestart) return;
       nextRestart += o.restartEverySec;
       await broker.stop();

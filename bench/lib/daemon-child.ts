@@ -26,6 +26,8 @@ export interface DaemonRunOptions {
   procSampleMs?: number;
   /** Called about once a second with the seconds of audio sent so far (the soak restarts the broker here). */
   onProgress?: (audioSec: number) => Promise<void>;
+  /** Called with each /proc sample as it is taken (the soak keeps a trail on disk with it). */
+  onSample?: (sample: ProcSample) => void;
 }
 
 export interface Arrival {
@@ -113,7 +115,7 @@ export async function runDaemonChild(opts: DaemonRunOptions): Promise<DaemonRunR
     const ok = await Promise.race([ready.then(() => true), exited.then(() => false), sleep(120_000).then(() => false)]);
     if (!ok) throw new Error(`the daemon did not start listening; its log ends:\n${stderr.slice(-3000)}`);
     procAtStart = await sampleProc(child.pid!);
-    const sampler = setInterval(() => void sampleProc(child.pid!).then((s) => s && proc.push(s)), opts.procSampleMs ?? 500);
+    const sampler = setInterval(() => void sampleProc(child.pid!).then((s) => { if (s) { proc.push(s); opts.onSample?.(s); } }), opts.procSampleMs ?? 500);
     const t0 = Date.now();
     let sent = 0;
     let lastProgress = 0;

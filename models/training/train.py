@@ -3,7 +3,7 @@ with a wall-clock budget, checkpoints outside the work tree, and resume.
 
   train.py teacher --minutes 50
   train.py teacher-logits            # soft targets for distillation (computed once)
-  train.py student --minutes 30 [--alpha 0.7 --temperature 2 --l1 1e-4]
+  train.py student --minutes 30 [--alpha 0.7 --temperature 2 --l1 1e-4] [--init ckpt/student-ctc.pt]
   train.py finetune --minutes 10     # after prune.py: distillation fine-tuning of the slim student
 """
 import argparse
@@ -202,7 +202,7 @@ def main():
     if args.kind == 'finetune':
         return train('finetune', args.minutes, args.lr / 4, args.alpha, args.temperature, 0.0, args.max_frames,
                      init=args.init or os.path.join(CKPT, 'student-pruned.pt'), name='student-final')
-    train(args.kind, args.minutes, args.lr, args.alpha, args.temperature, args.l1, args.max_frames)
+    train(args.kind, args.minutes, args.lr, args.alpha, args.temperature, args.l1, args.max_frames, init=args.init)
 
 
 if __name__ == '__main__':
