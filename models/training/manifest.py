@@ -25,6 +25,17 @@ def write(out_dir, ckpt, model_id, version, extra=None):
         p = os.path.join(out_dir, file)
         if os.path.exists(p):
             variants[name] = dict(file=file, sha256=sha256(p), bytes=os.path.getsize(p), parameters=count_params(m))
+    streaming = None
+    spec_path = os.path.join(out_dir, 'model.stream.json')
+    if os.path.exists(spec_path):
+        # The streaming graph (stream_export.py): its caches, look-ahead, and files per variant.
+        with open(spec_path) as f:
+            streaming = json.load(f)
+        streaming['variants'] = {}
+        for name, file in (('fp32', 'model.stream.onnx'), ('int8', 'model.stream.int8.onnx')):
+            p = os.path.join(out_dir, file)
+            if os.path.exists(p):
+                streaming['variants'][name] = dict(file=file, sha256=sha256(p), bytes=os.path.getsize(p))
     manifest = dict(schema=1, id=model_id, version=version, sampleRate=16000,
                     input=dict(name='pcm', dtype='float32'),
                     output=dict(name='log_probs', dtype='float32', kind='log-softmax'),
@@ -32,6 +43,8 @@ def write(out_dir, ckpt, model_id, version, extra=None):
                     context=dict(leftFrames=left, rightFrames=right), tokens=TOKENS, blank=0,
                     variants=variants, defaultVariant='int8' if 'int8' in variants else 'fp32',
                     architecture=m.layout, **(extra or {}))
+    if streaming:
+        manifest['streaming'] = streaming
     with open(os.path.join(out_dir, 'model.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')

@@ -2,7 +2,8 @@
 Python here): QDQ format, per-channel symmetric int8 weights, uint8 activations calibrated on
 held-out audio, int32 biases; the log-mel front end and the final softmax stay in float.
 
-  quantize.py prepare FP32.onnx WORKDIR     # calibration graph + held-out audio
+  quantize.py prepare FP32.onnx WORKDIR     # calibration graph + held-out audio (a streaming graph:
+                                            # FP32.json beside it names its caches)
   node calibrate.mjs WORKDIR                # activation ranges, run in onnxruntime-node
   quantize.py build FP32.onnx WORKDIR OUT.int8.onnx
 """
@@ -27,15 +28,20 @@ def network_nodes(g):
 
 
 def float_activations(g):
+    """Activation tensors of the network body: produced by compute ops from the normalised features
+    (not shape arithmetic, and not the streaming graph's frame-index path from `start`/`end`)."""
     nodes, start, last_conv = network_nodes(g)
     inits = {i.name for i in g.initializer}
-    # Tensors produced by compute nodes in the network body (not shape arithmetic).
-    compute_ops = {'Conv', 'Relu', 'Add', 'Pad', 'Mul'}
+    compute_ops = {'Conv', 'Relu', 'Add', 'Pad', 'Mul', 'Concat'}
+    active = set(nodes[start].output)
     names = []
     for n in nodes[start:last_conv]:
+        if n.op_type == 'Shape' or not any(i in active for i in n.input):
+            continue
+        active.update(n.output)
         if n.op_type in compute_ops:
             names.extend(o for o in n.output if o not in inits)
-    return names
+    return [nodes[start].output[0]] + names
 
 
 def prepare(fp32, workdir):
@@ -46,6 +52,14 @@ def prepare(fp32, workdir):
         m.graph.output.append(helper.make_tensor_value_info(n, TensorProto.FLOAT, None))
     onnx.save(m, os.path.join(workdir, 'calib.onnx'))
     json.dump(names, open(os.path.join(workdir, 'calib_tensors.json'), 'w'))
+    # A streaming graph is calibrated as it runs: in chunks, its caches fed back (calibrate.mjs).
+    spec = fp32[:-len('.onnx')] + '.json'
+    stream_spec = os.path.join(workdir, 'stream.json')
+    if os.path.exists(spec):
+        with open(spec) as src, open(stream_spec, 'w') as dst:
+            dst.write(src.read())
+    elif os.path.exists(stream_spec):
+        os.remove(stream_spec)
     # Held-out audio: the held-out TTS voice and held-out real speakers (never trained on).
     from augment import load_wav
     paths = []

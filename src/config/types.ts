@@ -33,6 +33,7 @@ export interface GearhearConfig {
     dir: string;
     variant: 'int8' | 'fp32';
     intraOpThreads: number;
+    streaming: 'auto' | 'cache' | 'recompute';
     chunkMs: number;
   };
   vocab: { file: string };

@@ -74,9 +74,9 @@ export class Daemon {
     const { config: c, logger } = this.opts;
     this.model = await OnnxAcousticModel.load({
       dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads,
-      chunkMs: c.model.chunkMs,
+      chunkMs: c.model.chunkMs, streaming: c.model.streaming,
     });
-    logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant });
+    logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
     this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
     this.vocabulary = await this.watcher.start();
     this.gate = await createGate({

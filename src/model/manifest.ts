@@ -11,6 +11,28 @@ export interface VariantInfo {
   parameters?: number;
 }
 
+/** One recurrent cache of the streaming graph: fed back from `output` to `input` on the next call. */
+export interface StreamingState {
+  input: string;
+  output: string;
+  shape: number[];
+}
+
+/**
+ * The streaming graph (optional): explicit caches instead of re-computed context. A call takes the
+ * samples of m new frames plus `tailSamples`, the frame index `start` of the first, `end` (the
+ * segment's frame count once known, else a large number) and the caches; it returns m frames that
+ * lag the input by `delayFrames`, and the new caches.
+ */
+export interface StreamingGraph {
+  delayFrames: number;
+  tailSamples: number;
+  start: string;
+  end: string;
+  states: StreamingState[];
+  variants: Partial<Record<ModelVariant, VariantInfo>>;
+}
+
 /** `models/<id>/model.json`: everything the runner needs to know about the ONNX graph. */
 export interface ModelManifest {
   schema: 1;
@@ -31,6 +53,7 @@ export interface ModelManifest {
   blank: number;
   variants: Partial<Record<ModelVariant, VariantInfo>>;
   defaultVariant: ModelVariant;
+  streaming?: StreamingGraph;
 }
 
 export class ModelLoadError extends Error {
@@ -84,22 +107,44 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   if (!isObject(raw.input) || typeof raw.input.name !== 'string') fail(file, '"input.name" missing');
   if (!isObject(raw.output) || typeof raw.output.name !== 'string') fail(file, '"output.name" missing');
   if (!isObject(raw.variants) || Object.keys(raw.variants).length === 0) fail(file, '"variants" must list fp32 and/or int8');
-  for (const [name, v] of Object.entries(raw.variants)) {
-    if (name !== 'fp32' && name !== 'int8') fail(file, `unknown variant "${name}" (allowed: fp32, int8)`);
-    if (!isObject(v) || typeof v.file !== 'string' || typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256)) {
-      fail(file, `variant "${name}" needs "file" and a hex "sha256"`);
-    }
-  }
+  checkVariants(file, raw.variants, 'variants');
   if (raw.defaultVariant !== 'fp32' && raw.defaultVariant !== 'int8') fail(file, '"defaultVariant" must be fp32 or int8');
+  if (raw.streaming !== undefined) checkStreaming(file, raw.streaming);
   return raw as unknown as ModelManifest;
 }
 
-/** Reads a variant's ONNX file and checks its SHA-256 against the manifest. */
-export async function readVerifiedModelFile(dir: string, manifest: ModelManifest, variant: ModelVariant): Promise<Uint8Array> {
-  const info = manifest.variants[variant];
+function checkVariants(file: string, variants: Record<string, unknown>, where: string): void {
+  for (const [name, v] of Object.entries(variants)) {
+    if (name !== 'fp32' && name !== 'int8') fail(file, `unknown variant "${name}" in "${where}" (allowed: fp32, int8)`);
+    if (!isObject(v) || typeof v.file !== 'string' || typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256)) {
+      fail(file, `variant "${name}" in "${where}" needs "file" and a hex "sha256"`);
+    }
+  }
+}
+
+function checkStreaming(file: string, s: unknown): void {
+  if (!isObject(s)) fail(file, '"streaming" must be an object');
+  for (const key of ['delayFrames', 'tailSamples'] as const) {
+    if (!Number.isInteger(s[key]) || (s[key] as number) < 0) fail(file, `"streaming.${key}" must be a non-negative integer`);
+  }
+  if (typeof s.start !== 'string' || typeof s.end !== 'string') fail(file, '"streaming.start" and "streaming.end" must name graph inputs');
+  const states = s.states;
+  const goodState = (st: unknown): boolean => isObject(st) && typeof st.input === 'string' && typeof st.output === 'string' &&
+    Array.isArray(st.shape) && st.shape.length > 0 && st.shape.every((d) => Number.isInteger(d) && (d as number) >= 0);
+  if (!Array.isArray(states) || !states.every(goodState)) fail(file, '"streaming.states" must be a list of {input, output, shape}');
+  if (!isObject(s.variants) || Object.keys(s.variants).length === 0) fail(file, '"streaming.variants" must list fp32 and/or int8');
+  checkVariants(file, s.variants, 'streaming.variants');
+}
+
+/** Reads a variant's ONNX file (of the whole-segment graph, or of the streaming graph) and checks its SHA-256. */
+export async function readVerifiedModelFile(dir: string, manifest: ModelManifest, variant: ModelVariant, graph: 'whole' | 'streaming' = 'whole'): Promise<Uint8Array> {
+  const variants = graph === 'whole' ? manifest.variants : manifest.streaming?.variants ?? {};
+  const info = variants[variant];
   if (!info) {
-    const have = Object.keys(manifest.variants).join(', ');
-    throw new ModelLoadError(`model ${manifest.id} in ${dir} has no "${variant}" variant (it has: ${have}); set model.variant accordingly`);
+    const have = Object.keys(variants).join(', ') || 'none';
+    const what = graph === 'whole' ? `"${variant}" variant` : `streaming graph for "${variant}"`;
+    const fix = graph === 'whole' ? 'set model.variant accordingly' : 'set model.streaming to recompute, or model.variant to one it has';
+    throw new ModelLoadError(`model ${manifest.id} in ${dir} has no ${what} (it has: ${have}); ${fix}`);
   }
   const file = path.join(dir, info.file);
   let bytes: Buffer;

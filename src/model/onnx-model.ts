@@ -1,8 +1,20 @@
 import * as ort from 'onnxruntime-node';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AcousticModel, AcousticStream, FrameLogProbs } from './types.js';
+import type { AcousticModel, AcousticStream } from './types.js';
 import { ModelLoadError, readManifest, readVerifiedModelFile, type ModelManifest, type ModelVariant } from './manifest.js';
+import { CachedStream } from './cached-stream.js';
+import { ChunkedStream } from './chunked-stream.js';
+import { framesFor } from './frames.js';
+
+export { framesFor } from './frames.js';
+
+/**
+ * How segments are streamed: 'cache' runs the streaming graph (explicit caches, each frame computed
+ * once); 'recompute' runs the whole-segment graph on each chunk with its context again; 'auto' is
+ * 'cache' when the model ships a streaming graph for the variant.
+ */
+export type StreamingMode = 'auto' | 'cache' | 'recompute';
 
 export interface ModelOptions {
   /** Folder holding model.json. */
@@ -15,20 +27,14 @@ export interface ModelOptions {
   chunkFrames?: number;
   /** The same in milliseconds of audio (used when chunkFrames is not given). */
   chunkMs?: number;
+  streaming?: StreamingMode;
 }
 
-export const MODEL_DEFAULTS = { intraOpThreads: 1, chunkFrames: 25 } as const;
+export const MODEL_DEFAULTS = { intraOpThreads: 1, chunkFrames: 5, streaming: 'auto' } as const;
 
 /** The model shipped with gearhear (models/gearhear-kws beside the package). */
 export function defaultModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'gearhear-kws');
-}
-
-/** Output frames a model yields for `samples` input samples. */
-export function framesFor(m: ModelManifest, samples: number): number {
-  // The front end frames the audio in whole hops: an analysis window spans ceil(window / hop) of them.
-  const hops = Math.floor(samples / m.hopSamples) - Math.ceil(m.windowSamples / m.hopSamples) + 1;
-  return hops < 2 ? 0 : Math.floor((hops - 2) / m.subsample) + 1;
 }
 
 export class OnnxAcousticModel implements AcousticModel {
@@ -36,6 +42,8 @@ export class OnnxAcousticModel implements AcousticModel {
 
   private constructor(
     private readonly session: ort.InferenceSession,
+    /** The streaming graph's session, when segments stream with caches. */
+    private readonly streamSession: ort.InferenceSession | null,
     readonly manifest: ModelManifest,
     readonly variant: ModelVariant,
     private readonly chunkFrames: number,
@@ -47,28 +55,21 @@ export class OnnxAcousticModel implements AcousticModel {
     const bytes = await readVerifiedModelFile(options.dir, manifest, variant);
     const threads = options.intraOpThreads ?? MODEL_DEFAULTS.intraOpThreads;
     if (!Number.isInteger(threads) || threads < 1) throw new ModelLoadError(`model.intraOpThreads must be an integer >= 1, got ${threads}`);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        // Input lengths vary per call: a memory arena and memory patterns only hold on to RAM.
-        enableCpuMemArena: false,
-        enableMemPattern: false,
-      });
-    } catch (err) {
-      const file = path.join(options.dir, manifest.variants[variant]!.file);
-      throw new ModelLoadError(`onnxruntime could not load ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    if (!session.inputNames.includes(manifest.input.name) || !session.outputNames.includes(manifest.output.name)) {
-      throw new ModelLoadError(`model ${manifest.id}: graph has inputs [${session.inputNames.join(', ')}] and outputs ` +
-        `[${session.outputNames.join(', ')}], but model.json names ${manifest.input.name} -> ${manifest.output.name}`);
+    const mode = options.streaming ?? MODEL_DEFAULTS.streaming;
+    const useCache = mode === 'cache' || (mode === 'auto' && manifest.streaming?.variants[variant] !== undefined);
+    const session = await createSession(bytes, threads, path.join(options.dir, manifest.variants[variant]!.file));
+    checkNames(manifest, session, [manifest.input.name], [manifest.output.name]);
+    let streamSession: ort.InferenceSession | null = null;
+    if (useCache) {
+      const g = manifest.streaming;
+      const streamBytes = await readVerifiedModelFile(options.dir, manifest, variant, 'streaming');
+      streamSession = await createSession(streamBytes, threads, path.join(options.dir, g!.variants[variant]!.file));
+      checkNames(manifest, streamSession, [manifest.input.name, g!.start, g!.end, ...g!.states.map((x) => x.input)],
+        [manifest.output.name, ...g!.states.map((x) => x.output)]);
     }
     const frameMs = (manifest.frameShiftSamples / manifest.sampleRate) * 1000;
     const chunkFrames = options.chunkFrames ?? (options.chunkMs ? Math.max(1, Math.round(options.chunkMs / frameMs)) : MODEL_DEFAULTS.chunkFrames);
-    return new OnnxAcousticModel(session, manifest, variant, chunkFrames);
+    return new OnnxAcousticModel(session, streamSession, manifest, variant, chunkFrames);
   }
 
   get id(): string { return this.manifest.id; }
@@ -78,6 +79,8 @@ export class OnnxAcousticModel implements AcousticModel {
   get blankIndex(): number { return this.manifest.blank; }
   get frameShiftSec(): number { return this.manifest.frameShiftSamples / this.manifest.sampleRate; }
   get computeSeconds(): number { return this.compute; }
+  /** 'cache' when segments stream on the streaming graph, else 'recompute'. */
+  get streaming(): 'cache' | 'recompute' { return this.streamSession ? 'cache' : 'recompute'; }
 
   /** Log-probs for a whole buffer of 16 kHz PCM, [frames x tokens]. */
   async run(pcm: Float32Array): Promise<{ data: Float32Array; frames: number }> {
@@ -93,64 +96,46 @@ export class OnnxAcousticModel implements AcousticModel {
   }
 
   createStream(): AcousticStream {
-    return new ChunkedStream(this, this.manifest, this.chunkFrames);
+    const graph = this.manifest.streaming;
+    const streamSession = this.streamSession;
+    if (streamSession && graph) {
+      const run = async (feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> => {
+        const t0 = process.hrtime.bigint();
+        const out = await streamSession.run(feeds);
+        this.compute += Number(process.hrtime.bigint() - t0) / 1e9;
+        return out;
+      };
+      return new CachedStream(run, this.manifest, graph, this.chunkFrames);
+    }
+    return new ChunkedStream((pcm) => this.run(pcm), this.manifest, this.chunkFrames);
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
+    await this.streamSession?.release();
   }
 }
 
-/**
- * Streams one segment: keeps its audio, and each time `chunkFrames` more frames are final
- * (their right context has arrived) runs the model over those frames plus their left context.
- * The output is identical to one run over the whole segment.
- */
-class ChunkedStream implements AcousticStream {
-  private audio = new Float32Array(16000 * 4);
-  private length = 0;
-  private emitted = 0;
-
-  constructor(private readonly model: OnnxAcousticModel, private readonly m: ModelManifest, private readonly chunkFrames: number) {}
-
-  async accept(samples: Float32Array): Promise<FrameLogProbs | null> {
-    this.append(samples);
-    const final = framesFor(this.m, this.length) - this.m.context.rightFrames;
-    if (final - this.emitted < this.chunkFrames) return null;
-    return this.compute(final);
+async function createSession(bytes: Uint8Array, threads: number, file: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Input lengths vary per call: a memory arena and memory patterns only hold on to RAM.
+      enableCpuMemArena: false,
+      enableMemPattern: false,
+    });
+  } catch (err) {
+    throw new ModelLoadError(`onnxruntime could not load ${file}: ${(err as Error).message}`, { cause: err });
   }
+}
 
-  async finish(): Promise<FrameLogProbs | null> {
-    const all = framesFor(this.m, this.length);
-    if (all <= this.emitted) return null;
-    return this.compute(all);
-  }
-
-  private append(samples: Float32Array): void {
-    if (this.length + samples.length > this.audio.length) {
-      const grown = new Float32Array(Math.max(this.audio.length * 2, this.length + samples.length));
-      grown.set(this.audio.subarray(0, this.length));
-      this.audio = grown;
-    }
-    this.audio.set(samples, this.length);
-    this.length += samples.length;
-  }
-
-  private async compute(upTo: number): Promise<FrameLogProbs | null> {
-    const from = Math.max(0, this.emitted - this.m.context.leftFrames);
-    const startSample = from * this.m.frameShiftSamples;
-    const { data, frames } = await this.model.run(this.audio.subarray(startSample, this.length));
-    const first = this.emitted - from;
-    const last = Math.min(upTo - from, frames);
-    if (last <= first) return null;
-    const v = this.m.tokens.length;
-    const result: FrameLogProbs = {
-      data: data.slice(first * v, last * v),
-      frames: last - first,
-      tokens: v,
-      startFrame: this.emitted,
-    };
-    this.emitted += last - first;
-    return result;
+function checkNames(m: ModelManifest, session: ort.InferenceSession, inputs: string[], outputs: string[]): void {
+  const missing = [...inputs.filter((n) => !session.inputNames.includes(n)), ...outputs.filter((n) => !session.outputNames.includes(n))];
+  if (missing.length > 0) {
+    throw new ModelLoadError(`model ${m.id}: graph has inputs [${session.inputNames.join(', ')}] and outputs ` +
+      `[${session.outputNames.join(', ')}], but model.json names ${missing.join(', ')}`);
   }
 }

@@ -123,22 +123,81 @@ function worstLogSumExp(data: Float32Array, frames: number, tokens: number): num
   return worst;
 }
 
+/** Share of frames whose most likely token is the same in both [frames x tokens] outputs. */
+function argmaxAgreement(a: Float32Array, b: Float32Array, frames: number, tokens: number): number {
+  let same = 0;
+  const argmax = (d: Float32Array, f: number): number => {
+    let best = 0;
+    for (let k = 1; k < tokens; k++) if (d[f * tokens + k]! > d[f * tokens + best]!) best = k;
+    return best;
+  };
+  for (let f = 0; f < frames; f++) if (argmax(a, f) === argmax(b, f)) same++;
+  return same / Math.max(1, frames);
+}
+
 t.test('streaming in odd chunks gives the log-probs of one run over the whole buffer', async (t) => {
   const dir = await tempDir(t, 'gearhear-model-');
   const pcm = await readWavFile(await sayWithSlt('The pump bearing is worn and the gearbox leaks oil near the coupling.', path.join(dir, 'slt.wav')));
+  const chunks = [1237, 333, 4001, 17, 2560, 799];
   for (const variant of ['fp32', 'int8'] as const) {
     for (const chunkFrames of [25, 7]) {
-      const model = await OnnxAcousticModel.load({ dir: shippedModelDir, variant, chunkFrames });
+      const model = await OnnxAcousticModel.load({ dir: shippedModelDir, variant, chunkFrames, streaming: 'recompute' });
       t.teardown(() => model.dispose());
+      t.equal(model.streaming, 'recompute', 'streaming: recompute runs the whole-segment graph');
       const whole = await model.run(pcm);
-      const streamed = await streamInChunks(model, pcm, [1237, 333, 4001, 17, 2560, 799]);
-      const label = `${variant}, chunkFrames ${chunkFrames}`;
+      const streamed = await streamInChunks(model, pcm, chunks);
+      const label = `${variant}, recompute, chunkFrames ${chunkFrames}`;
       t.equal(whole.frames, framesFor(model.manifest, pcm.length), `${label}: frames = framesFor(samples)`);
       t.equal(streamed.frames, whole.frames, `${label}: the stream yields every frame`);
       t.ok(maxAbsDiff(streamed.data, whole.data.subarray(0, whole.frames * model.tokens.length)) < 1e-4, `${label}: same log-probs within 1e-4`);
       t.ok(worstLogSumExp(whole.data, whole.frames, model.tokens.length) < 1e-3, `${label}: every row is a log-probability distribution`);
     }
   }
+  // The streaming graph with caches: fp32 is the same function as the whole-segment graph; int8
+  // is quantised on its own (the cache joins are quantised too), so it agrees closely, not exactly.
+  for (const chunkFrames of [1, 5, 25]) {
+    const fp32 = await OnnxAcousticModel.load({ dir: shippedModelDir, variant: 'fp32', chunkFrames });
+    t.teardown(() => fp32.dispose());
+    t.equal(fp32.streaming, 'cache', 'the shipped model streams with caches by default');
+    const whole = await fp32.run(pcm);
+    const streamed = await streamInChunks(fp32, pcm, chunks);
+    t.equal(streamed.frames, whole.frames, `fp32, cache, chunkFrames ${chunkFrames}: every frame`);
+    t.ok(maxAbsDiff(streamed.data, whole.data) < 1e-4, `fp32, cache, chunkFrames ${chunkFrames}: same log-probs within 1e-4`);
+    const int8 = await OnnxAcousticModel.load({ dir: shippedModelDir, variant: 'int8', chunkFrames });
+    t.teardown(() => int8.dispose());
+    const q = await streamInChunks(int8, pcm, chunks);
+    t.equal(q.frames, whole.frames, `int8, cache, chunkFrames ${chunkFrames}: every frame`);
+    t.ok(worstLogSumExp(q.data, q.frames, int8.tokens.length) < 1e-3, `int8, cache: rows are log-probability distributions`);
+    const agree = argmaxAgreement(q.data, whole.data, whole.frames, int8.tokens.length);
+    t.ok(agree > 0.9, `int8, cache, chunkFrames ${chunkFrames}: best token agrees with fp32 on ${(agree * 100).toFixed(1)} % of frames (> 90 %)`);
+  }
+});
+
+t.test('cache streaming: segments shorter than a frame, or than the look-ahead', async (t) => {
+  const model = await OnnxAcousticModel.load({ dir: shippedModelDir, variant: 'fp32', chunkFrames: 1 });
+  t.teardown(() => model.dispose());
+  for (const samples of [100, 480, 640, 1000, 2200, 4000]) {
+    const pcm = new Float32Array(samples).map((_, i) => 0.2 * Math.sin(i / 5) * Math.sin(i / 300));
+    const whole = await model.run(pcm);
+    const streamed = await streamInChunks(model, pcm, [160]);
+    t.equal(streamed.frames, whole.frames, `${samples} samples: ${whole.frames} frames either way`);
+    t.ok(maxAbsDiff(streamed.data, whole.data) < 1e-4, `${samples} samples: same log-probs`);
+  }
+});
+
+t.test('streaming graph errors: missing for the variant, or a bad manifest entry', async (t) => {
+  const root = await tempDir(t, 'gearhear-model-');
+  const noInt8 = path.join(root, 'no-int8-stream');
+  await cp(shippedModelDir, noInt8, { recursive: true });
+  const m = { ...shipped, streaming: { ...shipped.streaming!, variants: { fp32: shipped.streaming!.variants.fp32 } } };
+  await writeFile(path.join(noInt8, 'model.json'), JSON.stringify(m));
+  const auto = await OnnxAcousticModel.load({ dir: noInt8, variant: 'int8' });
+  t.teardown(() => auto.dispose());
+  t.equal(auto.streaming, 'recompute', 'auto falls back to recompute when the variant has no streaming graph');
+  await t.rejects(OnnxAcousticModel.load({ dir: noInt8, variant: 'int8', streaming: 'cache' }),
+    { name: 'ModelLoadError', message: /no streaming graph for "int8" \(it has: fp32\); set model\.streaming to recompute/ });
+  const bad = await modelDir(root, 'bad-stream', { ...shipped, streaming: { ...shipped.streaming!, states: [{ input: 'x' }] } });
+  await t.rejects(readManifest(bad), { name: 'ModelLoadError', message: /"streaming\.states" must be a list/ });
 });
 
 t.test('output frames match framesFor for lengths around the window and hop', async (t) => {

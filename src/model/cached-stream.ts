@@ -1,0 +1,99 @@
+import * as ort from 'onnxruntime-node';
+import type { AcousticStream, FrameLogProbs } from './types.js';
+import { framesFor } from './frames.js';
+import type { ModelManifest, StreamingGraph } from './manifest.js';
+
+/** One call of the streaming graph: feeds in, every output out. */
+export type StreamingRun = (feeds: Record<string, ort.Tensor>) => Promise<Record<string, ort.Tensor>>;
+
+/** `end` while the segment's length is not yet known. */
+const OPEN_END = 1e9;
+
+/**
+ * Streams one segment on the streaming graph: each call computes only new frames, carrying the
+ * network's state in explicit caches. Frames come out `delayFrames` behind the audio fed (the
+ * model's look-ahead); `finish` flushes them with the segment's true end, so the concatenated
+ * output equals one run of the whole-segment graph.
+ */
+export class CachedStream implements AcousticStream {
+  private audio = new Float32Array(16000 * 2);
+  /** Absolute index of audio[0] in the segment, and samples held. */
+  private audioStart = 0;
+  private length = 0;
+  /** Next frame to feed to the graph, and frames returned so far. */
+  private next = 0;
+  private emitted = 0;
+  private states: ort.Tensor[];
+
+  constructor(
+    private readonly run: StreamingRun,
+    private readonly m: ModelManifest,
+    private readonly graph: StreamingGraph,
+    private readonly chunkFrames: number,
+  ) {
+    this.states = graph.states.map((s) => new ort.Tensor('float32', new Float32Array(s.shape.reduce((a, b) => a * b, 1)), s.shape));
+  }
+
+  async accept(samples: Float32Array): Promise<FrameLogProbs | null> {
+    this.append(samples);
+    const ready = this.framesWithAudio() - this.next;
+    if (ready < this.chunkFrames) return null;
+    return this.step(ready, OPEN_END);
+  }
+
+  async finish(): Promise<FrameLogProbs | null> {
+    const total = framesFor(this.m, this.audioStart + this.length);
+    const frames = total + this.graph.delayFrames - this.next;
+    if (total <= this.emitted || frames <= 0) return null;
+    return this.step(frames, total);
+  }
+
+  /** Frames whose samples (and the window's tail past them) have all arrived. */
+  private framesWithAudio(): number {
+    const shift = this.m.frameShiftSamples;
+    return Math.max(0, Math.floor((this.audioStart + this.length - this.graph.tailSamples) / shift));
+  }
+
+  private append(samples: Float32Array): void {
+    // Drop audio the graph has consumed: only [next * shift, ...) is still needed.
+    const consumed = this.next * this.m.frameShiftSamples - this.audioStart;
+    if (consumed > this.audio.length / 2) {
+      this.audio.copyWithin(0, consumed, this.length);
+      this.length -= consumed;
+      this.audioStart += consumed;
+    }
+    if (this.length + samples.length > this.audio.length) {
+      const grown = new Float32Array(Math.max(this.audio.length * 2, this.length + samples.length));
+      grown.set(this.audio.subarray(0, this.length));
+      this.audio = grown;
+    }
+    this.audio.set(samples, this.length);
+    this.length += samples.length;
+  }
+
+  private async step(frames: number, end: number): Promise<FrameLogProbs | null> {
+    const shift = this.m.frameShiftSamples;
+    const from = this.next * shift - this.audioStart;
+    const pcm = new Float32Array(frames * shift + this.graph.tailSamples); // zeros past the end of the audio
+    pcm.set(this.audio.subarray(from, Math.min(this.length, from + pcm.length)));
+    const feeds: Record<string, ort.Tensor> = {
+      [this.m.input.name]: new ort.Tensor('float32', pcm, [1, pcm.length]),
+      [this.graph.start]: new ort.Tensor('float32', Float32Array.of(this.next), [1]),
+      [this.graph.end]: new ort.Tensor('float32', Float32Array.of(end), [1]),
+    };
+    this.graph.states.forEach((s, i) => { feeds[s.input] = this.states[i]!; });
+    const out = await this.run(feeds);
+    this.states = this.graph.states.map((s) => out[s.output]!);
+    const logProbs = out[this.m.output.name]!;
+    // Output row r is frame next - delay + r; keep frames not yet returned and before the end.
+    const firstTime = this.next - this.graph.delayFrames;
+    this.next += frames;
+    const first = Math.max(0, this.emitted - firstTime);
+    const last = Math.min(frames, end - firstTime);
+    if (last <= first) return null;
+    const v = this.m.tokens.length;
+    const result: FrameLogProbs = { data: (logProbs.data as Float32Array).slice(first * v, last * v), frames: last - first, tokens: v, startFrame: this.emitted };
+    this.emitted += last - first;
+    return result;
+  }
+}
