@@ -1,12 +1,15 @@
 /**
  * WAV decoding to 16 kHz mono float, on top of the `wavefile` package (parsing, A-law/mu-law
- * decoding and its resampler: cubic interpolation behind a Butterworth low-pass filter).
- * Only the trivial steps are done here: integer scaling to [-1, 1] and the channel average.
+ * and the less common sample formats). Done here: 16-bit PCM read straight from the data chunk
+ * (the common case, ~100x faster than wavefile's generic getSamples), integer scaling to [-1, 1],
+ * the channel average, and resampling (resample.ts: wavefile's algorithm, same output, faster,
+ * and in slices that yield to the event loop when called through readWavFile).
  */
 import { readFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
 import { AudioSourceError, SAMPLE_RATE } from './types.js';
 import { clampToUnit } from './pcm.js';
+import { resampleInSlices, resampleTo16k } from './resample.js';
 
 const { WaveFile } = wavefile;
 
@@ -19,6 +22,8 @@ const FORMAT_MULAW = 7;
 const FORMAT_EXTENSIBLE = 0xfffe;
 const SUPPORTED_INT_BITS = [8, 16, 24, 32];
 const SUPPORTED_FLOAT_BITS = [32, 64];
+const INT16_SCALE = 1 / 32768;
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** Names of common encodings we refuse, so the error says what the file is. */
 const UNSUPPORTED_FORMAT_NAMES: Record<number, string> = {
@@ -38,14 +43,40 @@ export async function readWavFile(path: string): Promise<Float32Array> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new AudioSourceError(`cannot read WAV file ${path}: ${reason}`, `file:${path}`, true, { cause: err });
   }
-  return decodeWav(bytes, path);
+  const fail = failFor(path);
+  const { mono, sampleRate } = decodeToMono(bytes, fail);
+  if (sampleRate === SAMPLE_RATE) return clampToUnit(mono);
+  try {
+    // Resampled in slices, so the event loop keeps turning while a long file is converted.
+    return clampToUnit(await resampleInSlices(mono, sampleRate));
+  } catch (err) {
+    throw resampleError(err, sampleRate, fail);
+  }
 }
 
 /** Decodes WAV bytes (any PCM rate, 8/16/24/32-bit int, 32/64-bit float, A-law, mu-law, any channel count). */
 export function decodeWav(bytes: Uint8Array, name: string): Float32Array {
-  const fail = (what: string, cause?: unknown): AudioSourceError =>
+  const fail = failFor(name);
+  const { mono, sampleRate } = decodeToMono(bytes, fail);
+  if (sampleRate === SAMPLE_RATE) return clampToUnit(mono);
+  try {
+    return clampToUnit(resampleTo16k(mono, sampleRate));
+  } catch (err) {
+    throw resampleError(err, sampleRate, fail);
+  }
+}
+
+const failFor =
+  (name: string): Fail =>
+  (what, cause) =>
     new AudioSourceError(`${name}: ${what}`, `file:${name}`, true, { cause });
 
+function resampleError(err: unknown, fromRate: number, fail: Fail): AudioSourceError {
+  return fail(`cannot resample from ${fromRate} Hz (${err instanceof Error ? err.message : String(err)}); ${SOX_CONVERT_HINT}`, err);
+}
+
+/** Validates and decodes the file to mono samples at its own rate (not yet clamped). */
+function decodeToMono(bytes: Uint8Array, fail: Fail): { mono: Float32Array; sampleRate: number } {
   let wav = parse(bytes, fail);
   const format = effectiveFormat(wav);
   if (fmtOf(wav).audioFormat === FORMAT_EXTENSIBLE && format === FORMAT_FLOAT) {
@@ -71,10 +102,33 @@ export function decodeWav(bytes: Uint8Array, name: string): Float32Array {
   const decoded = dataOf(wav);
   decoded.samples = decoded.samples.subarray(0, decoded.samples.length - (decoded.samples.length % fmtOf(wav).blockAlign));
 
+  if (format === FORMAT_PCM && bitsPerSample === 16 && wav.container === 'RIFF') {
+    return { mono: s16leToMono(decoded.samples, numChannels), sampleRate }; // the common case, read directly
+  }
   const interleaved = wav.getSamples(true, Float32Array) as unknown as Float32Array;
   scaleToUnit(interleaved, format === FORMAT_FLOAT ? 0 : fmtOf(wav).bitsPerSample);
-  const mono = mixToMono(interleaved, numChannels);
-  return clampToUnit(sampleRate === SAMPLE_RATE ? mono : resample(mono, sampleRate, fail));
+  return { mono: mixToMono(interleaved, numChannels), sampleRate };
+}
+
+/**
+ * Interleaved signed 16-bit little-endian samples to mono floats in [-1, 1): the channel average of
+ * value / 32768, exactly what scaleToUnit + mixToMono give (integer sums are exact in a double).
+ */
+function s16leToMono(bytes: Uint8Array, channels: number): Float32Array {
+  const count = bytes.byteLength >> 1;
+  const frames = Math.floor(count / channels);
+  const mono = new Float32Array(frames);
+  const ints = int16View(bytes, count);
+  if (channels === 1) {
+    for (let f = 0; f < frames; f++) mono[f] = ints[f]! * INT16_SCALE;
+    return mono;
+  }
+  for (let f = 0, i = 0; f < frames; f++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += ints[i++]!;
+    mono[f] = (sum * INT16_SCALE) / channels;
+  }
+  return mono;
 }
 
 type Wave = InstanceType<typeof WaveFile>;
@@ -166,14 +220,9 @@ function mixToMono(interleaved: Float32Array, channels: number): Float32Array {
   return mono;
 }
 
-function resample(mono: Float32Array, fromRate: number, fail: Fail): Float32Array {
-  if (mono.length === 0) return mono;
-  const wav = new WaveFile();
-  try {
-    wav.fromScratch(1, fromRate, '32f', mono);
-    wav.toSampleRate(SAMPLE_RATE);
-  } catch (err) {
-    throw fail(`cannot resample from ${fromRate} Hz (${err instanceof Error ? err.message : String(err)}); ${SOX_CONVERT_HINT}`, err);
-  }
-  return wav.getSamples(false, Float32Array) as unknown as Float32Array;
+/** The first `count` little-endian 16-bit integers of `bytes`, as host-order Int16Array (a view when possible). */
+function int16View(bytes: Uint8Array, count: number): Int16Array {
+  if (LITTLE_ENDIAN_HOST && bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Int16Array.from({ length: count }, (_, i) => view.getInt16(i * 2, true));
 }
