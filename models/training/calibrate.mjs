@@ -32,8 +32,7 @@ async function* runs(pcm) {
   for (let a = 0; (a + CHUNK_FRAMES) * FRAME + stream.tailSamples <= pcm.length; a += CHUNK_FRAMES) {
     const feeds = {
       pcm: new ort.Tensor('float32', pcm.slice(a * FRAME, (a + CHUNK_FRAMES) * FRAME + stream.tailSamples), [1, CHUNK_FRAMES * FRAME + stream.tailSamples]),
-      [stream.start]: new ort.Tensor('float32', Float32Array.of(a), [1]),
-      [stream.end]: new ort.Tensor('float32', Float32Array.of(1e9), [1]),
+      [stream.mask]: new ort.Tensor('float32', Float32Array.from({ length: CHUNK_FRAMES + stream.delayFrames }, (_, i) => (a - stream.delayFrames + i >= 0 ? 1 : 0)), [1, 1, CHUNK_FRAMES + stream.delayFrames]),
     };
     stream.states.forEach((s, i) => { feeds[s.input] = states[i]; });
     const out = await session.run(feeds, fetch);

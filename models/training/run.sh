@@ -46,10 +46,13 @@ fi
 [[ -f "$C/student-final.done" ]] || { step finetune; $PY train.py finetune --minutes "$FINETUNE_MIN" ${MAXF:---max-frames 12000}; touch "$C/student-final.done"; }
 step export
 $PY export.py "$C/student-final.pt" "$OUT/model.onnx" 2>/dev/null
-$PY quantize.py prepare "$OUT/model.onnx" "$W/quant"
-(cd "$REPO" && node models/training/calibrate.mjs "$W/quant")
-$PY quantize.py build "$OUT/model.onnx" "$W/quant" "$OUT/model.int8.onnx"
-$PY manifest.py "$OUT" "$C/student-final.pt" --id "$MODEL_ID"
+$PY stream_export.py "$C/student-final.pt" "$OUT/model.stream.onnx" 2>/dev/null
+for graph in model model.stream; do
+  $PY quantize.py prepare "$OUT/$graph.onnx" "$W/quant"
+  (cd "$REPO" && node models/training/calibrate.mjs "$W/quant")
+  $PY quantize.py build "$OUT/$graph.onnx" "$W/quant" "$OUT/$graph.int8.onnx"
+done
+$PY manifest.py "$OUT" "$C/student-final.pt" --id "$MODEL_ID" --version "${MODEL_VERSION:-0.2.0}"
 if [[ -f "$C/teacher.pt" ]]; then
   mkdir -p "$W/teacher-model"
   $PY export.py "$C/teacher.pt" "$W/teacher-model/model.onnx" 2>/dev/null

@@ -1,11 +1,12 @@
 """The streaming variant of the exported graph: explicit caches instead of re-computed context.
 
 Each call takes `pcm` for m new output frames (samples [320 a, 320 (a + m) + 320) of the
-segment, a = `start`), the caches the previous call returned, and `end` (the segment's frame
-count once it is known, else a large number). It returns log-probs for the m frames
+segment), the caches the previous call returned, and `mask`: m + delay values, 1 where frame
+a - delay .. a + m - 1 is inside the segment, else 0. It returns log-probs for the m frames
 a - delay .. a + m - 1 - delay (`delayFrames` = the network's look-ahead) and the new caches.
-Frames before 0 and from `end` on are zeroed inside the network, exactly as the whole-segment
-graph pads them, so concatenated outputs equal one run over the segment.
+Each layer zeroes its frames outside the segment, exactly as the whole-segment graph pads them,
+so concatenated outputs equal one run over the segment. Slices use constant offsets only (no
+shape arithmetic), which keeps the per-call cost low.
 
   stream_export.py CKPT OUT.stream.onnx     # also writes OUT.stream.json (state names and shapes)
 """
@@ -39,25 +40,28 @@ class StreamingExported(nn.Module):
         c = self.subsample.out_channels
         return [[1, self.subsample.in_channels, self.sub_cache]] + [[1, c, s] for s in self.spans]
 
-    def forward(self, pcm, start, end, *caches):
+    def forward(self, pcm, mask, *caches):
         x = (self.frontend(pcm) - self.feat_mean) * self.feat_inv_std  # [1, mels, 2m]
         xs = torch.cat([caches[0], x], 2)
-        new_caches = [xs[:, :, xs.shape[2] - self.sub_cache:]]
-        y = F.relu(self.subsample(xs))  # [1, C, m], frames start .. start + m - 1
-        t = start + torch.arange(y.shape[2], dtype=torch.float32)
-        y = y * (t < end).float()
+        new_caches = [xs[:, :, -self.sub_cache:]]
+        y = F.relu(self.subsample(xs)) * mask[:, :, self.delay:]  # [1, C, m], frames a .. a + m - 1
         delay = 0
         for b, cache, span in zip(self.blocks, caches[1:], self.spans):
             xc = torch.cat([cache, y], 2)
-            new_caches.append(xc[:, :, xc.shape[2] - span:])
+            new_caches.append(xc[:, :, -span:])
             z = F.relu(b.pw1(b.dw(xc)))
-            m = z.shape[2]
-            y = F.relu(xc[:, :, b.left:b.left + m] + b.pw2(z))
+            res = xc[:, :, b.left:-b.right] if b.right else xc[:, :, b.left:]
             delay += b.right
-            tt = t - delay
-            y = y * ((tt >= 0) & (tt < end)).float()
+            valid = mask[:, :, self.delay - delay:-delay] if delay else mask[:, :, self.delay:]
+            y = F.relu(res + b.pw2(z)) * valid
         out = F.log_softmax(self.out(y), dim=1).transpose(1, 2)
         return (out, *new_caches)
+
+
+def segment_mask(a, m, delay, total):
+    """1 for frames a - delay .. a + m - 1 inside [0, total)."""
+    t = torch.arange(a - delay, a + m, dtype=torch.float32)
+    return ((t >= 0) & (t < total)).float().view(1, 1, -1)
 
 
 def run_streaming(s, pcm, chunks):
@@ -66,20 +70,19 @@ def run_streaming(s, pcm, chunks):
     total = max(0, (n // HOP - 2) // SUBSAMPLE)  # frames of one whole-segment run
     caches = [torch.zeros(sh) for sh in s.state_shapes()]
     outs, a, k = [], 0, 0
-    big = torch.tensor([1e9])
     while True:
         ready = n // FRAME - 1 - a  # frames whose samples have all arrived
         m = min(chunks[k % len(chunks)], ready)
         k += 1
         if m <= 0:
             break
-        o, *caches = s(pcm[:, a * FRAME:(a + m) * FRAME + TAIL], torch.tensor([float(a)]), big, *caches)
+        o, *caches = s(pcm[:, a * FRAME:(a + m) * FRAME + TAIL], segment_mask(a, m, s.delay, 1e9), *caches)
         outs.append(o)
         a += m
     # Flush: the last `delay` frames, with zero audio past the end.
     m = total + s.delay - a
     seg = torch.cat([pcm[:, a * FRAME:], torch.zeros(1, (a + m) * FRAME + TAIL - n)], 1)
-    o, *caches = s(seg, torch.tensor([float(a)]), torch.tensor([float(total)]), *caches)
+    o, *caches = s(seg, segment_mask(a, m, s.delay, total), *caches)
     outs.append(o)
     return torch.cat(outs, 1)[:, s.delay:s.delay + total]
 
@@ -100,11 +103,11 @@ def export_stream(ckpt, out):
     shapes = s.state_shapes()
     names_in = [f'cache_{i}' for i in range(len(shapes))]
     names_out = [f'cache_{i}_out' for i in range(len(shapes))]
-    args = (x[:, :FRAME * 10 + TAIL], torch.tensor([0.0]), torch.tensor([1e9]), *[torch.zeros(sh) for sh in shapes])
-    dyn = {'pcm': {1: 'samples'}, 'log_probs': {1: 'frames'}}
-    torch.onnx.export(s, args, out, input_names=['pcm', 'start', 'end', *names_in], output_names=['log_probs', *names_out],
+    args = (x[:, :FRAME * 10 + TAIL], segment_mask(0, 10, s.delay, 1e9), *[torch.zeros(sh) for sh in shapes])
+    dyn = {'pcm': {1: 'samples'}, 'mask': {2: 'frames_and_delay'}, 'log_probs': {1: 'frames'}}
+    torch.onnx.export(s, args, out, input_names=['pcm', 'mask', *names_in], output_names=['log_probs', *names_out],
                       opset_version=13, dynamic_axes=dyn, do_constant_folding=True)
-    spec = dict(delayFrames=s.delay, tailSamples=TAIL, start='start', end='end',
+    spec = dict(delayFrames=s.delay, tailSamples=TAIL, mask='mask',
                 states=[dict(input=i, output=o, shape=sh) for i, o, sh in zip(names_in, names_out, shapes)])
     with open(out[:-len('.onnx')] + '.json', 'w') as f:
         json.dump(spec, f, indent=2)

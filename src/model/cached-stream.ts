@@ -6,8 +6,8 @@ import type { ModelManifest, StreamingGraph } from './manifest.js';
 /** One call of the streaming graph: feeds in, every output out. */
 export type StreamingRun = (feeds: Record<string, ort.Tensor>) => Promise<Record<string, ort.Tensor>>;
 
-/** `end` while the segment's length is not yet known. */
-const OPEN_END = 1e9;
+/** The segment's end while its length is not yet known. */
+const OPEN_END = Number.POSITIVE_INFINITY;
 
 /**
  * Streams one segment on the streaming graph: each call computes only new frames, carrying the
@@ -76,10 +76,13 @@ export class CachedStream implements AcousticStream {
     const from = this.next * shift - this.audioStart;
     const pcm = new Float32Array(frames * shift + this.graph.tailSamples); // zeros past the end of the audio
     pcm.set(this.audio.subarray(from, Math.min(this.length, from + pcm.length)));
+    // 1 for frames next - delay .. next + frames - 1 that lie inside the segment [0, end).
+    const delay = this.graph.delayFrames;
+    const mask = new Float32Array(frames + delay);
+    for (let i = 0; i < mask.length; i++) mask[i] = this.next - delay + i >= 0 && this.next - delay + i < end ? 1 : 0;
     const feeds: Record<string, ort.Tensor> = {
       [this.m.input.name]: new ort.Tensor('float32', pcm, [1, pcm.length]),
-      [this.graph.start]: new ort.Tensor('float32', Float32Array.of(this.next), [1]),
-      [this.graph.end]: new ort.Tensor('float32', Float32Array.of(end), [1]),
+      [this.graph.mask]: new ort.Tensor('float32', mask, [1, 1, mask.length]),
     };
     this.graph.states.forEach((s, i) => { feeds[s.input] = this.states[i]!; });
     const out = await this.run(feeds);

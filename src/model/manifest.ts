@@ -20,15 +20,14 @@ export interface StreamingState {
 
 /**
  * The streaming graph (optional): explicit caches instead of re-computed context. A call takes the
- * samples of m new frames plus `tailSamples`, the frame index `start` of the first, `end` (the
- * segment's frame count once known, else a large number) and the caches; it returns m frames that
- * lag the input by `delayFrames`, and the new caches.
+ * samples of m new frames a .. a + m - 1 plus `tailSamples`, the caches, and `mask`: m + delayFrames
+ * values, 1 where frame a - delayFrames + i lies inside the segment; it returns m frames that lag
+ * the input by `delayFrames`, and the new caches.
  */
 export interface StreamingGraph {
   delayFrames: number;
   tailSamples: number;
-  start: string;
-  end: string;
+  mask: string;
   states: StreamingState[];
   variants: Partial<Record<ModelVariant, VariantInfo>>;
 }
@@ -127,7 +126,7 @@ function checkStreaming(file: string, s: unknown): void {
   for (const key of ['delayFrames', 'tailSamples'] as const) {
     if (!Number.isInteger(s[key]) || (s[key] as number) < 0) fail(file, `"streaming.${key}" must be a non-negative integer`);
   }
-  if (typeof s.start !== 'string' || typeof s.end !== 'string') fail(file, '"streaming.start" and "streaming.end" must name graph inputs');
+  if (typeof s.mask !== 'string') fail(file, '"streaming.mask" must name a graph input');
   const states = s.states;
   const goodState = (st: unknown): boolean => isObject(st) && typeof st.input === 'string' && typeof st.output === 'string' &&
     Array.isArray(st.shape) && st.shape.length > 0 && st.shape.every((d) => Number.isInteger(d) && (d as number) >= 0);

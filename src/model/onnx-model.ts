@@ -64,7 +64,7 @@ export class OnnxAcousticModel implements AcousticModel {
       const g = manifest.streaming;
       const streamBytes = await readVerifiedModelFile(options.dir, manifest, variant, 'streaming');
       streamSession = await createSession(streamBytes, threads, path.join(options.dir, g!.variants[variant]!.file));
-      checkNames(manifest, streamSession, [manifest.input.name, g!.start, g!.end, ...g!.states.map((x) => x.input)],
+      checkNames(manifest, streamSession, [manifest.input.name, g!.mask, ...g!.states.map((x) => x.input)],
         [manifest.output.name, ...g!.states.map((x) => x.output)]);
     }
     const frameMs = (manifest.frameShiftSamples / manifest.sampleRate) * 1000;

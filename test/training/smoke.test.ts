@@ -17,9 +17,10 @@ t.test('models/training/run.sh --smoke builds a model the daemon can load', { ti
   });
   t.equal(run.status, 0, `run.sh --smoke exits 0\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
   const dir = path.join(work, 'model');
-  for (const f of ['model.json', 'model.onnx', 'model.int8.onnx']) t.ok(existsSync(path.join(dir, f)), `${f} written`);
+  for (const f of ['model.json', 'model.onnx', 'model.int8.onnx', 'model.stream.onnx', 'model.stream.int8.onnx']) t.ok(existsSync(path.join(dir, f)), `${f} written`);
   const manifest = await readManifest(dir);
   t.same(Object.keys(manifest.variants).sort(), ['fp32', 'int8']);
+  t.same(Object.keys(manifest.streaming?.variants ?? {}).sort(), ['fp32', 'int8'], 'the streaming graph, both variants');
   t.equal(manifest.tokens.length, 40, 'blank + 39 ARPAbet phones');
   const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { architecture: unknown };
   t.ok(json.architecture, 'manifest records the architecture');
@@ -30,6 +31,12 @@ t.test('models/training/run.sh --smoke builds a model the daemon can load', { ti
     let sum = 0;
     for (let k = 0; k < 40; k++) sum += Math.exp(out.data[k]!);
     t.ok(Math.abs(sum - 1) < 1e-3, `${variant}: rows are log-probabilities`);
+    t.equal(model.streaming, 'cache', `${variant}: segments stream on the streaming graph`);
+    const stream = model.createStream();
+    let frames = 0;
+    for (let i = 0; i < 16000; i += 512) frames += (await stream.accept(new Float32Array(512).fill(0.01)))?.frames ?? 0;
+    frames += (await stream.finish())?.frames ?? 0;
+    t.equal(frames, 49, `${variant}: streaming 1 s gives the same 49 frames`);
     await model.dispose();
   }
   t.ok(existsSync(path.join(work, 'teacher-model', 'model.onnx')), 'teacher exported too');
