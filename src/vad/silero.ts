@@ -11,7 +11,14 @@ const STATE_SHAPE = [2, 1, 128] as const;
 const STATE_SIZE = STATE_SHAPE[0] * STATE_SHAPE[1] * STATE_SHAPE[2];
 const INPUT_NAMES = ['input', 'state', 'sr'];
 const OUTPUT_NAMES = ['output', 'stateN'];
-const WEIGHTS_FILE = 'silero_vad_16k_op15.onnx';
+/**
+ * Silero v5 exported without If nodes (8 and 16 kHz paths chosen by `sr` arithmetic). Same network
+ * as silero_vad_16k_op15.onnx: probabilities agree within 1e-6 and segments on real recordings are
+ * identical, but a call costs ~17% less with onnxruntime 1.30 (0.117 vs 0.141 ms on the dev box).
+ */
+const WEIGHTS_FILE = 'silero_vad_op18_ifless.onnx';
+/** onnxruntime log level 3 (errors only): this export carries unused initializers that ORT warns about at load. */
+const ORT_LOG_ERRORS_ONLY = 3;
 /** Frames before an onset run through a fresh model first, so its state has warmed up at the onset. */
 const WARMUP_FRAMES = 2;
 
@@ -27,6 +34,8 @@ export function defaultSileroWeightsPath(): string {
   return path.join(path.dirname(packageMain), 'weights', WEIGHTS_FILE);
 }
 
+const zeroState = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(STATE_SIZE), [...STATE_SHAPE]);
+
 export interface SileroModelOptions {
   /** onnxruntime intra-op threads (1 suits small devices and keeps the daemon on one core). */
   intraOpThreads: number;
@@ -34,8 +43,11 @@ export interface SileroModelOptions {
 
 /** The Silero VAD v5 network with its recurrent state: one 512-sample window per call. */
 export class SileroModel {
-  private state = new Float32Array(STATE_SIZE);
+  /** The recurrent state: the previous call's stateN tensor, fed back as is. */
+  private state = zeroState();
   private readonly input = new Float32Array(CONTEXT_SAMPLES + FRAME_SAMPLES);
+  /** Wraps `input` (no copy), so each call only refills the buffer. */
+  private readonly inputTensor = new ort.Tensor('float32', this.input, [1, this.input.length]);
   private readonly sampleRate = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
   private fresh = true;
 
@@ -61,6 +73,7 @@ export class SileroModel {
         executionMode: 'sequential',
         enableCpuMemArena: false,
         graphOptimizationLevel: 'all',
+        logSeverityLevel: ORT_LOG_ERRORS_ONLY,
       });
     } catch (cause) {
       throw new Error(
@@ -85,13 +98,9 @@ export class SileroModel {
       throw new RangeError(`Silero VAD needs ${FRAME_SAMPLES}-sample windows, got ${window.length}`);
     }
     this.input.set(window, CONTEXT_SAMPLES);
-    const results = await this.session.run({
-      input: new ort.Tensor('float32', this.input, [1, this.input.length]),
-      state: new ort.Tensor('float32', this.state, [...STATE_SHAPE]),
-      sr: this.sampleRate,
-    });
+    const results = await this.session.run({ input: this.inputTensor, state: this.state, sr: this.sampleRate });
     const probability = (results.output!.data as Float32Array)[0]!;
-    this.state = Float32Array.from(results.stateN!.data as Float32Array);
+    this.state = results.stateN!;
     this.input.copyWithin(0, this.input.length - CONTEXT_SAMPLES);
     this.fresh = false;
     return probability;
@@ -104,7 +113,7 @@ export class SileroModel {
 
   /** Forget the recurrent state (after long quiet, or a gap in the input). */
   resetState(): void {
-    this.state.fill(0);
+    this.state = zeroState();
     this.fresh = true;
   }
 
@@ -124,6 +133,13 @@ export interface SileroGatingOptions {
   tailMinProbability: number;
   /** Frames of quiet after which Silero's recurrent state is reset. */
   resetAfterFrames: number;
+  /**
+   * In confident speech (an energy candidate right after a Silero probability >= strideMinProbability),
+   * Silero runs on one frame in this many; the frames between reuse its last probability. 1: every frame.
+   */
+  speechStride: number;
+  /** The probability that counts as confident speech for speechStride (the gate's threshold). */
+  strideMinProbability: number;
 }
 
 /**
@@ -136,6 +152,8 @@ export class SileroClassifier implements FrameClassifier {
   private candidateFrames = 0;
   private modelFrames = 0;
   private lastProbability = 0;
+  /** Consecutive speech frames that reused lastProbability instead of running the model (speechStride). */
+  private strideSkipped = 0;
   /** The last WARMUP_FRAMES + 1 frames skipped, oldest first. */
   private recent: Float32Array[] = [];
 
@@ -161,6 +179,12 @@ export class SileroClassifier implements FrameClassifier {
       this.lastProbability = 0;
       return 0;
     }
+    if (candidate && this.lastProbability >= this.options.strideMinProbability && this.strideSkipped + 1 < this.options.speechStride) {
+      this.strideSkipped++;
+      this.model.skip(frame);
+      return this.lastProbability;
+    }
+    this.strideSkipped = 0;
     if (this.model.isFresh) await this.warmUp();
     this.recent = [];
     this.modelFrames++;
@@ -189,6 +213,7 @@ export class SileroClassifier implements FrameClassifier {
     this.model.skip(new Float32Array(FRAME_SAMPLES));
     this.framesSinceCandidate = Infinity;
     this.lastProbability = 0;
+    this.strideSkipped = 0;
     this.recent = [];
   }
 

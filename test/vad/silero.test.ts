@@ -17,8 +17,8 @@ const MACHINE_NOISE = [
   'noise/spear/factoryR1_16.wav',
 ];
 
-t.test('the bundled weights are the v5 16 kHz model', async (t) => {
-  t.match(defaultSileroWeightsPath(), /node_modules[\\/]@jjhbw[\\/]silero-vad[\\/]weights[\\/]silero_vad_16k_op15\.onnx$/);
+t.test('the bundled weights are Silero v5 (the If-less export)', async (t) => {
+  t.match(defaultSileroWeightsPath(), /node_modules[\\/]@jjhbw[\\/]silero-vad[\\/]weights[\\/]silero_vad_op18_ifless\.onnx$/);
 });
 
 t.test('machine noise: no segments, and Silero runs on few frames', async (t) => {
