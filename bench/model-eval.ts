@@ -121,8 +121,8 @@ function report(r: Record<string, unknown>, conditions: ConditionResult[], thres
       ...conditions.map((c) => [c.name, ...c.sweep.map((s) => `${c.configured.targets ? round(s.recall, 2) : '-'} / ${round(s.falseAlarmsPerHour, 0)}`)]),
     ]));
   }
-  const speed = r.speed as { rtf: number; audioSec: number; fileMb: number } | undefined;
-  if (speed) parts.push(`model only, 1 thread: RTF ${speed.rtf} on ${speed.audioSec} s (median of 5); file ${speed.fileMb} MB`);
+  const speed = r.speed as { rtf: number; audioSec: number; fileMb: number; stream: { mode: string; rtf: number } } | undefined;
+  if (speed) parts.push(`model only, 1 thread: RTF ${speed.rtf} on ${speed.audioSec} s (median of 5), streamed (${speed.stream.mode}) ${speed.stream.rtf}; file ${speed.fileMb} MB`);
   const per = r.phoneErrorRate as { per: number; utterances: number; phones: number; source: string } | undefined;
   if (per) parts.push(`phone error rate (greedy): ${round(per.per * 100, 1)}% over ${per.utterances} utterances, ${per.phones} phones (${per.source})`);
   return parts.join('\n\n') + '\n';

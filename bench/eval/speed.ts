@@ -11,6 +11,8 @@ export interface ModelSpeed {
   /** Median seconds per run / audio seconds. */
   rtf: number;
   runSec: number[];
+  /** The same audio streamed as the daemon streams a segment: 32 ms pieces, the model's streaming mode and chunk. */
+  stream: { mode: 'cache' | 'recompute'; rtf: number };
   parameters: number | null;
   fileBytes: number;
   fileMb: number;
@@ -25,11 +27,20 @@ export async function measureModelSpeed(model: OnnxAcousticModel, modelDir: stri
     await model.run(audio);
     times.push((performance.now() - t0) / 1000);
   }
+  const streamTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const stream = model.createStream();
+    for (let at = 0; at < audio.length; at += 512) await stream.accept(audio.subarray(at, at + 512));
+    await stream.finish();
+    streamTimes.push((performance.now() - t0) / 1000);
+  }
   const v = model.manifest.variants[model.variant]!;
   const bytes = (await stat(path.join(modelDir, v.file))).size;
   const audioSec = audio.length / SAMPLE_RATE;
   return {
     audioSec: round(audioSec, 1), runs, rtf: round(median(times) / audioSec, 5), runSec: times.map((t) => round(t, 3)),
+    stream: { mode: model.streaming, rtf: round(median(streamTimes) / audioSec, 5) },
     parameters: v.parameters ?? null, fileBytes: bytes, fileMb: round(bytes / 1048576, 2),
   };
 }

@@ -28,6 +28,7 @@ export interface GearhearConfig {
     maxSegmentMs: number;
     energyMarginDb: number;
     minLevelDbfs: number;
+    sileroSpeechStride: number;
   };
   model: {
     dir: string;

@@ -82,7 +82,7 @@ export class Daemon {
     this.gate = await createGate({
       engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
       minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
-      energyMinLevelDb: c.vad.minLevelDbfs, logger,
+      energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
     });
     this.listener = new Listener({
       gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
