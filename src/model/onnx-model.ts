@@ -63,7 +63,7 @@ export class OnnxAcousticModel implements AcousticModel {
     if (useCache) {
       const g = manifest.streaming;
       const streamBytes = await readVerifiedModelFile(options.dir, manifest, variant, 'streaming');
-      streamSession = await createSession(streamBytes, threads, path.join(options.dir, g!.variants[variant]!.file));
+      streamSession = await createSession(streamBytes, threads, path.join(options.dir, g!.variants[variant]!.file), true);
       checkNames(manifest, streamSession, [manifest.input.name, g!.mask, ...g!.states.map((x) => x.input)],
         [manifest.output.name, ...g!.states.map((x) => x.output)]);
     }
@@ -116,16 +116,20 @@ export class OnnxAcousticModel implements AcousticModel {
   }
 }
 
-async function createSession(bytes: Uint8Array, threads: number, file: string): Promise<ort.InferenceSession> {
+/**
+ * `fixedShapes`: the streaming graph sees the same shapes call after call, so a memory arena and
+ * memory patterns pay (~12 % per call, measured); the whole-segment graph sees a new length every
+ * call, where they would only hold on to RAM.
+ */
+async function createSession(bytes: Uint8Array, threads: number, file: string, fixedShapes = false): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-      // Input lengths vary per call: a memory arena and memory patterns only hold on to RAM.
-      enableCpuMemArena: false,
-      enableMemPattern: false,
+      enableCpuMemArena: fixedShapes,
+      enableMemPattern: fixedShapes,
     });
   } catch (err) {
     throw new ModelLoadError(`onnxruntime could not load ${file}: ${(err as Error).message}`, { cause: err });
