@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { AcousticStream, FrameLogProbs } from './types.js';
 import { framesFor } from './frames.js';
 import type { ModelManifest, StreamingGraph } from './manifest.js';
+import { SegmentAudio } from './segment-audio.js';
 
 /** One call of the streaming graph: feeds in, every output out. */
 export type StreamingRun = (feeds: Record<string, ort.Tensor>) => Promise<Record<string, ort.Tensor>>;
@@ -16,10 +17,7 @@ const OPEN_END = Number.POSITIVE_INFINITY;
  * output equals one run of the whole-segment graph.
  */
 export class CachedStream implements AcousticStream {
-  private audio = new Float32Array(16000 * 2);
-  /** Absolute index of audio[0] in the segment, and samples held. */
-  private audioStart = 0;
-  private length = 0;
+  private readonly audio = new SegmentAudio();
   /** Next frame to feed to the graph, and frames returned so far. */
   private next = 0;
   private emitted = 0;
@@ -35,14 +33,15 @@ export class CachedStream implements AcousticStream {
   }
 
   async accept(samples: Float32Array): Promise<FrameLogProbs | null> {
-    this.append(samples);
+    // Only audio from the next frame to feed on is still needed.
+    this.audio.append(samples, this.next * this.m.frameShiftSamples);
     const ready = this.framesWithAudio() - this.next;
     if (ready < this.chunkFrames) return null;
     return this.step(ready, OPEN_END);
   }
 
   async finish(): Promise<FrameLogProbs | null> {
-    const total = framesFor(this.m, this.audioStart + this.length);
+    const total = framesFor(this.m, this.audio.length);
     const frames = total + this.graph.delayFrames - this.next;
     if (total <= this.emitted || frames <= 0) return null;
     return this.step(frames, total);
@@ -51,31 +50,14 @@ export class CachedStream implements AcousticStream {
   /** Frames whose samples (and the window's tail past them) have all arrived. */
   private framesWithAudio(): number {
     const shift = this.m.frameShiftSamples;
-    return Math.max(0, Math.floor((this.audioStart + this.length - this.graph.tailSamples) / shift));
-  }
-
-  private append(samples: Float32Array): void {
-    // Drop audio the graph has consumed: only [next * shift, ...) is still needed.
-    const consumed = this.next * this.m.frameShiftSamples - this.audioStart;
-    if (consumed > this.audio.length / 2) {
-      this.audio.copyWithin(0, consumed, this.length);
-      this.length -= consumed;
-      this.audioStart += consumed;
-    }
-    if (this.length + samples.length > this.audio.length) {
-      const grown = new Float32Array(Math.max(this.audio.length * 2, this.length + samples.length));
-      grown.set(this.audio.subarray(0, this.length));
-      this.audio = grown;
-    }
-    this.audio.set(samples, this.length);
-    this.length += samples.length;
+    return Math.max(0, Math.floor((this.audio.length - this.graph.tailSamples) / shift));
   }
 
   private async step(frames: number, end: number): Promise<FrameLogProbs | null> {
     const shift = this.m.frameShiftSamples;
-    const from = this.next * shift - this.audioStart;
+    const from = this.next * shift;
     const pcm = new Float32Array(frames * shift + this.graph.tailSamples); // zeros past the end of the audio
-    pcm.set(this.audio.subarray(from, Math.min(this.length, from + pcm.length)));
+    pcm.set(this.audio.view(from, from + pcm.length));
     // 1 for frames next - delay .. next + frames - 1 that lie inside the segment [0, end).
     const delay = this.graph.delayFrames;
     const mask = new Float32Array(frames + delay);

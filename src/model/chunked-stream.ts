@@ -1,6 +1,7 @@
 import type { AcousticStream, FrameLogProbs } from './types.js';
 import { framesFor } from './frames.js';
 import type { ModelManifest } from './manifest.js';
+import { SegmentAudio } from './segment-audio.js';
 
 /** Runs the whole-segment graph over a buffer of 16 kHz PCM. */
 export type WholeRun = (pcm: Float32Array) => Promise<{ data: Float32Array; frames: number }>;
@@ -12,39 +13,28 @@ export type WholeRun = (pcm: Float32Array) => Promise<{ data: Float32Array; fram
  * the context computed again on every run (see CachedStream for the graph with caches).
  */
 export class ChunkedStream implements AcousticStream {
-  private audio = new Float32Array(16000 * 4);
-  private length = 0;
+  private readonly audio = new SegmentAudio();
   private emitted = 0;
 
   constructor(private readonly run: WholeRun, private readonly m: ModelManifest, private readonly chunkFrames: number) {}
 
   async accept(samples: Float32Array): Promise<FrameLogProbs | null> {
-    this.append(samples);
-    const final = framesFor(this.m, this.length) - this.m.context.rightFrames;
+    this.audio.append(samples);
+    const final = framesFor(this.m, this.audio.length) - this.m.context.rightFrames;
     if (final - this.emitted < this.chunkFrames) return null;
     return this.compute(final);
   }
 
   async finish(): Promise<FrameLogProbs | null> {
-    const all = framesFor(this.m, this.length);
+    const all = framesFor(this.m, this.audio.length);
     if (all <= this.emitted) return null;
     return this.compute(all);
-  }
-
-  private append(samples: Float32Array): void {
-    if (this.length + samples.length > this.audio.length) {
-      const grown = new Float32Array(Math.max(this.audio.length * 2, this.length + samples.length));
-      grown.set(this.audio.subarray(0, this.length));
-      this.audio = grown;
-    }
-    this.audio.set(samples, this.length);
-    this.length += samples.length;
   }
 
   private async compute(upTo: number): Promise<FrameLogProbs | null> {
     const from = Math.max(0, this.emitted - this.m.context.leftFrames);
     const startSample = from * this.m.frameShiftSamples;
-    const { data, frames } = await this.run(this.audio.subarray(startSample, this.length));
+    const { data, frames } = await this.run(this.audio.view(startSample));
     const first = this.emitted - from;
     const last = Math.min(upTo - from, frames);
     if (last <= first) return null;
