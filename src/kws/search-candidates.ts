@@ -121,9 +121,9 @@ export class CandidateTracker {
   }
 
   /**
-   * Resolves, front to back, the groups of mutually overlapping candidates that end before
-   * `blockStart` (nothing alive can overlap them) or started before `overdue`. Groups in start order
-   * also end in order, so the first group that must wait holds back all the later ones.
+   * Resolves, front to back, the groups of mutually overlapping candidates whose members all started
+   * before `blockStart` (nothing alive can cover them) or that started before `overdue`. The first
+   * group that must wait holds back all the later ones.
    */
   private resolve(blockStart: number, overdue: number, out: Detection[]): void {
     const pending = this.pending;
@@ -133,8 +133,15 @@ export class CandidateTracker {
     while (from < pending.length) {
       let to = from + 1;
       let groupEnd = pending[from].endFrame;
-      while (to < pending.length && pending[to].startFrame <= groupEnd) groupEnd = Math.max(groupEnd, pending[to++].endFrame);
-      if (groupEnd >= blockStart && pending[from].startFrame >= overdue) break;
+      let lastStart = pending[from].startFrame;
+      while (to < pending.length && pending[to].startFrame <= groupEnd) {
+        lastStart = pending[to].startFrame;
+        groupEnd = Math.max(groupEnd, pending[to++].endFrame);
+      }
+      // A group must wait while a path alive in the search could still become a longer term covering
+      // one of its members (it started no later than that member); a path that started later can only
+      // overlap partly, and will be dropped as overlapping what is reported now.
+      if (lastStart >= blockStart && pending[from].startFrame >= overdue) break;
       this.report(pending.slice(from, to), out);
       from = to;
     }
