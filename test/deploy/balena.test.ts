@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SCHEMA } from '../../src/config/schema.js';
 import { copySources, deviceTypes, renderTemplate, templateValues } from '../../deploy/balena/render.mjs';
@@ -103,6 +103,12 @@ t.test('every file the Dockerfile copies from the build context is in the reposi
     t.ok(existsSync(path.join(repoRoot, source)), `${source} exists (COPY would fail without it)`);
   }
   t.ok(existsSync(path.join(repoRoot, 'src/cli/main.ts')), 'src/cli/main.ts exists (compiled to the entry point)');
+  // Every ONNX file the shipped manifest names must be in the image, or the daemon cannot load the model.
+  const manifest = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-kws/model.json'), 'utf8')) as {
+    variants: Record<string, { file: string }>; streaming?: { variants: Record<string, { file: string }> };
+  };
+  const named = [...Object.values(manifest.variants), ...Object.values(manifest.streaming?.variants ?? {})].map((v) => `models/gearhear-kws/${v.file}`);
+  for (const file of named) t.ok(sources.includes(file), `${file} (named in model.json) is copied into the image`);
 });
 
 t.test('files outside src/ that the sources import are in the build stage before tsc runs', async (t) => {
