@@ -66,7 +66,7 @@ export const SCHEMA = {
     variant: oneOf('GEARHEAR_MODEL_VARIANT', ['int8', 'fp32'], 'int8', 'Which ONNX file of the model to run: quantised int8 (faster on ARM) or fp32.'),
     intraOpThreads: int('GEARHEAR_MODEL_INTRA_OP_THREADS', 1, 1, 64, 'ONNX Runtime threads for one inference.'),
     streaming: oneOf('GEARHEAR_MODEL_STREAMING', ['auto', 'cache', 'recompute'], 'auto', 'How speech streams through the model: cache (the streaming graph keeps its state, each frame computed once), recompute (the whole-segment graph re-runs its context on every chunk: use chunkMs of 500 or more), auto (cache when the model ships a streaming graph).'),
-    chunkMs: dur('ms')('GEARHEAR_MODEL_CHUNK_MS', 100, 20, 5000, 'Run the model on each new this-much of speech: shorter reports terms sooner, longer costs a little less CPU per second of speech.'),
+    chunkMs: dur('ms')('GEARHEAR_MODEL_CHUNK_MS', 200, 20, 5000, 'Run the model on each new this-much of speech: shorter reports terms sooner, longer costs a little less CPU per second of speech.'),
   },
   vocab: {
     file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),

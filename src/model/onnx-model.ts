@@ -30,7 +30,7 @@ export interface ModelOptions {
   streaming?: StreamingMode;
 }
 
-export const MODEL_DEFAULTS = { intraOpThreads: 1, chunkFrames: 5, streaming: 'auto' } as const;
+export const MODEL_DEFAULTS = { intraOpThreads: 1, chunkFrames: 10, streaming: 'auto' } as const;
 
 /** The model shipped with gearhear (models/gearhear-kws beside the package). */
 export function defaultModelDir(): string {
