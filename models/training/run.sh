@@ -12,14 +12,15 @@ REPO="$(cd "$HERE/../.." && pwd)"
 PY=${PYTHON:-/usr/bin/python3}
 MODEL_ID=${MODEL_ID:-gearhear-kws}
 OUT=${OUT:-$REPO/models/$MODEL_ID}
-TEACHER_MIN=${TEACHER_MIN:-45}
-STUDENT_MIN=${STUDENT_MIN:-30}
-FINETUNE_MIN=${FINETUNE_MIN:-10}
+TEACHER_MIN=${TEACHER_MIN:-115}
+STUDENT_CTC_MIN=${STUDENT_CTC_MIN:-60}
+STUDENT_MIN=${STUDENT_MIN:-35}
+FINETUNE_MIN=${FINETUNE_MIN:-12}
 KEEP=${KEEP:-0.7}
 if [[ "${1:-}" == "--smoke" ]]; then
   export GEARHEAR_TRAIN_DIR=${GEARHEAR_TRAIN_DIR:-$(mktemp -d /tmp/gearhear-smoke.XXXXXX)}
   export SYNTH_LIMIT=24 FEAT_LIMIT=24
-  TEACHER_MIN=0.15 STUDENT_MIN=0.15 FINETUNE_MIN=0.1
+  TEACHER_MIN=0.15 STUDENT_CTC_MIN=0.1 STUDENT_MIN=0.15 FINETUNE_MIN=0.1
   OUT="$GEARHEAR_TRAIN_DIR/model"
   MAXF="--max-frames 4000"
 fi
@@ -40,7 +41,9 @@ if [[ "${STUDENT_MODE:-distil}" == ctc ]]; then
 else
   [[ -f "$C/teacher.done" ]] || { step teacher; $PY train.py teacher --minutes "$TEACHER_MIN" ${MAXF:---max-frames 12000}; touch "$C/teacher.done"; }
   [[ -f "$C/teacher_logits.json" ]] || { step teacher-logits; $PY train.py teacher-logits; }
-  [[ -f "$C/student.done" ]] || { step student; $PY train.py student --minutes "$STUDENT_MIN" --l1 1e-4 ${MAXF:---max-frames 12000}; touch "$C/student.done"; }
+  # The student starts from a CTC warm-up, then learns from the teacher's soft targets (as 0.2.0 was made).
+  [[ -f "$C/student-ctc.done" ]] || { step student-ctc; $PY train.py student-ctc --minutes "$STUDENT_CTC_MIN" --l1 1e-4 ${MAXF:---max-frames 12000}; touch "$C/student-ctc.done"; }
+  [[ -f "$C/student.done" ]] || { step student; $PY train.py student --init "$C/student-ctc.pt" --lr 1e-3 --minutes "$STUDENT_MIN" --l1 1e-4 ${MAXF:---max-frames 12000}; touch "$C/student.done"; }
   [[ -f "$C/student-pruned.pt" ]] || { step prune; $PY prune.py --keep "$KEEP"; }
 fi
 [[ -f "$C/student-final.done" ]] || { step finetune; $PY train.py finetune --minutes "$FINETUNE_MIN" ${MAXF:---max-frames 12000}; touch "$C/student-final.done"; }
