@@ -4,7 +4,7 @@ import { createGate, type GateOptions } from '../vad/index.js';
 import type { OnnxAcousticModel } from '../model/onnx-model.js';
 import type { KeywordSpec } from '../kws/types.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
-import { Listener, type HeardDetection, type ListenerTimings } from '../daemon/listener.js';
+import { Listener, type HeardDetection, type ListenerHeads, type ListenerTimings } from '../daemon/listener.js';
 
 export interface FileDetections {
   file: string;
@@ -18,6 +18,8 @@ export interface DetectFileOptions {
   keywords: readonly KeywordSpec[];
   gate?: Partial<GateOptions>;
   search?: Partial<KeywordSearchOptions>;
+  /** Term heads for the keywords they cover (the rest use the phone model). */
+  heads?: ListenerHeads;
   /** Samples per chunk pushed through the pipeline (default 100 ms). */
   chunkSamples?: number;
 }
@@ -30,7 +32,7 @@ export async function detectFile(file: string, options: DetectFileOptions): Prom
 
 export async function detectSamples(file: string, pcm: Float32Array, options: DetectFileOptions): Promise<FileDetections> {
   const gate = await createGate(options.gate);
-  const listener = new Listener({ gate, model: options.model, keywords: options.keywords, searchOptions: options.search });
+  const listener = new Listener({ gate, model: options.model, keywords: options.keywords, searchOptions: options.search, heads: options.heads });
   const detections: HeardDetection[] = [];
   listener.on('detection', (d) => detections.push(d));
   const step = options.chunkSamples ?? SAMPLE_RATE / 10;

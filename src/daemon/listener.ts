@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { SAMPLE_RATE, type AudioChunk } from '../audio/types.js';
 import type { Gate, GateEvent } from '../vad/types.js';
 import type { AcousticModel, AcousticStream, FrameLogProbs } from '../model/types.js';
-import { KeywordSearch, type KeywordSearchOptions } from '../kws/search.js';
+import { KeywordSearch, KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from '../kws/search.js';
+import { HeadDetector, headCovers, type HeadDetectorOptions, type HeadSegment } from '../kws/head-detector.js';
+import type { SpeechEmbedding } from '../model/speech-embedding.js';
+import type { TermHeads } from '../model/term-heads.js';
 import type { Detection, KeywordSpec } from '../kws/types.js';
 import { silentLogger, type Logger } from '../log.js';
 
@@ -28,7 +31,17 @@ export interface ListenerOptions {
   model: AcousticModel;
   keywords: readonly KeywordSpec[];
   searchOptions?: Partial<KeywordSearchOptions>;
+  /** Term heads on the speech embedding: keywords they cover are detected by them, the rest by the phone search. */
+  heads?: ListenerHeads;
   logger?: Logger;
+}
+
+export interface ListenerHeads {
+  embedding: SpeechEmbedding;
+  heads: TermHeads;
+  /** Threshold for covered keywords whose vocabulary line sets none. */
+  defaultThreshold: number;
+  onScores?: HeadDetectorOptions['onScores'];
 }
 
 /** Time spent in each stage, in seconds, for health and benchmarks. */
@@ -49,8 +62,10 @@ const RECENT_INFERENCES = 200;
 interface OpenSegment {
   id: string;
   startSample: number;
-  stream: AcousticStream;
+  /** Null when every keyword has a head: the phone model does not run at all. */
+  stream: AcousticStream | null;
   search: KeywordSearch;
+  heads: HeadSegment | null;
   sumSquares: number;
   samples: number;
 }
@@ -63,6 +78,10 @@ interface OpenSegment {
 export class Listener extends EventEmitter<ListenerEvents> {
   private search: KeywordSearch;
   private pendingSearch: KeywordSearch | null = null;
+  private headDetector: HeadDetector | null;
+  private pendingHeads: HeadDetector | null | undefined;
+  private phoneKeywords: number;
+  private pendingPhoneKeywords = 0;
   private open: OpenSegment | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -73,12 +92,29 @@ export class Listener extends EventEmitter<ListenerEvents> {
   constructor(private readonly opts: ListenerOptions) {
     super();
     this.logger = opts.logger ?? silentLogger;
-    this.search = this.buildSearch(opts.keywords);
+    const { phones, heads } = this.split(opts.keywords);
+    this.search = this.buildSearch(phones);
+    this.phoneKeywords = phones.length;
+    this.headDetector = heads;
   }
 
   /** New keywords take effect at the next segment; the open one finishes with the old ones. */
   setKeywords(keywords: readonly KeywordSpec[]): void {
-    this.pendingSearch = this.buildSearch(keywords); // built now, so a bad vocabulary is refused at once
+    const { phones, heads } = this.split(keywords);
+    this.pendingSearch = this.buildSearch(phones); // built now, so a bad vocabulary is refused at once
+    this.pendingPhoneKeywords = phones.length;
+    this.pendingHeads = heads;
+  }
+
+  /** Keywords with a head go to the head detector; the rest to the phone search. */
+  private split(keywords: readonly KeywordSpec[]): { phones: readonly KeywordSpec[]; heads: HeadDetector | null } {
+    const h = this.opts.heads;
+    if (!h) return { phones: keywords, heads: null };
+    const { covered, uncovered } = headCovers(h.heads, keywords);
+    const refractorySec = this.opts.searchOptions?.refractorySec ?? KEYWORD_SEARCH_DEFAULTS.refractorySec;
+    const heads = covered.length === 0 ? null
+      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, defaultThreshold: h.defaultThreshold, refractorySec, onScores: h.onScores });
+    return { phones: uncovered, heads };
   }
 
   push(chunk: AudioChunk): Promise<void> {
@@ -115,19 +151,24 @@ export class Listener extends EventEmitter<ListenerEvents> {
 
   private async handleEvents(events: GateEvent[]): Promise<void> {
     for (const ev of events) {
-      if (ev.type === 'start') this.startSegment(ev.segmentId, ev.startSample);
+      if (ev.type === 'start') await this.startSegment(ev.segmentId, ev.startSample);
       else if (ev.type === 'audio') await this.segmentAudio(ev.segmentId, ev.samples);
       else await this.endSegment(ev.segmentId, ev.endSample, ev.reason);
     }
   }
 
-  private startSegment(id: string, startSample: number): void {
+  private async startSegment(id: string, startSample: number): Promise<void> {
     if (this.pendingSearch) {
       this.search = this.pendingSearch;
       this.pendingSearch = null;
+      this.phoneKeywords = this.pendingPhoneKeywords;
+      if (this.pendingHeads !== undefined) this.headDetector = this.pendingHeads;
+      this.pendingHeads = undefined;
     }
     this.search.startSegment(id, startSample / SAMPLE_RATE);
-    this.open = { id, startSample, stream: this.opts.model.createStream(), search: this.search, sumSquares: 0, samples: 0 };
+    const stream = this.phoneKeywords > 0 ? this.opts.model.createStream() : null;
+    const heads = this.headDetector ? await this.headDetector.startSegment(id, startSample / SAMPLE_RATE) : null;
+    this.open = { id, startSample, stream, search: this.search, heads, sumSquares: 0, samples: 0 };
     this.timings.segments++;
   }
 
@@ -137,13 +178,15 @@ export class Listener extends EventEmitter<ListenerEvents> {
     for (let i = 0; i < samples.length; i++) seg.sumSquares += samples[i]! * samples[i]!;
     seg.samples += samples.length;
     this.timings.speechSec += samples.length / SAMPLE_RATE;
-    this.searchFrames(seg, await this.timed(() => seg.stream.accept(samples)));
+    if (seg.heads) this.emitDetections(seg, await this.timedHeads(() => seg.heads!.accept(samples)));
+    if (seg.stream) this.searchFrames(seg, await this.timed(() => seg.stream!.accept(samples)));
   }
 
   private async endSegment(id: string, endSample: number, reason: string): Promise<void> {
     const seg = this.open;
     if (!seg || seg.id !== id) throw new Error(`listener: end of segment ${id}, which is not open`);
-    this.searchFrames(seg, await this.timed(() => seg.stream.finish()));
+    if (seg.heads) this.emitDetections(seg, await this.timedHeads(() => seg.heads!.finish()));
+    if (seg.stream) this.searchFrames(seg, await this.timed(() => seg.stream!.finish()));
     const t0 = performance.now();
     const dets = seg.search.endSegment();
     this.timings.searchSec += (performance.now() - t0) / 1000;
@@ -163,6 +206,20 @@ export class Listener extends EventEmitter<ListenerEvents> {
       if (recent.length > RECENT_INFERENCES) recent.shift();
     }
     return frames;
+  }
+
+  /** Head detection counts as model time (embedding + heads). */
+  private async timedHeads(run: () => Promise<Detection[]>): Promise<Detection[]> {
+    const t0 = performance.now();
+    const dets = await run();
+    const ms = performance.now() - t0;
+    this.timings.modelSec += ms / 1000;
+    if (ms > 0.5) {
+      const recent = this.timings.recentInferenceMs;
+      recent.push(ms);
+      if (recent.length > RECENT_INFERENCES) recent.shift();
+    }
+    return dets;
   }
 
   private searchFrames(seg: OpenSegment, frames: FrameLogProbs | null): void {

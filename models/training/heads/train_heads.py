@@ -1,0 +1,217 @@
+"""Train the multi-term head on speech embeddings (embed.mjs output) and export it as ONNX.
+
+Input: the last 16 embeddings (1.28 s) -> Linear(1536, H) -> LayerNorm -> ReLU -> Linear(H, H) ->
+LayerNorm -> ReLU -> Linear(H, terms) -> sigmoid, one score per term (openWakeWord's head shape,
+with one output per term instead of one network per term).
+Labels: a positive clip's windows ending 0-3 hops (0-240 ms) after the term ends are positive for
+its term; windows ending 3 or more hops before it ends (the term cut short) are negative; the two
+hops between and terms contained in the spoken term ("bearing" in "ball bearing") are masked.
+Every window of the negative sets is negative for every term (negunl: not for the benchmark's
+common words, since it has no transcripts).
+Usage: train_heads.py WORK/heads OUT_DIR [--steps N] [--neg-weight W] [--hidden H] [--seed S]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from split import bench_terms, shipped_terms  # noqa: E402
+
+WIN = 16
+DIM = 96
+HOP = 1280
+
+
+def load_set(d, name):
+    rows = [json.loads(line) for line in open(os.path.join(d, f'{name}.emb.jsonl'))]
+    emb = np.fromfile(os.path.join(d, f'{name}.emb.f32'), dtype=np.float32).reshape(-1, DIM)
+    return rows, emb
+
+
+class Windows:
+    """All embeddings of all sets in one array, padded before each clip with the stream's initial embedding."""
+
+    def __init__(self, d):
+        init = np.array(json.load(open(os.path.join(d, 'init.emb.json'))), np.float32)
+        self.parts = []
+        self.total = 0
+        self.init = init
+
+    def add(self, emb, rows):
+        """Returns, per clip, the index in the padded array of its first embedding."""
+        chunks, starts = [], []
+        for r in rows:
+            e = emb[r['embOffset']:r['embOffset'] + r['embCount']]
+            chunks.append(np.repeat(self.init[None], WIN - 1, 0))
+            starts.append(self.total + sum(len(c) for c in chunks))
+            chunks.append(e)
+        arr = np.concatenate(chunks) if chunks else np.zeros((0, DIM), np.float32)
+        self.parts.append(arr)
+        self.total += len(arr)
+        return starts
+
+    def finish(self):
+        self.data = torch.from_numpy(np.concatenate(self.parts))
+
+    def batch(self, ends):
+        """Windows ending at padded indices `ends` (inclusive): [B, 16, 96]."""
+        idx = torch.as_tensor(ends)[:, None] - torch.arange(WIN - 1, -1, -1)[None]
+        return self.data[idx]
+
+
+class Head(nn.Module):
+    def __init__(self, n_terms, hidden):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(WIN * DIM, hidden), nn.LayerNorm(hidden), nn.ReLU(),
+                                 nn.Linear(hidden, hidden), nn.LayerNorm(hidden), nn.ReLU(), nn.Linear(hidden, n_terms))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def contained(a, b):
+    """Is term b's word sequence inside term a's (and b != a)?"""
+    return a != b and f' {b} ' in f' {a} '
+
+
+def build(d, terms, sets, max_clips=0):
+    tindex = {t: i for i, t in enumerate(terms)}
+    bench = set(bench_terms())
+    W = Windows(d)
+    pos_ends, pos_terms, hard_ends, hard_terms, neg_ends, neg_mask_bench = [], [], [], [], [], []
+    durations = {t: [] for t in terms}
+    rows, emb = load_set(d, 'pos')
+    starts = W.add(emb, rows)
+    clips = {}
+    for r, s in zip(rows, starts):
+        t = tindex.get(r['term'])
+        if t is None:
+            continue
+        clips[t] = clips.get(t, 0) + 1
+        if max_clips and clips[t] > max_clips:
+            continue
+        ke = -(-r['end'] // HOP)  # first hop (1-based) that contains the term's end
+        durations[r['term']].append((r['end'] - r['start']) / 16000)
+        for k in range(ke, min(ke + 4, r['embCount'] + 1)):
+            pos_ends.append(s + k - 1)
+            pos_terms.append(t)
+        for k in range(1, min(ke - 2, r['embCount'] + 1)):
+            hard_ends.append(s + k - 1)
+            hard_terms.append(t)
+    for name in sets:
+        if not os.path.exists(os.path.join(d, f'{name}.emb.jsonl')):
+            print(f'skip {name}: not embedded', flush=True)
+            continue
+        rows, emb = load_set(d, name)
+        starts = W.add(emb, rows)
+        for r, s in zip(rows, starts):
+            neg_ends.extend(range(s, s + r['embCount']))
+            neg_mask_bench.extend([name == 'negunl'] * r['embCount'])
+    W.finish()
+    n = len(terms)
+    mask_contained = torch.ones(n, n)
+    for a in terms:
+        for b in terms:
+            if contained(a, b):
+                mask_contained[tindex[a], tindex[b]] = 0
+    bench_cols = torch.tensor([t in bench for t in terms])
+    return dict(W=W, pos_ends=np.array(pos_ends), pos_terms=np.array(pos_terms), hard_ends=np.array(hard_ends),
+                hard_terms=np.array(hard_terms), neg_ends=np.array(neg_ends), neg_unl=np.array(neg_mask_bench),
+                mask_contained=mask_contained, bench_cols=bench_cols, durations=durations)
+
+
+def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg=768, batch_hard=128, lr=1e-3):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    n = len(terms)
+    model = Head(n, hidden)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    bce = nn.BCEWithLogitsLoss(reduction='none')
+    W = data['W']
+    t0 = time.time()
+    for step in range(steps):
+        pi = rng.integers(0, len(data['pos_ends']), batch_pos)
+        hi = rng.integers(0, len(data['hard_ends']), batch_hard)
+        ni = rng.integers(0, len(data['neg_ends']), batch_neg)
+        ends = np.concatenate([data['pos_ends'][pi], data['hard_ends'][hi], data['neg_ends'][ni]])
+        x = W.batch(ends)
+        # Light feature noise: a small, cheap stand-in for more voices.
+        x = x + 0.02 * torch.randn_like(x) * x.std()
+        y = torch.zeros(len(ends), n)
+        m = torch.ones(len(ends), n)
+        pt = torch.as_tensor(data['pos_terms'][pi])
+        y[torch.arange(batch_pos), pt] = 1
+        m[:batch_pos] = data['mask_contained'][pt]
+        m[:batch_pos, :][torch.arange(batch_pos), pt] = 1
+        ht = torch.as_tensor(data['hard_terms'][hi])
+        m[batch_pos:batch_pos + batch_hard] = data['mask_contained'][ht]
+        unl = torch.as_tensor(data['neg_unl'][ni])
+        m[batch_pos + batch_hard:][unl] *= (~data['bench_cols']).float()
+        w = torch.ones(len(ends), 1)
+        w[batch_pos:] = neg_weight
+        logits = model(x)
+        # Positive term columns carry most of the signal: weight them so each batch's positives
+        # count as much as the negatives of their term.
+        wpos = torch.ones_like(y)
+        wpos[torch.arange(batch_pos), pt] = float(n) * batch_neg / (batch_pos * 4)
+        loss = (bce(logits, y) * m * w * wpos).sum() / (m * w).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 500 == 0 or step == steps - 1:
+            print(f'step {step} loss {loss.item():.4f} {time.time() - t0:.0f} s', flush=True)
+    return model
+
+
+def export(model, terms, data, out, meta):
+    os.makedirs(out, exist_ok=True)
+    model.eval()
+
+    class Scored(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            return torch.sigmoid(self.m(x))
+
+    path = os.path.join(out, 'heads.onnx')
+    torch.onnx.export(Scored(model), torch.zeros(1, WIN, DIM), path, input_names=['embeddings'], output_names=['scores'],
+                      dynamic_axes={'embeddings': {0: 'batch'}, 'scores': {0: 'batch'}}, opset_version=13)
+    dur = {t: float(np.median(v)) if v else 0.6 for t, v in data['durations'].items()}
+    json.dump({**meta, 'window': WIN, 'dim': DIM, 'terms': [{'term': t, 'durationSec': round(dur[t], 3)} for t in terms]},
+              open(os.path.join(out, 'heads.train.json'), 'w'), indent=1)
+    print(f'wrote {path}')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('work')
+    ap.add_argument('out')
+    ap.add_argument('--steps', type=int, default=6000)
+    ap.add_argument('--neg-weight', type=float, default=5.0)
+    ap.add_argument('--hidden', type=int, default=256)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--sets', default='negspeech,negunl,negtts,negnoise')
+    ap.add_argument('--max-clips-per-term', type=int, default=0, help='learning curve: use at most N positive clips per term')
+    a = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get('HEADS_THREADS', '2')))
+    terms = shipped_terms() + bench_terms()
+    data = build(a.work, terms, a.sets.split(','), a.max_clips_per_term)
+    print(f"positives {len(data['pos_ends'])} hard {len(data['hard_ends'])} negatives {len(data['neg_ends'])} "
+          f"({len(data['neg_ends']) * 0.08 / 3600:.2f} h)", flush=True)
+    model = train(data, terms, a.steps, a.neg_weight, a.hidden, a.seed)
+    export(model, terms, data, a.out, {'steps': a.steps, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed,
+                                      'negativeHours': round(len(data['neg_ends']) * 0.08 / 3600, 2)})
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,195 @@
+import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, MEL_BINS, MEL_WINDOW, type EmbeddingStream, type SpeechEmbedding } from '../model/speech-embedding.js';
+import type { TermHeads } from '../model/term-heads.js';
+import type { Detection, KeywordSpec } from './types.js';
+
+export interface HeadDetectorOptions {
+  embedding: SpeechEmbedding;
+  heads: TermHeads;
+  /** Keywords to listen for; those the heads do not know are ignored here (see `covers`). */
+  keywords: readonly KeywordSpec[];
+  /** Threshold for keywords whose vocabulary line sets none. */
+  defaultThreshold: number;
+  /** The same term is not reported again within this time (seconds). */
+  refractorySec: number;
+  /** Every hop's scores of every head term (calibration and benchmarks: sub-threshold scores too). */
+  onScores?: (endSec: number, scores: Float32Array, segmentId: string) => void;
+}
+
+interface HeadKeyword {
+  spec: KeywordSpec;
+  column: number;
+  threshold: number;
+  durationSec: number;
+  /** Hops to wait before reporting, when a longer keyword containing this one may still fire. */
+  holdHops: number;
+  /** Columns of the longer keywords that contain this one. */
+  containedIn: number[];
+}
+
+const HOLD_MARGIN_HOPS = 2;
+const MAX_HOLD_HOPS = 10;
+
+/** Which of these keywords have a head in `heads`. */
+export function headCovers(heads: TermHeads, keywords: readonly KeywordSpec[]): { covered: KeywordSpec[]; uncovered: KeywordSpec[] } {
+  const covered: KeywordSpec[] = [];
+  const uncovered: KeywordSpec[] = [];
+  for (const k of keywords) (heads.termIndex.has(k.term) ? covered : uncovered).push(k);
+  return { covered, uncovered };
+}
+
+const contains = (longer: string, shorter: string): boolean => longer !== shorter && ` ${longer} `.includes(` ${shorter} `);
+
+/**
+ * Term detection from the speech embedding: every 80 ms the last 16 embeddings (1.28 s) go through
+ * the heads, and a keyword is reported on the first hop its score reaches its threshold. A keyword
+ * that a longer keyword contains ("bearing" in "ball bearing", "bearing housing") waits until the
+ * longer one could have ended, and is dropped if the longer one fires.
+ */
+export class HeadDetector {
+  private readonly keywords: HeadKeyword[];
+  private readonly lastReported = new Map<string, number>();
+  private init: Float32Array | null = null;
+
+  constructor(private readonly opts: HeadDetectorOptions) {
+    const { heads } = opts;
+    const covered = headCovers(heads, opts.keywords).covered;
+    const duration = (term: string): number => heads.manifest.terms[heads.termIndex.get(term)!]!.durationSec;
+    this.keywords = covered.map((spec) => {
+      const longer = covered.filter((o) => contains(o.term, spec.term));
+      const extra = Math.max(0, ...longer.map((o) => duration(o.term) - duration(spec.term)));
+      return {
+        spec,
+        column: heads.termIndex.get(spec.term)!,
+        threshold: spec.thresholdSet ? spec.threshold : opts.defaultThreshold,
+        durationSec: duration(spec.term),
+        holdHops: longer.length === 0 ? 0 : Math.min(MAX_HOLD_HOPS, Math.ceil(extra / EMBEDDING_SHIFT_SEC) + HOLD_MARGIN_HOPS),
+        containedIn: longer.map((o) => heads.termIndex.get(o.term)!),
+      };
+    });
+  }
+
+  get size(): number {
+    return this.keywords.length;
+  }
+
+  /** The embedding a fresh stream's window is padded with (a mel window of ones), computed once. */
+  private async initialEmbedding(): Promise<Float32Array> {
+    this.init ??= await this.opts.embedding.embed(new Float32Array(MEL_WINDOW * MEL_BINS).fill(1), 1);
+    return this.init;
+  }
+
+  async startSegment(segmentId: string, startSec: number): Promise<HeadSegment> {
+    return new HeadSegment(this, this.opts.heads, this.opts.embedding.createStream(), await this.initialEmbedding(), segmentId, startSec);
+  }
+
+  /** @internal One hop's scores -> what to report now (called by HeadSegment). */
+  decide(seg: HeadSegment, scores: Float32Array, endSec: number): Detection[] {
+    this.opts.onScores?.(endSec, scores, seg.segmentId);
+    const out: Detection[] = [];
+    for (const k of this.keywords) {
+      const score = scores[k.column]!;
+      if (score < k.threshold) continue;
+      const last = this.lastReported.get(k.spec.term);
+      if (last !== undefined && endSec - last < this.opts.refractorySec) continue;
+      if (k.holdHops > 0) {
+        seg.hold(k, score, endSec);
+        continue;
+      }
+      out.push(this.report(k, score, endSec, seg));
+    }
+    return out;
+  }
+
+  /** @internal */
+  report(k: HeadKeyword, score: number, endSec: number, seg: HeadSegment): Detection {
+    this.lastReported.set(k.spec.term, endSec);
+    seg.reported(k.column, endSec);
+    return {
+      term: k.spec.term, category: k.spec.category, severity: k.spec.severity,
+      confidence: Math.round(score * 1000) / 1000, threshold: k.threshold,
+      start: Math.max(seg.startSec, Math.round((endSec - k.durationSec) * 1000) / 1000),
+      end: Math.round(endSec * 1000) / 1000, segmentId: seg.segmentId,
+    };
+  }
+
+  /** @internal */
+  isRefractory(term: string, endSec: number): boolean {
+    const last = this.lastReported.get(term);
+    return last !== undefined && endSec - last < this.opts.refractorySec;
+  }
+}
+
+interface Held {
+  k: HeadKeyword;
+  score: number;
+  endSec: number;
+  deadlineHop: number;
+}
+
+/** One speech segment through the embedding stream and the heads. */
+export class HeadSegment {
+  private readonly window: Float32Array;
+  private hops = 0;
+  private readonly held = new Map<number, Held>();
+  /** Columns reported in this segment, with when. */
+  private readonly reportedAt = new Map<number, number>();
+
+  constructor(
+    private readonly detector: HeadDetector, private readonly heads: TermHeads, private readonly stream: EmbeddingStream,
+    init: Float32Array, readonly segmentId: string, readonly startSec: number,
+  ) {
+    const win = heads.manifest.window;
+    this.window = new Float32Array(win * EMBEDDING_DIM);
+    for (let i = 0; i < win; i++) this.window.set(init, i * EMBEDDING_DIM);
+  }
+
+  async accept(samples: Float32Array): Promise<Detection[]> {
+    const { data, count } = await this.stream.accept(samples);
+    const out: Detection[] = [];
+    for (let i = 0; i < count; i++) {
+      this.window.copyWithin(0, EMBEDDING_DIM);
+      this.window.set(data.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM), this.window.length - EMBEDDING_DIM);
+      this.hops++;
+      const scores = await this.heads.score(this.window, 1);
+      // The term ended within the hop just completed: report its middle.
+      const endSec = this.startSec + (this.hops - 0.5) * EMBEDDING_SHIFT_SEC;
+      out.push(...this.detector.decide(this, scores, endSec), ...this.releaseHeld(false));
+    }
+    return out;
+  }
+
+  /** End of the segment: what is still held is reported. */
+  async finish(): Promise<Detection[]> {
+    return this.releaseHeld(true);
+  }
+
+  /** @internal */
+  hold(k: HeadKeyword, score: number, endSec: number): void {
+    const h = this.held.get(k.column);
+    if (h) {
+      if (score > h.score) h.score = score;
+      return;
+    }
+    this.held.set(k.column, { k, score, endSec, deadlineHop: this.hops + k.holdHops });
+  }
+
+  /** @internal */
+  reported(column: number, endSec: number): void {
+    this.reportedAt.set(column, endSec);
+  }
+
+  private releaseHeld(all: boolean): Detection[] {
+    const out: Detection[] = [];
+    for (const [col, h] of this.held) {
+      const longerFired = h.k.containedIn.some((c) => this.reportedAt.has(c) && this.reportedAt.get(c)! >= h.endSec - 0.5);
+      if (longerFired) {
+        this.held.delete(col);
+        continue;
+      }
+      if (!all && this.hops < h.deadlineHop) continue;
+      this.held.delete(col);
+      if (!this.detector.isRefractory(h.k.spec.term, h.endSec)) out.push(this.detector.report(h.k, h.score, h.endSec, this));
+    }
+    return out;
+  }
+}
