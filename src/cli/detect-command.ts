@@ -2,6 +2,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../config/index.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { SpeechEmbedding } from '../model/speech-embedding.js';
+import { TermHeads } from '../model/term-heads.js';
+import { DEFAULT_HEADS_THRESHOLD } from '../model/heads-defaults.js';
+import type { ListenerHeads } from '../daemon/listener.js';
 import { loadKeywords } from '../kws/load.js';
 import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search.js';
 import { createLogger } from '../log.js';
@@ -14,6 +18,7 @@ export async function runDetect(args: string[]): Promise<number> {
     options: {
       vocab: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' },
       threshold: { type: 'string' }, vad: { type: 'string' }, threads: { type: 'string' },
+      detector: { type: 'string' }, heads: { type: 'string' }, 'heads-threshold': { type: 'string' },
     },
   });
   if (positionals.length === 0) {
@@ -38,14 +43,29 @@ export async function runDetect(args: string[]): Promise<number> {
     process.stderr.write(`gearhear detect: --vad must be silero or energy, got "${engine}"\n`);
     return 64;
   }
+  const detector = values.detector ?? 'heads';
+  if (detector !== 'heads' && detector !== 'phones') {
+    process.stderr.write(`gearhear detect: --detector must be heads or phones, got "${detector}"\n`);
+    return 64;
+  }
+  const headsThreshold = values['heads-threshold'] === undefined ? DEFAULT_HEADS_THRESHOLD : Number(values['heads-threshold']);
+  if (!(headsThreshold >= 0 && headsThreshold <= 1)) {
+    process.stderr.write(`gearhear detect: --heads-threshold must be a number in [0, 1], got "${values['heads-threshold']}"\n`);
+    return 64;
+  }
   const logger = createLogger('warn');
   const { specs } = await loadKeywords(vocabPath, { defaults: { threshold, boost: 0 }, compileIfMissing: true, logger });
   const model = await OnnxAcousticModel.load({ dir: modelDir, variant, intraOpThreads: Number(values.threads ?? 1) });
+  let heads: ListenerHeads | undefined;
+  if (detector === 'heads') {
+    const dir = path.resolve(values.heads ?? path.join(root, 'models', 'gearhear-heads'));
+    heads = { embedding: await SpeechEmbedding.load(), heads: await TermHeads.load(dir), defaultThreshold: headsThreshold };
+  }
   let failed = 0;
   try {
     for (const file of positionals) {
       try {
-        const result = await detectFile(file, { model, keywords: specs, gate: { engine } });
+        const result = await detectFile(file, { model, keywords: specs, gate: { engine }, heads });
         for (const d of result.detections) {
           process.stdout.write((values.json ? detectionJson(file, d) : detectionLine(file, d)) + '\n');
         }
@@ -57,6 +77,8 @@ export async function runDetect(args: string[]): Promise<number> {
     }
   } finally {
     await model.dispose();
+    await heads?.heads.dispose();
+    await heads?.embedding.dispose();
   }
   return failed === 0 ? 0 : 1;
 }

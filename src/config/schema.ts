@@ -3,6 +3,7 @@
  * ./formats.ts, a default and a GEARHEAR_* environment variable (balena device variables).
  * docs/configuration.md is generated from this table.
  */
+import { DEFAULT_HEADS_THRESHOLD } from '../model/heads-defaults.js';
 import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search-options.js';
 import type { DurationUnit, FormatItem, FormatName } from './formats.js';
 
@@ -67,6 +68,9 @@ export const SCHEMA = {
     intraOpThreads: int('GEARHEAR_MODEL_INTRA_OP_THREADS', 1, 1, 64, 'ONNX Runtime threads for one inference.'),
     streaming: oneOf('GEARHEAR_MODEL_STREAMING', ['auto', 'cache', 'recompute'], 'auto', 'How speech streams through the model: cache (the streaming graph keeps its state, each frame computed once), recompute (the whole-segment graph re-runs its context on every chunk: use chunkMs of 500 or more), auto (cache when the model ships a streaming graph).'),
     chunkMs: dur('ms')('GEARHEAR_MODEL_CHUNK_MS', 200, 20, 5000, 'Run the model on each new this-much of speech: shorter reports terms sooner, longer costs a little less CPU per second of speech.'),
+    detector: oneOf('GEARHEAR_MODEL_DETECTOR', ['heads', 'phones'], 'heads', 'How terms are detected: heads (term heads on the pretrained speech embedding, for every term they were trained for; other terms fall back to the phone model) or phones (the phone model and keyword search for every term).'),
+    headsDir: path('GEARHEAR_MODEL_HEADS', 'models/gearhear-heads', 'Folder with heads.json and the ONNX file of the term heads.', { packageRelative: true, docDefault: '`models/gearhear-heads` in the installed package' }),
+    headsThreshold: num('GEARHEAR_MODEL_HEADS_THRESHOLD', DEFAULT_HEADS_THRESHOLD, 0, 1, 'Score a term head needs for a detection, for terms whose vocabulary line sets no threshold.'),
   },
   vocab: {
     file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),

@@ -36,6 +36,9 @@ export interface GearhearConfig {
     intraOpThreads: number;
     streaming: 'auto' | 'cache' | 'recompute';
     chunkMs: number;
+    detector: 'heads' | 'phones';
+    headsDir: string;
+    headsThreshold: number;
   };
   vocab: { file: string };
   kws: {

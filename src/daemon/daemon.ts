@@ -8,6 +8,8 @@ import { HealthMonitor, MemoryBudget, SystemdNotifier, percentile } from '../hea
 import { VocabularyWatcher, type LoadedVocabulary } from '../kws/watch.js';
 import type { Logger } from '../log.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { SpeechEmbedding } from '../model/speech-embedding.js';
+import { TermHeads } from '../model/term-heads.js';
 import { MqttPublisher } from '../publish/publisher.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
@@ -45,6 +47,8 @@ export interface Heartbeat {
  */
 export class Daemon {
   private model: OnnxAcousticModel | null = null;
+  private embedding: SpeechEmbedding | null = null;
+  private heads: TermHeads | null = null;
   private gate: Gate | null = null;
   private watcher: VocabularyWatcher | null = null;
   private listener: Listener | null = null;
@@ -77,6 +81,11 @@ export class Daemon {
       chunkMs: c.model.chunkMs, streaming: c.model.streaming,
     });
     logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
+    if (c.model.detector === 'heads') {
+      this.embedding = await SpeechEmbedding.load({ intraOpThreads: c.model.intraOpThreads });
+      this.heads = await TermHeads.load(c.model.headsDir, c.model.intraOpThreads);
+      logger.info('term heads loaded', { id: this.heads.manifest.id, version: this.heads.manifest.version, terms: this.heads.manifest.terms.length });
+    }
     this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
     this.vocabulary = await this.watcher.start();
     this.gate = await createGate({
@@ -87,6 +96,7 @@ export class Daemon {
     this.listener = new Listener({
       gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
       searchOptions: { refractorySec: c.kws.refractoryMs / 1000 },
+      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, defaultThreshold: c.model.headsThreshold } : undefined,
     });
     this.listener.on('detection', (d) => this.onDetection(d));
     this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
@@ -140,11 +150,22 @@ export class Daemon {
     this.publishInfo();
   }
 
+  /** The model that detects `term`: its term head's, or the phone model's. */
+  private modelOf(term: string): { id: string; version: string } {
+    const h = this.heads?.manifest;
+    if (h && this.heads!.termIndex.has(term)) return { id: h.id, version: h.version };
+    return { id: this.model!.id, version: this.model!.version };
+  }
+
   private publishInfo(): void {
     const v = this.vocabulary!;
     this.publisher!.setInfo({
       version: this.opts.version,
       model: { id: this.model!.id, version: this.model!.version, sha256: this.model!.sha256 },
+      ...(this.heads ? { heads: {
+        id: this.heads.manifest.id, version: this.heads.manifest.version, sha256: this.heads.manifest.sha256,
+        terms: this.heads.manifest.terms.length, covered: v.vocab.terms.filter((t) => this.heads!.termIndex.has(t.term)).length,
+      } } : {}),
       vocabulary: { version: v.vocab.version, terms: v.vocab.terms.map((t) => ({ term: t.term, category: t.category, severity: t.severity })) },
       config: JSON.parse(printableConfig(this.opts.config)) as Record<string, unknown>,
     });
@@ -219,7 +240,7 @@ export class Daemon {
     this.opts.logger.info('detection', { term: d.term, category: d.category, confidence: d.confidence, start: d.start, end: d.end });
     const v = this.vocabulary!;
     this.track(this.publisher!.publishDetection({
-      ...d, model: { id: this.model!.id, version: this.model!.version }, vocabularyVersion: v.vocab.version,
+      ...d, model: this.modelOf(d.term), vocabularyVersion: v.vocab.version,
     }).catch((err: unknown) => {
       this.opts.logger.error('could not store a detection in the outbox', { term: d.term, error: (err as Error).message });
       this.publisher?.publishError('outbox', err);
@@ -279,6 +300,8 @@ export class Daemon {
       await this.publisher?.stop();
       await this.gate?.dispose();
       await this.model?.dispose();
+      await this.heads?.dispose();
+      await this.embedding?.dispose();
       this.resolveFinished(code);
       return code;
     })();
