@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { packageRoot } from '../config/index.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadKeywords } from '../kws/load.js';
-import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search.js';
+import { SCHEMA } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { detectFile, detectionJson, detectionLine } from './detect.js';
 
@@ -28,7 +28,7 @@ export async function runDetect(args: string[]): Promise<number> {
     process.stderr.write(`gearhear detect: --variant must be int8 or fp32, got "${variant}"\n`);
     return 64;
   }
-  const threshold = values.threshold === undefined ? DEFAULT_KEYWORD_THRESHOLD : Number(values.threshold);
+  const threshold = values.threshold === undefined ? Number(SCHEMA.kws.threshold.default) : Number(values.threshold);
   if (!(threshold >= 0 && threshold <= 1)) {
     process.stderr.write(`gearhear detect: --threshold must be a number in [0, 1], got "${values.threshold}"\n`);
     return 64;

@@ -3,7 +3,6 @@
  * ./formats.ts, a default and a GEARHEAR_* environment variable (balena device variables).
  * docs/configuration.md is generated from this table.
  */
-import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search-options.js';
 import type { DurationUnit, FormatItem, FormatName } from './formats.js';
 
 export interface KeyDef extends FormatItem {
@@ -72,7 +71,8 @@ export const SCHEMA = {
     file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),
   },
   kws: {
-    threshold: num('GEARHEAR_KWS_THRESHOLD', DEFAULT_KEYWORD_THRESHOLD, 0, 1, 'Keyword score a term needs to be reported.'),
+    // 0.5: one clearly wrong phone in five drops a term below it.
+    threshold: num('GEARHEAR_KWS_THRESHOLD', 0.5, 0, 1, 'Keyword score a term needs to be reported.'),
     boost: num('GEARHEAR_KWS_BOOST', 0, -10, 10, 'Added to every term\'s log score: above 0 finds more terms (and more false alarms).'),
     refractoryMs: ms('GEARHEAR_KWS_REFRACTORY_MS', 1000, 0, 60_000, 'The same term is not reported again within this time.'),
   },

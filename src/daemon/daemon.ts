@@ -1,6 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
+import { blockLevelDbfs } from '../audio/level.js';
 import type { AudioChunk, AudioSource } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
 import { printableConfig } from '../config/index.js';
@@ -205,9 +206,7 @@ export class Daemon {
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
-    let sum = 0;
-    for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
-    this.lastLevelDbfs = Math.round(Math.max(-150, 10 * Math.log10(sum / Math.max(1, chunk.samples.length) + 1e-15)) * 10) / 10;
+    this.lastLevelDbfs = Math.round(blockLevelDbfs(chunk.samples) * 10) / 10;
     this.track(this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);

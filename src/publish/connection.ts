@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { backoffDelayMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { loadTlsFiles, redactUrl, type TlsMaterial } from './tls-files.js';
 import { PublishError, type TlsFileOptions } from './types.js';
@@ -133,9 +134,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private scheduleReconnect(): void {
     if (this.stopping || this.timer) return;
-    const base = Math.min(this.opts.maxDelayMs, this.opts.minDelayMs * 2 ** this.failures);
-    const delayMs = Math.round(base * (1 - JITTER + Math.random() * 2 * JITTER));
-    this.failures++;
+    const delayMs = backoffDelayMs(this.failures++, { minDelayMs: this.opts.minDelayMs, maxDelayMs: this.opts.maxDelayMs, jitter: JITTER });
     this.emit('reconnecting', { attempt: this.counts.attempts + 1, delayMs });
     this.timer = setTimeout(() => { this.timer = null; this.attempt(); }, delayMs);
     this.timer.unref();

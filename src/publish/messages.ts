@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DetectionMessage, DetectionMessageInput, ErrorMessage, InfoInput } from './types.js';
 
 /** dBFS of digital silence is -Infinity, which JSON cannot carry: clamp to this floor. */
-export const LEVEL_FLOOR_DBFS = -150;
+import { LEVEL_FLOOR_DBFS } from '../audio/level.js';
 const SECRET_KEY = /pass(word|phrase)?|secret|token|private|credential|^key$/i;
 export const MASK = '***';
 

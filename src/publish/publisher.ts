@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { emitErrorIfHeard } from '../events.js';
 import { MqttConnection } from './connection.js';
 import { buildDiscovery, DEFAULT_HEALTH_SENSORS } from './discovery.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
@@ -268,6 +269,6 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   /** Emits 'error' only when someone listens (an unheard 'error' would crash the daemon); always logged. */
   private raise(err: PublishError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    emitErrorIfHeard(this, err);
   }
 }
