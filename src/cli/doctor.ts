@@ -11,6 +11,7 @@ import { loadKeywords } from '../kws/load.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadConfigOrReport } from './run-command.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
+import { audioSourceSpec, keywordDefaults, modelOptions } from '../daemon/wiring.js';
 
 /** `--quick` (a container HEALTHCHECK): the running daemon's heartbeat must be this fresh. */
 const STALE_MS = 6 * HEARTBEAT_MS;
@@ -24,7 +25,7 @@ const CHECKS: Check[] = [
   {
     name: 'model',
     run: async (c) => {
-      const m = await OnnxAcousticModel.load({ dir: c.model.dir, variant: c.model.variant, intraOpThreads: 1 });
+      const m = await OnnxAcousticModel.load(modelOptions(c));
       try {
         const out = await m.run(new Float32Array(16000));
         if (out.frames <= 0) throw new Error('the model produced no frames for 1 s of audio');
@@ -37,17 +38,17 @@ const CHECKS: Check[] = [
   {
     name: 'vocabulary',
     run: async (c) => {
-      const { vocab, specs } = await loadKeywords(c.vocab.file, { defaults: { threshold: c.kws.threshold, boost: c.kws.boost } });
+      const { vocab, specs } = await loadKeywords(c.vocab.file, { defaults: keywordDefaults(c) });
       return `${c.vocab.file}: ${specs.length} terms, version ${vocab.version}, every term pronounceable`;
     },
   },
   {
     name: 'audio',
     run: async (c) => {
-      const spec = parseAudioSourceSpec(c.audio.source);
+      const spec = parseAudioSourceSpec(audioSourceSpec(c));
       if (spec.kind === 'file') { await access(spec.path); return `file ${spec.path} is readable`; }
       if (spec.kind === 'stdin') return 'stdin (raw S16_LE 16 kHz mono)';
-      const device = spec.device ?? c.audio.device;
+      const device = spec.device ?? 'default';
       let listing: string;
       try {
         listing = (await run('arecord', ['-L'])).stdout;

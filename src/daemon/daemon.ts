@@ -13,6 +13,7 @@ import { MqttPublisher } from '../publish/publisher.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
 import { Listener, type HeardDetection } from './listener.js';
+import { audioSourceOptions, audioSourceSpec, gateOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 
 export interface DaemonOptions {
   config: GearhearConfig;
@@ -73,21 +74,14 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.model = await OnnxAcousticModel.load({
-      dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads,
-      chunkMs: c.model.chunkMs, streaming: c.model.streaming,
-    });
+    this.model = await OnnxAcousticModel.load(modelOptions(c));
     logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
-    this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
+    this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
     this.vocabulary = await this.watcher.start();
-    this.gate = await createGate({
-      engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
-      minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
-      energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
-    });
+    this.gate = await createGate(gateOptions(c, logger));
     this.listener = new Listener({
       gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
-      searchOptions: { refractorySec: c.kws.refractoryMs / 1000 },
+      searchOptions: searchOptions(c),
     });
     this.listener.on('detection', (d) => this.onDetection(d));
     this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
@@ -125,16 +119,7 @@ export class Daemon {
 
   private async startPublisher(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.publisher = new MqttPublisher({
-      url: c.mqtt.url, embeddedPort: c.mqtt.embeddedPort, baseTopic: c.mqtt.baseTopic, deviceId: c.device.id,
-      siteId: c.device.siteId || undefined, clientId: c.mqtt.clientId || undefined, username: c.mqtt.username || undefined,
-      password: c.mqtt.password || undefined,
-      tls: { caFile: c.mqtt.ca || undefined, certFile: c.mqtt.cert || undefined, keyFile: c.mqtt.key || undefined, rejectUnauthorized: c.mqtt.rejectUnauthorized },
-      stateDir: c.state.dir, outbox: { maxBytes: c.outbox.maxBytes, maxAgeMs: c.outbox.maxAgeH * 3600_000 },
-      faultQuietMs: c.mqtt.faultOffAfterS * 1000, faultCategories: c.mqtt.faultCategories,
-      homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
-      keepaliveSec: c.mqtt.keepaliveS, logger,
-    });
+    this.publisher = new MqttPublisher(publisherOptions(c, logger));
     this.publisher.on('error', (err) => logger.warn('mqtt', { where: err.where, error: err.message }));
     this.publisher.on('connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
@@ -180,12 +165,7 @@ export class Daemon {
 
   private async startSource(): Promise<void> {
     const { config: c, logger } = this.opts;
-    // A plain `mic` uses audio.device; `mic:<device>` names its own.
-    const spec = c.audio.source.trim() === 'mic' && c.audio.device !== 'default' ? `mic:${c.audio.device}` : c.audio.source;
-    this.source = createAudioSource(spec, {
-      mic: { restartMaxDelayMs: c.audio.restartMaxDelayMs, stallTimeoutMs: c.audio.watchdogMs, logger },
-      file: { pace: c.audio.pace },
-    });
+    this.source = createAudioSource(audioSourceSpec(c), audioSourceOptions(c, logger));
     this.source.on('data', (chunk) => this.onAudio(chunk));
     this.source.on('status', (s) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
