@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadKeywords } from '../kws/load.js';
 import { createLogger } from '../log.js';
@@ -6,6 +5,7 @@ import { EX_CONFIG } from '../config/index.js';
 import { gateOptions, keywordDefaults, modelOptions, searchOptions } from '../daemon/wiring.js';
 import { detectFile, detectionJson, detectionLine } from './detect.js';
 import { loadConfigOrReport } from './run-command.js';
+import { parseCommandArgs, usageError } from './usage.js';
 
 /**
  * `gearhear detect [--vocab FILE] [--model DIR] [--json] FILE...`: exit 0 when every file was read.
@@ -13,7 +13,7 @@ import { loadConfigOrReport } from './run-command.js';
  * flags are shorthands for keys of it.
  */
 export async function runDetect(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsed = parseCommandArgs('detect', {
     args, allowPositionals: true,
     options: {
       vocab: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' },
@@ -21,29 +21,24 @@ export async function runDetect(args: string[]): Promise<number> {
       config: { type: 'string' }, set: { type: 'string', multiple: true },
     },
   });
-  if (positionals.length === 0) {
-    process.stderr.write('gearhear detect: name at least one WAV file, e.g. gearhear detect --json recording.wav\n');
-    return 64;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) return usageError('detect', 'name at least one WAV file, e.g. gearhear detect --json recording.wav');
   const variant = values.variant;
   if (variant !== undefined && variant !== 'int8' && variant !== 'fp32') {
-    process.stderr.write(`gearhear detect: --variant must be int8 or fp32, got "${variant}"\n`);
-    return 64;
+    return usageError('detect', `--variant must be int8 or fp32, got "${variant}"`);
   }
   const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
   if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
-    process.stderr.write(`gearhear detect: --threshold must be a number in [0, 1], got "${values.threshold}"\n`);
-    return 64;
+    return usageError('detect', `--threshold must be a number in [0, 1], got "${values.threshold}"`);
   }
   const engine = values.vad;
   if (engine !== undefined && engine !== 'silero' && engine !== 'energy') {
-    process.stderr.write(`gearhear detect: --vad must be silero or energy, got "${engine}"\n`);
-    return 64;
+    return usageError('detect', `--vad must be silero or energy, got "${engine}"`);
   }
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-    process.stderr.write(`gearhear detect: --threads must be a whole number from 1 to 64, got "${values.threads}"\n`);
-    return 64;
+    return usageError('detect', `--threads must be a whole number from 1 to 64, got "${values.threads}"`);
   }
   const shorthands: Array<[string, string | number | undefined]> = [
     ['vocab.file', values.vocab], ['model.dir', values.model], ['model.variant', variant], ['kws.threshold', threshold],

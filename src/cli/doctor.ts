@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { parseAudioSourceSpec } from '../audio/index.js';
 import { EX_CONFIG } from '../config/index.js';
@@ -10,6 +9,7 @@ import type { GearhearConfig } from '../config/types.js';
 import { loadKeywords } from '../kws/load.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadConfigOrReport } from './run-command.js';
+import { parseCommandArgs } from './usage.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
 import { audioSourceSpec, keywordDefaults, modelOptions } from '../daemon/wiring.js';
 
@@ -95,7 +95,9 @@ async function checkHeartbeat(c: GearhearConfig): Promise<string> {
 /** `gearhear doctor [--config FILE] [--quick]`: each check prints ok or what is wrong; exit 0 when all pass.
  * `--quick` only checks that the running daemon is alive and hearing audio (cheap: a container HEALTHCHECK). */
 export async function runDoctor(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true }, quick: { type: 'boolean' } } });
+  const parsed = parseCommandArgs('doctor', { args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true }, quick: { type: 'boolean' } } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const config = loadConfigOrReport(values);
   if (!config) return EX_CONFIG;
   process.stdout.write('config: ok\n');
