@@ -2,16 +2,18 @@ import { execFile } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import mqtt from 'mqtt';
 import { parseAudioSourceSpec } from '../audio/index.js';
 import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
 import { loadKeywords } from '../kws/load.js';
+import { redactUrl } from '../redact.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs } from './usage.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
-import { audioSourceSpec, keywordDefaults, modelOptions } from '../daemon/wiring.js';
+import { audioSourceSpec, keywordDefaults, modelOptions, publisherOptions } from '../daemon/wiring.js';
+import { silentLogger } from '../log.js';
+import { MqttPublisher } from '../publish/publisher.js';
 
 /** `--quick` (a container HEALTHCHECK): the running daemon's heartbeat must be this fresh. */
 const STALE_MS = 6 * HEARTBEAT_MS;
@@ -66,12 +68,10 @@ const CHECKS: Check[] = [
     name: 'broker',
     run: async (c) => {
       if (c.mqtt.url === 'embedded') return `embedded broker on 127.0.0.1:${c.mqtt.embeddedPort}`;
-      const client = await Promise.race([
-        mqtt.connectAsync(c.mqtt.url, { username: c.mqtt.username || undefined, password: c.mqtt.password || undefined, reconnectPeriod: 0, connectTimeout: BROKER_TIMEOUT_MS, rejectUnauthorized: c.mqtt.rejectUnauthorized }),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${BROKER_TIMEOUT_MS} ms`)), BROKER_TIMEOUT_MS).unref()),
-      ]);
-      await client.endAsync();
-      return `connected to ${c.mqtt.url}`;
+      // Built exactly as the daemon builds its publisher: URL, credentials, CA, client certificate and key.
+      await new MqttPublisher(publisherOptions(c, silentLogger)).probe(BROKER_TIMEOUT_MS);
+      const tls = [c.mqtt.ca && 'CA mqtt.ca', c.mqtt.cert && 'client certificate mqtt.cert'].filter(Boolean);
+      return `connected to ${redactUrl(c.mqtt.url)}${tls.length ? ` (${tls.join(', ')})` : ''}`;
     },
   },
 ];
