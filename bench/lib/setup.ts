@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadKeywords, type LoadedKeywords } from '../../src/kws/load.js';
-import { DEFAULT_KEYWORD_THRESHOLD } from '../../src/kws/search.js';
+import { SCHEMA } from '../../src/config/schema.js';
 import { OnnxAcousticModel } from '../../src/model/onnx-model.js';
 import type { ModelVariant } from '../../src/model/manifest.js';
 import { repoRoot } from './common.js';
@@ -28,7 +28,7 @@ export async function loadModel(dir: string, variant?: ModelVariant): Promise<On
   return OnnxAcousticModel.load({ dir, variant, intraOpThreads: 1 });
 }
 
-export async function loadVocab(vocabPath: string, threshold = DEFAULT_KEYWORD_THRESHOLD): Promise<LoadedKeywords> {
+export async function loadVocab(vocabPath: string, threshold = Number(SCHEMA.kws.threshold.default)): Promise<LoadedKeywords> {
   return loadKeywords(vocabPath, { defaults: { threshold, boost: 0 }, compileIfMissing: true });
 }
 

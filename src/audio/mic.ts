@@ -9,6 +9,8 @@ import { AudioSourceError, SAMPLE_RATE, type AudioSource, type AudioSourceEvents
 import { S16leDecoder } from './pcm.js';
 import { findOnPath, RECORDER_COMMAND, spawnRecorder, type RecorderExit, type RecorderProcess } from './recorder.js';
 import { silentLogger, type Logger } from '../log.js';
+import { backoffDelayMs } from '../backoff.js';
+import { emitErrorIfHeard } from '../events.js';
 
 export const MIC_DEFAULTS = {
   restartInitialDelayMs: 500,
@@ -43,7 +45,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
   private recorder: RecorderProcess | undefined;
   private offset = 0;
   private samplesFromRecorder = 0;
-  private restartDelayMs: number;
+  private restartFailures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -60,7 +62,6 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
       killGraceMs: options.killGraceMs ?? MIC_DEFAULTS.killGraceMs,
       healthyAfterSamples: MIC_DEFAULTS.healthyAfterSamples,
     };
-    this.restartDelayMs = this.settings.restartInitialDelayMs;
     this.log = options.logger ?? silentLogger;
     this.description = `mic:${this.device ?? 'default'}`;
   }
@@ -144,7 +145,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
     if (samples.length === 0) return;
     if (this.samplesFromRecorder === 0) this.emit('status', { state: 'running' });
     this.samplesFromRecorder += samples.length;
-    if (this.samplesFromRecorder >= this.settings.healthyAfterSamples) this.restartDelayMs = this.settings.restartInitialDelayMs;
+    if (this.samplesFromRecorder >= this.settings.healthyAfterSamples) this.restartFailures = 0;
     const offset = this.offset;
     this.offset += samples.length;
     this.emit('data', { samples, offset });
@@ -172,8 +173,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
 
   private scheduleRestart(reason: string): void {
     if (this.state !== 'running') return;
-    const delayMs = this.restartDelayMs;
-    this.restartDelayMs = Math.min(delayMs * 2, this.settings.restartMaxDelayMs);
+    const delayMs = backoffDelayMs(this.restartFailures++, { minDelayMs: this.settings.restartInitialDelayMs, maxDelayMs: this.settings.restartMaxDelayMs });
     this.emit('status', { state: 'restarting', detail: `${reason}; restarting in ${delayMs} ms` });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
@@ -189,7 +189,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
   /** Non-fatal errors go to 'error' listeners if there are any (an unheard 'error' would throw). */
   private report(error: AudioSourceError): void {
     this.log.warn(error.message, { device: this.description });
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    emitErrorIfHeard(this, error);
   }
 
   private error(message: string, fatal: boolean, cause?: unknown): AudioSourceError {

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { EX_CONFIG, packageRoot } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { loadConfigOrReport, runDaemon } from './run-command.js';
+import { parseCommandArgs } from './usage.js';
 
 export const DEMO_RECORDING = 'demo/machine-room.wav';
 
@@ -14,7 +14,9 @@ export const DEMO_RECORDING = 'demo/machine-room.wav';
  * broker, printing what it hears and every message it publishes. Exits once all is delivered.
  */
 export async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { file: { type: 'string' }, realtime: { type: 'boolean' } } });
+  const parsed = parseCommandArgs('demo', { args, options: { file: { type: 'string' }, realtime: { type: 'boolean' } } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const file = path.resolve(values.file ?? path.join(packageRoot(), DEMO_RECORDING));
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gearhear-demo-'));
   const config = loadConfigOrReport({

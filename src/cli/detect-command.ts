@@ -1,71 +1,70 @@
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { packageRoot } from '../config/index.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
-import { DEFAULT_HEADS_THRESHOLD } from '../model/heads-defaults.js';
 import type { ListenerHeads } from '../daemon/listener.js';
 import { loadKeywords } from '../kws/load.js';
-import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search.js';
 import { createLogger } from '../log.js';
+import { EX_CONFIG } from '../config/index.js';
+import { gateOptions, headsOptions, keywordDefaults, modelOptions, searchOptions } from '../daemon/wiring.js';
 import { detectFile, detectionJson, detectionLine } from './detect.js';
+import { loadConfigOrReport } from './run-command.js';
+import { parseCommandArgs, usageError } from './usage.js';
 
-/** `gearhear detect [--vocab FILE] [--model DIR] [--json] FILE...`: exit 0 when every file was read. */
+/**
+ * `gearhear detect [--vocab FILE] [--model DIR] [--json] FILE...`: exit 0 when every file was read.
+ * The parts are built from the same configuration as `run` (config file, GEARHEAR_*, --set); the
+ * flags are shorthands for keys of it.
+ */
 export async function runDetect(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsed = parseCommandArgs('detect', {
     args, allowPositionals: true,
     options: {
       vocab: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' },
       threshold: { type: 'string' }, vad: { type: 'string' }, threads: { type: 'string' },
+      config: { type: 'string' }, set: { type: 'string', multiple: true },
       detector: { type: 'string' }, heads: { type: 'string' }, 'heads-threshold': { type: 'string' },
     },
   });
-  if (positionals.length === 0) {
-    process.stderr.write('gearhear detect: name at least one WAV file, e.g. gearhear detect --json recording.wav\n');
-    return 64;
-  }
-  const root = packageRoot();
-  const vocabPath = path.resolve(values.vocab ?? path.join(root, 'vocab', 'mechanical-en.txt'));
-  const modelDir = path.resolve(values.model ?? path.join(root, 'models', 'gearhear-kws'));
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) return usageError('detect', 'name at least one WAV file, e.g. gearhear detect --json recording.wav');
   const variant = values.variant;
   if (variant !== undefined && variant !== 'int8' && variant !== 'fp32') {
-    process.stderr.write(`gearhear detect: --variant must be int8 or fp32, got "${variant}"\n`);
-    return 64;
+    return usageError('detect', `--variant must be int8 or fp32, got "${variant}"`);
   }
-  const threshold = values.threshold === undefined ? DEFAULT_KEYWORD_THRESHOLD : Number(values.threshold);
-  if (!(threshold >= 0 && threshold <= 1)) {
-    process.stderr.write(`gearhear detect: --threshold must be a number in [0, 1], got "${values.threshold}"\n`);
-    return 64;
+  const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
+    return usageError('detect', `--threshold must be a number in [0, 1], got "${values.threshold}"`);
   }
-  const engine = values.vad ?? 'silero';
-  if (engine !== 'silero' && engine !== 'energy') {
-    process.stderr.write(`gearhear detect: --vad must be silero or energy, got "${engine}"\n`);
-    return 64;
+  const engine = values.vad;
+  if (engine !== undefined && engine !== 'silero' && engine !== 'energy') {
+    return usageError('detect', `--vad must be silero or energy, got "${engine}"`);
   }
-  const detector = values.detector ?? 'heads';
-  if (detector !== 'heads' && detector !== 'phones') {
-    process.stderr.write(`gearhear detect: --detector must be heads or phones, got "${detector}"\n`);
-    return 64;
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    return usageError('detect', `--threads must be a whole number from 1 to 64, got "${values.threads}"`);
   }
-  const headsThreshold = values['heads-threshold'] === undefined ? DEFAULT_HEADS_THRESHOLD : Number(values['heads-threshold']);
-  if (!(headsThreshold >= 0 && headsThreshold <= 1)) {
-    process.stderr.write(`gearhear detect: --heads-threshold must be a number in [0, 1], got "${values['heads-threshold']}"\n`);
-    return 64;
-  }
+  const shorthands: Array<[string, string | number | undefined]> = [
+    ['vocab.file', values.vocab], ['model.dir', values.model], ['model.variant', variant], ['kws.threshold', threshold],
+    ['vad.engine', engine], ['model.intraOpThreads', threads], ['model.detector', values.detector], ['model.headsDir', values.heads],
+    ['model.headsThreshold', values['heads-threshold']],
+  ];
+  const set = [...(values.set ?? []), ...shorthands.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`)];
+  const config = loadConfigOrReport({ config: values.config, set });
+  if (!config) return EX_CONFIG;
   const logger = createLogger('warn');
-  const { specs } = await loadKeywords(vocabPath, { defaults: { threshold, boost: 0 }, compileIfMissing: true, logger });
-  const model = await OnnxAcousticModel.load({ dir: modelDir, variant, intraOpThreads: Number(values.threads ?? 1) });
+  const { specs } = await loadKeywords(config.vocab.file, { defaults: keywordDefaults(config), compileIfMissing: true, logger });
+  const model = await OnnxAcousticModel.load(modelOptions(config));
   let heads: ListenerHeads | undefined;
-  if (detector === 'heads') {
-    const dir = path.resolve(values.heads ?? path.join(root, 'models', 'gearhear-heads'));
-    heads = { embedding: await SpeechEmbedding.load(), heads: await TermHeads.load(dir), defaultThreshold: headsThreshold };
+  if (config.model.detector === 'heads') {
+    const h = headsOptions(config);
+    heads = { embedding: await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads }), heads: await TermHeads.load(h.dir, h.intraOpThreads), defaultThreshold: h.defaultThreshold };
   }
   let failed = 0;
   try {
     for (const file of positionals) {
       try {
-        const result = await detectFile(file, { model, keywords: specs, gate: { engine }, heads });
+        const result = await detectFile(file, { model, keywords: specs, gate: gateOptions(config), search: searchOptions(config), heads });
         for (const d of result.detections) {
           process.stdout.write((values.json ? detectionJson(file, d) : detectionLine(file, d)) + '\n');
         }

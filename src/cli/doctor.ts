@@ -2,15 +2,18 @@ import { execFile } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { parseAudioSourceSpec } from '../audio/index.js';
 import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
 import { loadKeywords } from '../kws/load.js';
+import { redactUrl } from '../redact.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadConfigOrReport } from './run-command.js';
+import { parseCommandArgs } from './usage.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
+import { audioSourceSpec, keywordDefaults, modelOptions, publisherOptions } from '../daemon/wiring.js';
+import { silentLogger } from '../log.js';
+import { MqttPublisher } from '../publish/publisher.js';
 
 /** `--quick` (a container HEALTHCHECK): the running daemon's heartbeat must be this fresh. */
 const STALE_MS = 6 * HEARTBEAT_MS;
@@ -24,7 +27,7 @@ const CHECKS: Check[] = [
   {
     name: 'model',
     run: async (c) => {
-      const m = await OnnxAcousticModel.load({ dir: c.model.dir, variant: c.model.variant, intraOpThreads: 1 });
+      const m = await OnnxAcousticModel.load(modelOptions(c));
       try {
         const out = await m.run(new Float32Array(16000));
         if (out.frames <= 0) throw new Error('the model produced no frames for 1 s of audio');
@@ -37,17 +40,17 @@ const CHECKS: Check[] = [
   {
     name: 'vocabulary',
     run: async (c) => {
-      const { vocab, specs } = await loadKeywords(c.vocab.file, { defaults: { threshold: c.kws.threshold, boost: c.kws.boost } });
+      const { vocab, specs } = await loadKeywords(c.vocab.file, { defaults: keywordDefaults(c) });
       return `${c.vocab.file}: ${specs.length} terms, version ${vocab.version}, every term pronounceable`;
     },
   },
   {
     name: 'audio',
     run: async (c) => {
-      const spec = parseAudioSourceSpec(c.audio.source);
+      const spec = parseAudioSourceSpec(audioSourceSpec(c));
       if (spec.kind === 'file') { await access(spec.path); return `file ${spec.path} is readable`; }
       if (spec.kind === 'stdin') return 'stdin (raw S16_LE 16 kHz mono)';
-      const device = spec.device ?? c.audio.device;
+      const device = spec.device ?? 'default';
       let listing: string;
       try {
         listing = (await run('arecord', ['-L'])).stdout;
@@ -65,12 +68,10 @@ const CHECKS: Check[] = [
     name: 'broker',
     run: async (c) => {
       if (c.mqtt.url === 'embedded') return `embedded broker on 127.0.0.1:${c.mqtt.embeddedPort}`;
-      const client = await Promise.race([
-        mqtt.connectAsync(c.mqtt.url, { username: c.mqtt.username || undefined, password: c.mqtt.password || undefined, reconnectPeriod: 0, connectTimeout: BROKER_TIMEOUT_MS, rejectUnauthorized: c.mqtt.rejectUnauthorized }),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${BROKER_TIMEOUT_MS} ms`)), BROKER_TIMEOUT_MS).unref()),
-      ]);
-      await client.endAsync();
-      return `connected to ${c.mqtt.url}`;
+      // Built exactly as the daemon builds its publisher: URL, credentials, CA, client certificate and key.
+      await new MqttPublisher(publisherOptions(c, silentLogger)).probe(BROKER_TIMEOUT_MS);
+      const tls = [c.mqtt.ca && 'CA mqtt.ca', c.mqtt.cert && 'client certificate mqtt.cert'].filter(Boolean);
+      return `connected to ${redactUrl(c.mqtt.url)}${tls.length ? ` (${tls.join(', ')})` : ''}`;
     },
   },
 ];
@@ -94,7 +95,9 @@ async function checkHeartbeat(c: GearhearConfig): Promise<string> {
 /** `gearhear doctor [--config FILE] [--quick]`: each check prints ok or what is wrong; exit 0 when all pass.
  * `--quick` only checks that the running daemon is alive and hearing audio (cheap: a container HEALTHCHECK). */
 export async function runDoctor(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true }, quick: { type: 'boolean' } } });
+  const parsed = parseCommandArgs('doctor', { args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true }, quick: { type: 'boolean' } } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const config = loadConfigOrReport(values);
   if (!config) return EX_CONFIG;
   process.stdout.write('config: ok\n');

@@ -5,12 +5,17 @@ const USAGE = `gearhear — listens for mechanical fault vocabulary and publishe
 
 Usage:
   gearhear run [--config FILE] [--set key=value ...]   the daemon
-  gearhear detect [--vocab FILE] [--model DIR] [--variant int8|fp32] [--json] FILE...
+  gearhear detect [options] FILE...                    what the daemon would hear in WAV files
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked
-  gearhear demo                                         the daemon on the bundled demo recording
+  gearhear demo [--file FILE.wav] [--realtime]          the daemon on the bundled demo recording
+  gearhear --version
+
+Every command's options: gearhear COMMAND --help (or gearhear help COMMAND).
 `;
+
+const COMMANDS = ['run', 'detect', 'vocab', 'doctor', 'config', 'demo'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -24,9 +29,17 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
       process.stderr.write(USAGE);
       return 64;
-    case 'help': case '--help': case '-h':
-      process.stdout.write(USAGE);
+    case 'help': case '--help': case '-h': {
+      const topic = rest[0];
+      if (topic === undefined) { process.stdout.write(USAGE); return 0; }
+      if (!(COMMANDS as readonly string[]).includes(topic)) {
+        process.stderr.write(`gearhear: no command "${topic}"\n\n${USAGE}`);
+        return 64;
+      }
+      const { COMMAND_USAGE } = await import('./usage.js');
+      process.stdout.write(COMMAND_USAGE[topic as (typeof COMMANDS)[number]]);
       return 0;
+    }
     case '--version': case 'version': {
       const { packageVersion } = await import('./version.js');
       process.stdout.write(`${packageVersion()}\n`);
@@ -40,8 +53,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (err: unknown) => {
+  async (err: unknown) => {
     process.stderr.write(`gearhear: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = (await import('./exit-code.js')).exitCodeFor(err);
   },
 );

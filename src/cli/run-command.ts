@@ -1,10 +1,11 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log.js';
+import { exitCodeFor } from './exit-code.js';
 import { parseSetFlags } from './set-flags.js';
 import { packageVersion } from './version.js';
+import { parseCommandArgs } from './usage.js';
 
 /** SIGTERM/SIGINT: everything is stopped and flushed within this; then we exit regardless. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -41,8 +42,9 @@ export async function runDaemon(config: GearhearConfig, logger: Logger, beforeLi
   } catch (err) {
     logger.error('could not start', { error: (err as Error).message });
     process.stderr.write(`gearhear: ${(err as Error).message}\n`);
-    await daemon.stop('start failed', 1);
-    return 1;
+    const code = exitCodeFor(err);
+    await daemon.stop('start failed', code);
+    return code;
   } finally {
     // Signal handlers stay until the daemon has finished stopping.
     void daemon.finished.then(() => { process.off('SIGTERM', onSignal); process.off('SIGINT', onSignal); });
@@ -52,8 +54,9 @@ export async function runDaemon(config: GearhearConfig, logger: Logger, beforeLi
 
 /** `gearhear run [--config FILE] [--set key=value ...]`. */
 export async function runDaemonCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true } } });
-  const config = loadConfigOrReport(values);
+  const parsed = parseCommandArgs('run', { args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true } } });
+  if (typeof parsed === 'number') return parsed;
+  const config = loadConfigOrReport(parsed.values);
   if (!config) return EX_CONFIG;
   const logger = createLogger(config.log.level);
   return runDaemon(config, logger);

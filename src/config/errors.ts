@@ -3,7 +3,7 @@ import type { ConfigSource } from './types.js';
 /** sysexits.h EX_CONFIG: the daemon exits with this when its configuration is wrong (systemd won't loop on it with RestartPreventExitStatus=78). */
 export const EX_CONFIG = 78;
 
-export const MASK = '********';
+export { MASK } from '../redact.js';
 
 export interface ConfigErrorDetails {
   /** Dotted key (`mqtt.url`), or null when the problem is not one key (a file that is not JSON). */

@@ -7,6 +7,7 @@ import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
+import { redactUrl } from '../redact.js';
 import { ConfigError, MASK } from './errors.js';
 import { durationIn, FORMATS, registerFormats } from './formats.js';
 import { SCHEMA, schemaKeys, type KeyDef } from './schema.js';
@@ -64,8 +65,10 @@ function slot(cfg: GearhearConfig, key: string): [Record<string, unknown>, strin
   return [holder, name];
 }
 
+/** A value as errors and `config print` show it: secrets masked, URLs without their user-info. */
 function shown(def: KeyDef, value: unknown): unknown {
-  return def.sensitive && value !== '' ? MASK : value;
+  if (def.sensitive && value !== '') return MASK;
+  return def.format === 'gh-mqtt-url' && typeof value === 'string' ? redactUrl(value) : value;
 }
 
 function validateKey(key: string, def: KeyDef, value: unknown, source: ConfigSource): void {
@@ -163,9 +166,8 @@ export function loadConfig(options: LoadConfigOptions = {}): GearhearConfig {
 export function printableConfig(cfg: GearhearConfig): string {
   const copy = structuredClone(cfg);
   for (const [key, def] of SCHEMA_KEYS) {
-    if (!def.sensitive) continue;
     const [holder, name] = slot(copy, key);
-    if (holder[name] !== '') holder[name] = MASK;
+    holder[name] = shown(def, holder[name]);
   }
   return JSON.stringify(copy, null, 2);
 }

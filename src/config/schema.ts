@@ -3,8 +3,6 @@
  * ./formats.ts, a default and a GEARHEAR_* environment variable (balena device variables).
  * docs/configuration.md is generated from this table.
  */
-import { DEFAULT_HEADS_THRESHOLD } from '../model/heads-defaults.js';
-import { DEFAULT_KEYWORD_THRESHOLD } from '../kws/search-options.js';
 import type { DurationUnit, FormatItem, FormatName } from './formats.js';
 
 export interface KeyDef extends FormatItem {
@@ -70,18 +68,19 @@ export const SCHEMA = {
     chunkMs: dur('ms')('GEARHEAR_MODEL_CHUNK_MS', 200, 20, 5000, 'Run the model on each new this-much of speech: shorter reports terms sooner, longer costs a little less CPU per second of speech.'),
     detector: oneOf('GEARHEAR_MODEL_DETECTOR', ['heads', 'phones'], 'heads', 'How terms are detected: heads (term heads on the pretrained speech embedding, for every term they were trained for; other terms fall back to the phone model) or phones (the phone model and keyword search for every term).'),
     headsDir: path('GEARHEAR_MODEL_HEADS', 'models/gearhear-heads', 'Folder with heads.json and the ONNX file of the term heads.', { packageRelative: true, docDefault: '`models/gearhear-heads` in the installed package' }),
-    headsThreshold: num('GEARHEAR_MODEL_HEADS_THRESHOLD', DEFAULT_HEADS_THRESHOLD, 0, 1, 'Score a term head needs for a detection, for terms whose vocabulary line sets no threshold.'),
+    headsThreshold: num('GEARHEAR_MODEL_HEADS_THRESHOLD', 0.5, 0, 1, 'Score a term head needs for a detection, for terms whose vocabulary line sets no threshold.'),
   },
   vocab: {
     file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),
   },
   kws: {
-    threshold: num('GEARHEAR_KWS_THRESHOLD', DEFAULT_KEYWORD_THRESHOLD, 0, 1, 'Keyword score a term needs to be reported.'),
+    // 0.5: one clearly wrong phone in five drops a term below it.
+    threshold: num('GEARHEAR_KWS_THRESHOLD', 0.5, 0, 1, 'Keyword score a term needs to be reported.'),
     boost: num('GEARHEAR_KWS_BOOST', 0, -10, 10, 'Added to every term\'s log score: above 0 finds more terms (and more false alarms).'),
     refractoryMs: ms('GEARHEAR_KWS_REFRACTORY_MS', 1000, 0, 60_000, 'The same term is not reported again within this time.'),
   },
   mqtt: {
-    url: { format: 'gh-mqtt-url', env: 'GEARHEAR_MQTT_URL', default: 'mqtt://localhost:1883', doc: 'Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), or `embedded` to run a broker inside the daemon.' },
+    url: { format: 'gh-mqtt-url', env: 'GEARHEAR_MQTT_URL', default: 'mqtt://localhost:1883', doc: 'Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), or `embedded` to run a broker inside the daemon. User-info in it (`user:password@`) is masked wherever the URL is shown or published; prefer mqtt.username and mqtt.passwordFile.' },
     embeddedPort: int('GEARHEAR_MQTT_EMBEDDED_PORT', 1883, 0, 65_535, 'Port of the embedded broker on 127.0.0.1 (0: any free port).'),
     baseTopic: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_BASE_TOPIC', default: 'gearhear', doc: 'Topic prefix: topics are `<baseTopic>/<device.id>/...`.' },
     clientId: str('GEARHEAR_MQTT_CLIENT_ID', '', 'MQTT client id; empty: `gearhear-<device.id>`.', { optional: true }),

@@ -1,6 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
+import { blockLevelDbfs } from '../audio/level.js';
 import type { AudioChunk, AudioSource } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
 import { printableConfig } from '../config/index.js';
@@ -14,6 +15,7 @@ import { MqttPublisher } from '../publish/publisher.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
 import { Listener, type HeardDetection } from './listener.js';
+import { audioSourceOptions, audioSourceSpec, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 
 export interface DaemonOptions {
   config: GearhearConfig;
@@ -76,27 +78,21 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.model = await OnnxAcousticModel.load({
-      dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads,
-      chunkMs: c.model.chunkMs, streaming: c.model.streaming,
-    });
+    this.model = await OnnxAcousticModel.load(modelOptions(c));
     logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
     if (c.model.detector === 'heads') {
-      this.embedding = await SpeechEmbedding.load({ intraOpThreads: c.model.intraOpThreads });
-      this.heads = await TermHeads.load(c.model.headsDir, c.model.intraOpThreads);
+      const h = headsOptions(c);
+      this.embedding = await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads });
+      this.heads = await TermHeads.load(h.dir, h.intraOpThreads);
       logger.info('term heads loaded', { id: this.heads.manifest.id, version: this.heads.manifest.version, terms: this.heads.manifest.terms.length });
     }
-    this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
+    this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
     this.vocabulary = await this.watcher.start();
-    this.gate = await createGate({
-      engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
-      minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
-      energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
-    });
+    this.gate = await createGate(gateOptions(c, logger));
     this.listener = new Listener({
       gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
-      searchOptions: { refractorySec: c.kws.refractoryMs / 1000 },
-      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, defaultThreshold: c.model.headsThreshold } : undefined,
+      searchOptions: searchOptions(c),
+      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, defaultThreshold: headsOptions(c).defaultThreshold } : undefined,
     });
     this.listener.on('detection', (d) => this.onDetection(d));
     this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
@@ -134,16 +130,7 @@ export class Daemon {
 
   private async startPublisher(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.publisher = new MqttPublisher({
-      url: c.mqtt.url, embeddedPort: c.mqtt.embeddedPort, baseTopic: c.mqtt.baseTopic, deviceId: c.device.id,
-      siteId: c.device.siteId || undefined, clientId: c.mqtt.clientId || undefined, username: c.mqtt.username || undefined,
-      password: c.mqtt.password || undefined,
-      tls: { caFile: c.mqtt.ca || undefined, certFile: c.mqtt.cert || undefined, keyFile: c.mqtt.key || undefined, rejectUnauthorized: c.mqtt.rejectUnauthorized },
-      stateDir: c.state.dir, outbox: { maxBytes: c.outbox.maxBytes, maxAgeMs: c.outbox.maxAgeH * 3600_000 },
-      faultQuietMs: c.mqtt.faultOffAfterS * 1000, faultCategories: c.mqtt.faultCategories,
-      homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
-      keepaliveSec: c.mqtt.keepaliveS, logger,
-    });
+    this.publisher = new MqttPublisher(publisherOptions(c, logger));
     this.publisher.on('error', (err) => logger.warn('mqtt', { where: err.where, error: err.message }));
     this.publisher.on('connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
@@ -200,12 +187,7 @@ export class Daemon {
 
   private async startSource(): Promise<void> {
     const { config: c, logger } = this.opts;
-    // A plain `mic` uses audio.device; `mic:<device>` names its own.
-    const spec = c.audio.source.trim() === 'mic' && c.audio.device !== 'default' ? `mic:${c.audio.device}` : c.audio.source;
-    this.source = createAudioSource(spec, {
-      mic: { restartMaxDelayMs: c.audio.restartMaxDelayMs, stallTimeoutMs: c.audio.watchdogMs, logger },
-      file: { pace: c.audio.pace },
-    });
+    this.source = createAudioSource(audioSourceSpec(c), audioSourceOptions(c, logger));
     this.source.on('data', (chunk) => this.onAudio(chunk));
     this.source.on('status', (s) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
@@ -226,9 +208,7 @@ export class Daemon {
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
-    let sum = 0;
-    for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
-    this.lastLevelDbfs = Math.round(Math.max(-150, 10 * Math.log10(sum / Math.max(1, chunk.samples.length) + 1e-15)) * 10) / 10;
+    this.lastLevelDbfs = Math.round(blockLevelDbfs(chunk.samples) * 10) / 10;
     this.track(this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);

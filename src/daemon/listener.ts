@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { levelDbfs } from '../audio/level.js';
 import { SAMPLE_RATE, type AudioChunk } from '../audio/types.js';
 import type { Gate, GateEvent } from '../vad/types.js';
 import type { AcousticModel, AcousticStream, FrameLogProbs } from '../model/types.js';
@@ -56,7 +57,6 @@ export interface ListenerTimings {
   recentInferenceMs: number[];
 }
 
-const MIN_DBFS = -150;
 const RECENT_INFERENCES = 200;
 
 interface OpenSegment {
@@ -232,11 +232,10 @@ export class Listener extends EventEmitter<ListenerEvents> {
 
   private emitDetections(seg: OpenSegment, dets: Detection[]): void {
     if (dets.length === 0) return;
-    const rms = Math.sqrt(seg.sumSquares / Math.max(1, seg.samples));
-    const levelDbfs = Math.max(MIN_DBFS, 20 * Math.log10(rms + 1e-12));
+    const level = levelDbfs(seg.sumSquares, seg.samples);
     for (const d of dets) {
       this.logger.debug('detected', { term: d.term, confidence: d.confidence, start: d.start });
-      this.emit('detection', { ...d, levelDbfs: Math.round(levelDbfs * 10) / 10 });
+      this.emit('detection', { ...d, levelDbfs: Math.round(level * 10) / 10 });
     }
   }
 }

@@ -5,12 +5,31 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArpabet, type Phone } from '../model/phones.js';
+import { KEYWORD_SEARCH_DEFAULTS } from './search-options.js';
 import type { KeywordSpec, VocabTerm, Vocabulary } from './types.js';
 import { loadVocabulary, termWords, type ParsedVocabulary } from './vocabulary.js';
 
 export const LEXICON_FORMAT = 'gearhear-lexicon/1';
 /** Multi-word terms expand to every combination of word pronunciations, up to this many. */
 export const MAX_PRONUNCIATIONS_PER_TERM = 8;
+
+/**
+ * The vocabulary cannot be used as it is: a missing, damaged or stale lexicon, or a term the keyword
+ * search would refuse. Fixing it needs a person (exit 78 at start, like a configuration error).
+ */
+export class LexiconError extends Error {
+  /** One line per problem, each naming the file (and line, for a term). */
+  readonly problems: string[];
+
+  constructor(message: string, options?: { cause?: unknown; problems?: string[] }) {
+    super(message, options);
+    this.name = 'LexiconError';
+    this.problems = options?.problems ?? [message];
+  }
+}
+
+/** Fewer phones than this: the term would fire on almost any speech. The keyword search applies the same rule. */
+export const MIN_TERM_PHONES = KEYWORD_SEARCH_DEFAULTS.minPhones;
 
 export interface Lexicon {
   file: string;
@@ -55,7 +74,7 @@ export function formatLexicon(data: LexiconFile): string {
 
 export function parseLexicon(text: string, file: string): Lexicon {
   const fail = (what: string): never => {
-    throw new Error(`lexicon ${file}: ${what}; recompile it with \`gearhear vocab compile <vocabulary>\``);
+    throw new LexiconError(`lexicon ${file}: ${what}; recompile it with \`gearhear vocab compile <vocabulary>\``);
   };
   let data: Partial<LexiconFile>;
   try {
@@ -104,11 +123,11 @@ export async function loadLexiconFor(vocabPath: string, vocab?: Vocabulary): Pro
     lexicon = await loadLexicon(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new Error(`no lexicon ${file} for vocabulary ${vocabPath}; run \`gearhear vocab compile ${vocabPath}\``, { cause: err });
+    throw new LexiconError(`no lexicon ${file} for vocabulary ${vocabPath}; run \`gearhear vocab compile ${vocabPath}\``, { cause: err });
   }
   const missing = missingWords(vocab ?? (await loadVocabulary(vocabPath)), lexicon);
   if (missing.length > 0) {
-    throw new Error(
+    throw new LexiconError(
       `lexicon ${file} is stale: no pronunciation for ${missing.map((w) => `"${w}"`).join(', ')}; ` +
         `run \`gearhear vocab compile ${vocabPath}\` or add pron="..." to those terms`,
     );
@@ -134,6 +153,7 @@ export function combinePronunciations(perWord: readonly Phone[][][], cap = MAX_P
  */
 export function resolveVocabulary(vocab: Vocabulary, lexicon: Lexicon, defaults: ResolveDefaults): KeywordSpec[] {
   const problems: string[] = [];
+  let needsCompile = false;
   const specs: KeywordSpec[] = [];
   for (const t of vocab.terms) {
     let pronunciations = t.pronunciations && t.pronunciations.length > 0 ? t.pronunciations : null;
@@ -142,9 +162,16 @@ export function resolveVocabulary(vocab: Vocabulary, lexicon: Lexicon, defaults:
       const absent = words.filter((w) => !lexicon.words.has(w));
       if (absent.length > 0) {
         problems.push(`${t.file}:${t.line}: term "${t.term}" has no pronunciation for ${absent.map((w) => `"${w}"`).join(', ')}`);
+        needsCompile = true;
         continue;
       }
       pronunciations = combinePronunciations(words.map((w) => lexicon.words.get(w) ?? []));
+    }
+    const short = pronunciations.filter((p) => p.length < MIN_TERM_PHONES);
+    if (short.length > 0) {
+      problems.push(`${t.file}:${t.line}: term "${t.term}" is pronounced ${short.map((p) => `"${p.join(' ')}"`).join(', ')}: ` +
+        `fewer than ${MIN_TERM_PHONES} phones would fire on almost any speech; use a longer term (e.g. a two-word phrase)`);
+      continue;
     }
     specs.push({
       term: t.term,
@@ -157,10 +184,10 @@ export function resolveVocabulary(vocab: Vocabulary, lexicon: Lexicon, defaults:
     });
   }
   if (problems.length > 0) {
-    throw new Error(
-      `${problems.join('\n')}\nfix: run \`gearhear vocab compile ${vocab.file}\` to update ${lexicon.file}, ` +
-        `or add pron="..." (ARPAbet) to the term's line`,
-    );
+    const fix = needsCompile
+      ? `\nfix: run \`gearhear vocab compile ${vocab.file}\` to update ${lexicon.file}, or add pron="..." (ARPAbet) to the term's line`
+      : '';
+    throw new LexiconError(`${problems.join('\n')}${fix}`, { problems });
   }
   return specs;
 }
@@ -178,6 +205,8 @@ export interface VocabularyCheck {
   missingWords: string[];
   /** Words whose lexicon pronunciation came from G2P. */
   g2pWords: string[];
+  /** Terms the keyword search would refuse (the rule `run` and `detect` apply), each with file and line. */
+  termProblems: string[];
   warnings: string[];
   ok: boolean;
 }
@@ -200,6 +229,15 @@ export async function checkVocabulary(vocabPath: string): Promise<VocabularyChec
     lexiconProblem = missingFile ? `missing; run \`gearhear vocab compile ${vocabPath}\`` : (err as Error).message;
   }
   const missing = lexicon ? missingWords(vocab, lexicon) : [...new Set(lexiconTerms(vocab).flatMap((t) => termWords(t.term)))].sort();
+  let termProblems: string[] = [];
+  if (lexicon && missing.length === 0) {
+    try {
+      resolveVocabulary(vocab, lexicon, { threshold: 0.5, boost: 0 });
+    } catch (err) {
+      if (!(err instanceof LexiconError)) throw err;
+      termProblems = err.problems;
+    }
+  }
   return {
     file: vocabPath,
     version: vocab.version,
@@ -211,6 +249,7 @@ export async function checkVocabulary(vocabPath: string): Promise<VocabularyChec
     missingWords: missing,
     g2pWords: lexicon ? [...lexicon.fromG2p].sort() : [],
     warnings: vocab.warnings,
-    ok: lexiconProblem === null && missing.length === 0,
+    termProblems,
+    ok: lexiconProblem === null && missing.length === 0 && termProblems.length === 0,
   };
 }

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
 import { compileVocabulary } from './compile.js';
-import { lexiconPathFor, loadLexiconFor, resolveVocabulary, type ResolveDefaults } from './lexicon.js';
+import { loadLexiconFor, resolveVocabulary, type Lexicon, type ResolveDefaults } from './lexicon.js';
 import { loadVocabulary, type ParsedVocabulary } from './vocabulary.js';
 import type { KeywordSpec } from './types.js';
 import { silentLogger, type Logger } from '../log.js';
 
 export interface LoadedKeywords {
   vocab: ParsedVocabulary;
+  lexicon: Lexicon;
   specs: KeywordSpec[];
 }
 
@@ -33,9 +33,5 @@ export async function loadKeywords(vocabPath: string, options: LoadKeywordsOptio
     logger.info('compiled pronunciations', { lexicon: result.outPath, words: result.words, fromG2p: result.fromG2p });
     lexicon = await loadLexiconFor(vocabPath, vocab);
   }
-  return { vocab, specs: resolveVocabulary(vocab, lexicon, options.defaults) };
-}
-
-export function hasLexicon(vocabPath: string): boolean {
-  return existsSync(lexiconPathFor(vocabPath));
+  return { vocab, lexicon, specs: resolveVocabulary(vocab, lexicon, options.defaults) };
 }

@@ -46,9 +46,6 @@ export const KEYWORD_SEARCH_DEFAULTS: Readonly<KeywordSearchOptions> = {
   minPhonePosterior: 0.3,
 };
 
-/** Suggested per-term threshold for configuration defaults (one clearly wrong phone in five drops below it). */
-export const DEFAULT_KEYWORD_THRESHOLD = 0.5;
-
 /**
  * The confidence formula above. `logRatio` = L, `logPeakSum` = sum over phones of log peak posterior.
  * An upper bound is exp(logRatio / phones + boost), which the search's pruning relies on.

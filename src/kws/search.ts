@@ -5,7 +5,7 @@ import { KEYWORD_SEARCH_DEFAULTS, keywordConfidence, type KeywordSearchOptions }
 import { NodeStates } from './search-states.js';
 import type { Detection, KeywordSpec } from './types.js';
 
-export { DEFAULT_KEYWORD_THRESHOLD, KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from './search-options.js';
+export { KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from './search-options.js';
 
 export interface KeywordSearchInit {
   keywords: readonly KeywordSpec[];

@@ -1,4 +1,6 @@
-export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+import type { Severity } from '../detection.js';
+
+export type { Detection, Severity } from '../detection.js';
 
 /** One vocabulary entry, as parsed from a vocabulary file. */
 export interface VocabTerm {
@@ -21,18 +23,6 @@ export interface Vocabulary {
   /** Content hash, short hex: the vocabulary version published with detections. */
   version: string;
   terms: VocabTerm[];
-}
-
-/** A term found in the audio. Times are seconds from the start of the segment's source. */
-export interface Detection {
-  term: string;
-  category: string;
-  severity: Severity;
-  confidence: number;
-  threshold: number;
-  start: number;
-  end: number;
-  segmentId: string;
 }
 
 /** A vocabulary term resolved to pronunciations: what the keyword search is built from. */

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { ARPABET_PHONES, parseArpabet, type Phone } from '../model/phones.js';
 import type { Severity, VocabTerm, Vocabulary } from './types.js';
 
-export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+import { SEVERITIES } from '../detection.js';
+
+export { SEVERITIES };
 export const DEFAULT_CATEGORY = 'general';
 export const DEFAULT_SEVERITY: Severity = 'medium';
 /** Boosts outside this range swamp the acoustic score; they are almost certainly typos. */

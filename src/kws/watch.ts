@@ -8,9 +8,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { lexiconPathFor, loadLexiconFor, resolveVocabulary, type Lexicon, type ResolveDefaults } from './lexicon.js';
-import type { KeywordSpec } from './types.js';
-import { loadVocabulary, type ParsedVocabulary } from './vocabulary.js';
+import { emitErrorIfHeard } from '../events.js';
+import { lexiconPathFor, type ResolveDefaults } from './lexicon.js';
+import { loadKeywords, type LoadedKeywords } from './load.js';
 
 /** Editors save in bursts (truncate, write, rename); one reload after the burst settles. */
 export const DEFAULT_RELOAD_DEBOUNCE_MS = 250;
@@ -27,11 +27,7 @@ export interface VocabularyWatcherOptions {
   logger?: Logger;
 }
 
-export interface LoadedVocabulary {
-  vocab: ParsedVocabulary;
-  lexicon: Lexicon;
-  specs: KeywordSpec[];
-}
+export type LoadedVocabulary = LoadedKeywords;
 
 export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed';
 
@@ -42,10 +38,8 @@ export interface VocabularyWatcherEvents {
   error: [Error];
 }
 
-async function loadAll(vocabPath: string, defaults: ResolveDefaults): Promise<LoadedVocabulary> {
-  const vocab = await loadVocabulary(vocabPath);
-  const lexicon = await loadLexiconFor(vocabPath, vocab);
-  return { vocab, lexicon, specs: resolveVocabulary(vocab, lexicon, defaults) };
+function loadAll(vocabPath: string, defaults: ResolveDefaults): Promise<LoadedVocabulary> {
+  return loadKeywords(vocabPath, { defaults });
 }
 
 function fingerprint(loaded: LoadedVocabulary): string {
@@ -147,8 +141,7 @@ export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
 
   /** Emits 'error' when someone listens; an unlistened 'error' would crash the daemon, so log instead. */
   private report(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    else this.logger.error(error.message);
+    if (!emitErrorIfHeard(this, error)) this.logger.error(error.message);
   }
 
   private scheduleReload(): void {

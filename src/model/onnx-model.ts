@@ -1,6 +1,5 @@
 import * as ort from 'onnxruntime-node';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AcousticModel, AcousticStream } from './types.js';
 import { ModelLoadError, readManifest, readVerifiedModelFile, type ModelManifest, type ModelVariant } from './manifest.js';
 import { CachedStream } from './cached-stream.js';
@@ -31,11 +30,6 @@ export interface ModelOptions {
 }
 
 export const MODEL_DEFAULTS = { intraOpThreads: 1, chunkFrames: 10, streaming: 'auto' } as const;
-
-/** The model shipped with gearhear (models/gearhear-kws beside the package). */
-export function defaultModelDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'gearhear-kws');
-}
 
 export class OnnxAcousticModel implements AcousticModel {
   private compute = 0;

@@ -27,7 +27,6 @@ export interface HeadsManifest {
 }
 
 export const HEADS_MANIFEST = 'heads.json';
-export { DEFAULT_HEADS_THRESHOLD } from './heads-defaults.js';
 
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
 export class TermHeads {

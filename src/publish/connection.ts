@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { backoffDelayMs } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { loadTlsFiles, redactUrl, type TlsMaterial } from './tls-files.js';
 import { PublishError, type TlsFileOptions } from './types.js';
@@ -10,8 +11,8 @@ export interface ConnectionOptions {
   username?: string;
   password?: string;
   tls?: TlsFileOptions;
-  /** Last Will: what the broker publishes if this client vanishes. */
-  will: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
+  /** Last Will: what the broker publishes if this client vanishes (none for a probe). */
+  will?: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
   keepaliveSec: number;
   connectTimeoutMs: number;
   minDelayMs: number;
@@ -60,6 +61,25 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   }
 
   get connected(): boolean { return this.isConnected; }
+
+  /** One connection attempt with these options: resolves once connected (then disconnects), rejects with the first error. */
+  static async probe(opts: ConnectionOptions): Promise<void> {
+    const connection = new MqttConnection(opts);
+    const outcome = new Promise<void>((resolve, reject) => {
+      connection.once('connected', resolve);
+      connection.on('error', reject);
+      connection.on('disconnected', (e) => reject(new PublishError(`MQTT broker ${connection.where} closed the connection: ${e.reason}`, 'connect')));
+    });
+    const timeout = new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new PublishError(`no answer from MQTT broker ${connection.where} within ${opts.connectTimeoutMs} ms`, 'connect')), opts.connectTimeoutMs + 1000).unref();
+    });
+    try {
+      await connection.start();
+      await Promise.race([outcome, timeout]);
+    } finally {
+      await connection.stop();
+    }
+  }
 
   /** Reads TLS files (throws on a missing one), then starts connecting in the background. */
   async start(): Promise<void> {
@@ -133,9 +153,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private scheduleReconnect(): void {
     if (this.stopping || this.timer) return;
-    const base = Math.min(this.opts.maxDelayMs, this.opts.minDelayMs * 2 ** this.failures);
-    const delayMs = Math.round(base * (1 - JITTER + Math.random() * 2 * JITTER));
-    this.failures++;
+    const delayMs = backoffDelayMs(this.failures++, { minDelayMs: this.opts.minDelayMs, maxDelayMs: this.opts.maxDelayMs, jitter: JITTER });
     this.emit('reconnecting', { attempt: this.counts.attempts + 1, delayMs });
     this.timer = setTimeout(() => { this.timer = null; this.attempt(); }, delayMs);
     this.timer.unref();
@@ -152,7 +170,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       keepalive: o.keepaliveSec,
       connectTimeout: o.connectTimeoutMs,
       reconnectPeriod: 0,
-      will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: o.will.retain },
+      will: o.will ? { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: o.will.retain } : undefined,
       ca: this.tls?.ca,
       cert: this.tls?.cert,
       key: this.tls?.key,
@@ -169,7 +187,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       return new PublishError(`MQTT broker ${this.where} refused the connection: ${err.message.replace(/^Connection refused: /, '')} (CONNACK code ${code}); ${hint}`, 'connect', code, { cause: err });
     }
     if (typeof code === 'string' && /CERT|SELF_SIGNED|SIGNATURE|TLS|SSL|ISSUER/.test(code)) {
-      return new PublishError(`TLS handshake with ${this.where} failed: ${err.message} (${code}); check mqtt.tls.caFile and that the broker certificate names this host`, 'tls', code, { cause: err });
+      return new PublishError(`TLS handshake with ${this.where} failed: ${err.message} (${code}); check mqtt.ca (the CA that signed the broker's certificate) and that the certificate names this host`, 'tls', code, { cause: err });
     }
     return new PublishError(`cannot reach MQTT broker ${this.where}: ${err.message}`, 'connect', code, { cause: err });
   }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DetectionMessage, DetectionMessageInput, ErrorMessage, InfoInput } from './types.js';
 
 /** dBFS of digital silence is -Infinity, which JSON cannot carry: clamp to this floor. */
-export const LEVEL_FLOOR_DBFS = -150;
+import { LEVEL_FLOOR_DBFS } from '../audio/level.js';
+import { redactUrl } from '../redact.js';
 const SECRET_KEY = /pass(word|phrase)?|secret|token|private|credential|^key$/i;
 export const MASK = '***';
 
@@ -29,9 +30,10 @@ export function buildDetection(d: DetectionMessageInput, seq: number, deviceId: 
   return msg;
 }
 
-/** Masks values under secret-looking keys (a second line of defence: the daemon masks first). */
+/** Masks values under secret-looking keys and the user-info of URLs (a second line of defence: the daemon masks first). */
 export function maskSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskSecrets);
+  if (typeof value === 'string') return value.includes('://') ? redactUrl(value) : value;
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { MqttConnection } from './connection.js';
+import { emitErrorIfHeard } from '../events.js';
+import { MqttConnection, type ConnectionOptions } from './connection.js';
 import { buildDiscovery, DEFAULT_HEALTH_SENSORS } from './discovery.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { FaultTracker } from './faults.js';
@@ -56,7 +57,20 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.outbox = await Outbox.open({ dir: o.stateDir, ...o.outbox, logger: o.logger, onDrop: (seqs) => this.onDropped(seqs) });
     const torn = this.outbox.stats().tornRecords;
     if (torn > 0) this.publishError('outbox', new Error(`${torn} damaged outbox record(s) in ${o.stateDir} were skipped (a write cut short by a crash or power loss)`));
-    const connection = new MqttConnection({
+    const connection = new MqttConnection(this.connectionOptions(url));
+    connection.on('connected', () => this.onConnected());
+    connection.on('disconnected', (e) => { this.resetInflight(); this.emit('disconnected', e); });
+    connection.on('reconnecting', (e) => this.emit('reconnecting', e));
+    connection.on('error', (e) => this.raise(e));
+    connection.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
+    this.connection = connection;
+    await connection.start();
+  }
+
+  /** How the daemon connects: one place, so `gearhear doctor` connects exactly as the daemon does. */
+  private connectionOptions(url: string): ConnectionOptions {
+    const o = this.opts;
+    return {
       url,
       clientId: o.clientId ?? `gearhear-${o.deviceId}`,
       username: o.username,
@@ -68,14 +82,18 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       minDelayMs: o.reconnect?.minDelayMs ?? DEFAULTS.minDelayMs,
       maxDelayMs: o.reconnect?.maxDelayMs ?? DEFAULTS.maxDelayMs,
       logger: o.logger,
-    });
-    connection.on('connected', () => this.onConnected());
-    connection.on('disconnected', (e) => { this.resetInflight(); this.emit('disconnected', e); });
-    connection.on('reconnecting', (e) => this.emit('reconnecting', e));
-    connection.on('error', (e) => this.raise(e));
-    connection.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
-    this.connection = connection;
-    await connection.start();
+    };
+  }
+
+  /**
+   * Connects once as the daemon would (same URL, credentials and TLS files), then disconnects:
+   * what `gearhear doctor` checks. Its own client id, so a running daemon is not pushed off the
+   * broker, and no Last Will. Rejects with the daemon's error message.
+   */
+  async probe(timeoutMs: number): Promise<void> {
+    if (this.opts.url === 'embedded') throw new PublishError('the embedded broker runs inside the daemon; there is nothing to probe', 'connect');
+    const base = this.connectionOptions(this.opts.url);
+    await MqttConnection.probe({ ...base, clientId: `${base.clientId}-doctor`, will: undefined, connectTimeoutMs: timeoutMs });
   }
 
   /** The embedded broker's URL when `url` is `embedded` (null otherwise). */
@@ -268,6 +286,6 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   /** Emits 'error' only when someone listens (an unheard 'error' would crash the daemon); always logged. */
   private raise(err: PublishError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    emitErrorIfHeard(this, err);
   }
 }

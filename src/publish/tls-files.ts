@@ -10,12 +10,13 @@ export interface TlsMaterial {
 }
 
 async function readPem(file: string, what: string): Promise<Buffer> {
+  // `what` names the option and its configuration key, e.g. "CA certificate (mqtt.ca)".
   try {
     return await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : (err as Error).message;
-    throw new PublishError(`MQTT TLS ${what} file ${file} ${why}: fix the path in the mqtt.tls settings`, 'tls', code, { cause: err });
+    throw new PublishError(`MQTT TLS ${what} file ${file} ${why}: fix the path`, 'tls', code, { cause: err });
   }
 }
 
@@ -24,21 +25,12 @@ export async function loadTlsFiles(tls: TlsFileOptions | undefined): Promise<Tls
   const material: TlsMaterial = { rejectUnauthorized: tls?.rejectUnauthorized ?? true };
   if (!tls) return material;
   if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
-    throw new PublishError('MQTT TLS client certificate and key go together: set both certFile and keyFile, or neither', 'tls');
+    throw new PublishError('MQTT TLS client certificate and key go together: set both mqtt.cert and mqtt.key, or neither', 'tls');
   }
-  if (tls.caFile) material.ca = await readPem(tls.caFile, 'CA certificate (caFile)');
-  if (tls.certFile) material.cert = await readPem(tls.certFile, 'client certificate (certFile)');
-  if (tls.keyFile) material.key = await readPem(tls.keyFile, 'client key (keyFile)');
+  if (tls.caFile) material.ca = await readPem(tls.caFile, 'CA certificate (mqtt.ca)');
+  if (tls.certFile) material.cert = await readPem(tls.certFile, 'client certificate (mqtt.cert)');
+  if (tls.keyFile) material.key = await readPem(tls.keyFile, 'client key (mqtt.key)');
   return material;
 }
 
-/** The URL without a password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
+export { redactUrl } from '../redact.js';

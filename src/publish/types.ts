@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Detection, Severity } from '../kws/types.js';
+import type { Detection, Severity } from '../detection.js';
 
 /** What the daemon hands to publishDetection: a KWS detection plus context. */
 export interface DetectionMessageInput extends Detection {

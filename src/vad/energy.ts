@@ -1,7 +1,6 @@
+import { blockLevelDbfs } from '../audio/level.js';
 import type { FrameClassifier } from './frame-gate.js';
 
-/** Levels below this are treated as digital silence (avoids log10(0)). */
-const SILENCE_DB = -120;
 
 export interface EnergyOptions {
   /** A frame is a speech candidate when its level exceeds the noise floor by this many dB. */
@@ -21,12 +20,7 @@ export interface EnergyReading {
 }
 
 /** RMS level of a frame in dBFS (full-scale sine is -3 dBFS, full-scale square 0). */
-export function frameLevelDb(frame: Float32Array): number {
-  let sumSquares = 0;
-  for (let i = 0; i < frame.length; i++) sumSquares += frame[i]! * frame[i]!;
-  const meanSquare = frame.length > 0 ? sumSquares / frame.length : 0;
-  return meanSquare > 0 ? Math.max(SILENCE_DB, 10 * Math.log10(meanSquare)) : SILENCE_DB;
-}
+export const frameLevelDb = blockLevelDbfs;
 
 /**
  * Cheap energy detector with an adaptive noise floor. The floor is an asymmetric

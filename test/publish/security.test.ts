@@ -1,27 +1,11 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { MqttPublisher } from '../../src/publish/publisher.js';
 import type { PublishError } from '../../src/publish/types.js';
+import { makeCertificates } from '../fixtures/certificates.js';
 import { startMosquitto, TcpProxy } from '../fixtures/mosquitto.js';
 import { Collector, detectionInput, publisherOptions, tempDir, waitFor } from './helpers.js';
-
-const run = promisify(execFile);
-
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, made with openssl. */
-async function makeCertificates(dir: string): Promise<Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string>> {
-  const f = (name: string): string => path.join(dir, name);
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args);
-  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=gearhear test CA', '-keyout', f('ca.key'), '-out', f('ca.crt'));
-  await writeFile(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const [name, cn, ext] of [['server', 'localhost', ['-extfile', f('server.ext')]], ['client', 'gearhear-dev1', []]] as const) {
-    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
-    await openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-out', f(`${name}.crt`), ...ext);
-  }
-  return { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
-}
 
 t.test('TLS with client certificates, password file and ACL', async (t) => {
   const dir = await tempDir(t);
@@ -81,7 +65,7 @@ t.test('TLS with client certificates, password file and ACL', async (t) => {
   t.test('a missing certificate file is named', async (t) => {
     const missing = path.join(dir, 'nope.pem');
     const publisher = new MqttPublisher(publisherOptions(broker.url, await tempDir(t), { tls: { ...tls, caFile: missing } }));
-    await t.rejects(publisher.start(), { message: `MQTT TLS CA certificate (caFile) file ${missing} does not exist: fix the path in the mqtt.tls settings` });
+    await t.rejects(publisher.start(), { message: `MQTT TLS CA certificate (mqtt.ca) file ${missing} does not exist: fix the path` });
     await publisher.stop();
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import t from 'tap';
+import { LEVEL_FLOOR_DBFS } from '../../src/audio/level.js';
 import { EnergyDetector, frameLevelDb } from '../../src/vad/energy.js';
 import { createGate, GATE_DEFAULTS } from '../../src/vad/index.js';
 import { activeRange, concat, dataDir, eventProblems, mixAtSnr, readWav16k, runGate, SAMPLE_RATE, silence, synthesize, tempDir } from './fixtures.js';
@@ -36,7 +37,7 @@ function candidates(detector: EnergyDetector, audio: Float32Array): boolean[] {
 t.test('frame level in dBFS', async (t) => {
   const sine = Float32Array.from({ length: FRAME }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / SAMPLE_RATE));
   t.ok(Math.abs(frameLevelDb(sine) + 3.01) < 0.05, `full-scale sine is -3 dBFS (${frameLevelDb(sine)})`);
-  t.equal(frameLevelDb(new Float32Array(FRAME)), -120, 'digital silence is clamped');
+  t.equal(frameLevelDb(new Float32Array(FRAME)), LEVEL_FLOOR_DBFS, 'digital silence is clamped to the one floor');
 });
 
 t.test('steady machine noise becomes the floor: no candidates', async (t) => {

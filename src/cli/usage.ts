@@ -1,0 +1,124 @@
+/**
+ * Each command's usage, listing every option, and the one way commands parse their arguments:
+ * `--help`/`-h` prints the usage (exit 0); an unknown option or a missing value is a usage error
+ * (exit 64, EX_USAGE) that prints the message and the usage on stderr.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** sysexits.h EX_USAGE: the command line is wrong. */
+export const EX_USAGE = 64;
+
+const CONFIG_OPTIONS = `  --config FILE         configuration file (default: GEARHEAR_CONFIG, else /etc/gearhear/config.json if it exists)
+  --set KEY=VALUE       override one configuration key, e.g. --set mqtt.url=mqtt://broker:1883 (repeatable)`;
+
+export const COMMAND_USAGE = {
+  run: `Usage: gearhear run [--config FILE] [--set KEY=VALUE ...]
+
+Runs the daemon: audio source -> voice activity -> speech model -> keyword search -> MQTT.
+
+Options:
+${CONFIG_OPTIONS}
+  -h, --help            print this help
+
+Exit codes: 0 input ended or stopped by a signal; 1 a fault (systemd restarts it); 75 the outbox was
+not drained in time; 78 the configuration, the vocabulary or the model is wrong (fix it, then start again).
+`,
+  detect: `Usage: gearhear detect [options] FILE...
+
+Runs the daemon's listening path over WAV files as fast as possible and prints what it hears. The
+parts are built from the same configuration as \`gearhear run\`; the flags are shorthands for its keys.
+
+Options:
+  --json                one JSON object per detection per line
+  --vocab FILE          vocabulary (vocab.file); its lexicon is compiled beside it when missing
+  --model DIR           model folder (model.dir)
+  --variant int8|fp32   which ONNX file of the model to run (model.variant)
+  --threshold N         phone-model score in [0, 1] a term needs when its line sets none (kws.threshold)
+  --detector heads|phones  term heads on the speech embedding, or the phone model for every term (model.detector)
+  --heads DIR           term-head folder (model.headsDir)
+  --heads-threshold N   head score in [0, 1] a term needs when its line sets none (model.headsThreshold)
+  --vad silero|energy   voice-activity engine (vad.engine)
+  --threads N           ONNX Runtime threads for one inference, 1-64 (model.intraOpThreads)
+${CONFIG_OPTIONS}
+  -h, --help            print this help
+
+Exit codes: 0 every file was read; 1 a file could not be read (the others are still processed);
+64 a wrong command line; 78 the configuration, the vocabulary or the model is wrong.
+`,
+  vocab: `Usage: gearhear vocab check FILE
+       gearhear vocab compile FILE [--g2p espeak-ng|flite]
+
+check     does every term have a pronunciation the keyword search accepts? (exit 1 when not)
+compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words
+
+Options:
+  --g2p espeak-ng|flite  compile: the G2P for words the dictionary lacks (default espeak-ng)
+  -h, --help             print this help
+`,
+  doctor: `Usage: gearhear doctor [--config FILE] [--set KEY=VALUE ...] [--quick]
+
+Checks what the daemon needs, built as the daemon builds it: model, vocabulary, audio device, broker.
+
+Options:
+${CONFIG_OPTIONS}
+  --quick               only check that the running daemon is alive and hearing audio (its heartbeat
+                        in state.dir): cheap enough for a container HEALTHCHECK
+  -h, --help            print this help
+
+Exit codes: 0 every check passed; 1 a check failed; 78 the configuration is wrong.
+`,
+  config: `Usage: gearhear config print [--config FILE] [--set KEY=VALUE ...]
+
+Prints the effective configuration as JSON, secrets (and passwords inside URLs) masked.
+
+Options:
+${CONFIG_OPTIONS}
+  -h, --help            print this help
+`,
+  demo: `Usage: gearhear demo [--file FILE.wav] [--realtime]
+
+Runs the real daemon on the bundled demo recording with an embedded MQTT broker and prints what it
+hears and every message it publishes.
+
+Options:
+  --file FILE.wav       another recording (16 kHz mono WAV is best)
+  --realtime            deliver the audio at real-time speed instead of as fast as possible
+  -h, --help            print this help
+`,
+} as const;
+
+export type CommandName = keyof typeof COMMAND_USAGE;
+
+const PARSE_ERRORS = new Set(['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL']);
+
+/** Writes a usage error (message, then the command's usage) to stderr; returns EX_USAGE. */
+export function usageError(command: CommandName, message: string): number {
+  process.stderr.write(`gearhear ${command}: ${message}\n\n${COMMAND_USAGE[command]}`);
+  return EX_USAGE;
+}
+
+/** True when the arguments ask for help (before any `--`). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/**
+ * parseArgs for a command: the parsed values, or the exit code when the command is done already
+ * (0 after printing --help, EX_USAGE after a usage error).
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(command: CommandName, config: T): ReturnType<typeof parseArgs<T>> | number {
+  const undocumented = Object.keys(config.options ?? {}).filter((name) => !COMMAND_USAGE[command].includes(`--${name}`));
+  if (undocumented.length > 0) throw new Error(`gearhear ${command}: the usage does not document ${undocumented.map((n) => `--${n}`).join(', ')}`);
+  if (wantsHelp(config.args ?? [])) {
+    process.stdout.write(COMMAND_USAGE[command]);
+    return 0;
+  }
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && PARSE_ERRORS.has(code)) return usageError(command, (err as Error).message);
+    throw err;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The composition root: pure functions from the validated configuration to each stage's options.
+ * `run` (the daemon), `detect` and `doctor` all build their parts from these, so the defaults live
+ * in the config schema alone and the three commands cannot disagree about how a part is made.
+ */
+import type { AudioSourceFactoryOptions } from '../audio/index.js';
+import type { GearhearConfig } from '../config/types.js';
+import type { ResolveDefaults } from '../kws/lexicon.js';
+import type { KeywordSearchOptions } from '../kws/search.js';
+import type { Logger } from '../log.js';
+import type { ModelOptions } from '../model/onnx-model.js';
+import type { PublisherOptions } from '../publish/types.js';
+import type { GateOptions } from '../vad/index.js';
+
+export function modelOptions(c: GearhearConfig): ModelOptions {
+  return { dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads, chunkMs: c.model.chunkMs, streaming: c.model.streaming };
+}
+
+/** The term heads and the speech embedding they stand on (model.detector = heads). */
+export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; defaultThreshold: number } {
+  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, defaultThreshold: c.model.headsThreshold };
+}
+
+/** Threshold and boost of vocabulary terms that set none. */
+export function keywordDefaults(c: GearhearConfig): ResolveDefaults {
+  return { threshold: c.kws.threshold, boost: c.kws.boost };
+}
+
+export function gateOptions(c: GearhearConfig, logger?: Logger): Partial<GateOptions> {
+  return {
+    engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
+    minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
+    energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
+  };
+}
+
+export function searchOptions(c: GearhearConfig): Partial<KeywordSearchOptions> {
+  return { refractorySec: c.kws.refractoryMs / 1000 };
+}
+
+/** The audio source spec: a plain `mic` uses audio.device; `mic:<device>` names its own. */
+export function audioSourceSpec(c: GearhearConfig): string {
+  return c.audio.source.trim() === 'mic' && c.audio.device !== 'default' ? `mic:${c.audio.device}` : c.audio.source;
+}
+
+export function audioSourceOptions(c: GearhearConfig, logger: Logger): AudioSourceFactoryOptions {
+  return {
+    mic: { restartMaxDelayMs: c.audio.restartMaxDelayMs, stallTimeoutMs: c.audio.watchdogMs, logger },
+    file: { pace: c.audio.pace },
+  };
+}
+
+export function publisherOptions(c: GearhearConfig, logger: Logger): PublisherOptions {
+  return {
+    url: c.mqtt.url, embeddedPort: c.mqtt.embeddedPort, baseTopic: c.mqtt.baseTopic, deviceId: c.device.id,
+    siteId: c.device.siteId || undefined, clientId: c.mqtt.clientId || undefined, username: c.mqtt.username || undefined,
+    password: c.mqtt.password || undefined,
+    tls: { caFile: c.mqtt.ca || undefined, certFile: c.mqtt.cert || undefined, keyFile: c.mqtt.key || undefined, rejectUnauthorized: c.mqtt.rejectUnauthorized },
+    stateDir: c.state.dir, outbox: { maxBytes: c.outbox.maxBytes, maxAgeMs: c.outbox.maxAgeH * 3600_000 },
+    faultQuietMs: c.mqtt.faultOffAfterS * 1000, faultCategories: c.mqtt.faultCategories,
+    homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
+    keepaliveSec: c.mqtt.keepaliveS, logger,
+  };
+}
