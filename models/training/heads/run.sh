@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Term heads on the speech embedding: synthesise and gather audio, embed it, train, export.
+#   models/training/heads/run.sh            the shipped heads (about 1.5 h on two busy cores)
+#   models/training/heads/run.sh --smoke    a tiny run that builds and loads a heads model (CI)
+# Work goes to $GEARHEAR_TRAIN_DIR/heads (default ../gearhear-train/heads); the model to $HEADS_OUT
+# (default models/gearhear-heads). Needs `npm run build` and the Debian packages of .ci/run.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+PY=/usr/bin/python3
+steps=${HEADS_STEPS:-3000}
+if [[ "${1:-}" == "--smoke" ]]; then
+  export GEARHEAR_TRAIN_DIR="${GEARHEAR_TRAIN_DIR:-$(mktemp -d)}"
+  export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_NEG_LIMIT=12
+  steps=20
+  HEADS_OUT="${HEADS_OUT:-$GEARHEAR_TRAIN_DIR/heads-model}"
+fi
+work="${GEARHEAR_TRAIN_DIR:-$repo/../gearhear-train}/heads"
+out="${HEADS_OUT:-$repo/models/gearhear-heads}"
+sets=(pos negspeech negunl negtts negnoise)
+[[ -f "$work/negnoise.jsonl" ]] || (cd "$here" && $PY prepare.py)
+todo=(); for s in "${sets[@]}"; do [[ -f "$work/$s.emb.jsonl" ]] || todo+=("$s"); done
+((${#todo[@]})) && node "$here/embed.mjs" "$work" "${todo[@]}"
+(cd "$here" && $PY train_heads.py "$work" "$out" --steps "$steps" ${HEADS_TRAIN_ARGS:-})
+node -e "import('$repo/dist/src/model/term-heads.js').then(async ({ TermHeads }) => { const h = await TermHeads.load('$out'); const s = await h.score(new Float32Array(16 * 96), 1); console.log('heads load and score:', h.manifest.terms.length, 'terms,', s.length, 'scores'); await h.dispose(); })"
