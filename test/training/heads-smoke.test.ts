@@ -1,0 +1,29 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TermHeads } from '../../src/model/term-heads.js';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+
+// The term-head pipeline in miniature: TTS positives of every term, real and synthesised negatives,
+// speech embeddings in onnxruntime-node, training in torch, ONNX export with its manifest.
+t.test('models/training/heads/run.sh --smoke builds term heads the detector can load', { timeout: 600_000 }, async (t) => {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'gearhear-heads-smoke-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const out = path.join(work, 'heads-model');
+  const run = spawnSync(path.join(repo, 'models/training/heads/run.sh'), ['--smoke'], {
+    env: { ...process.env, GEARHEAR_TRAIN_DIR: work, HEADS_OUT: out }, encoding: 'utf8', timeout: 580_000,
+  });
+  t.equal(run.status, 0, `run.sh --smoke exits 0\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+  const heads = await TermHeads.load(out);
+  t.teardown(() => heads.dispose());
+  const vocab = readFileSync(path.join(repo, 'vocab/mechanical-en.txt'), 'utf8').split('\n')
+    .map((l) => l.split('#')[0]!.split('|')[0]!.trim().toLowerCase()).filter(Boolean);
+  for (const term of ['bearing', 'oil leak', 'cavitation']) t.ok(heads.termIndex.has(term), `a head for "${term}"`);
+  t.ok(vocab.every((term) => heads.termIndex.has(term)), 'a head for every shipped term');
+  const scores = await heads.score(new Float32Array(2 * 16 * 96), 2);
+  t.equal(scores.length, 2 * heads.manifest.terms.length, 'one score per term per window');
+  t.ok(Array.from(scores).every((s) => s >= 0 && s <= 1), 'scores are probabilities');
+});
