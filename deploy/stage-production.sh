@@ -38,4 +38,5 @@ if [[ "$install" == yes ]]; then
   # without the flag npm would also run the root "prepare" script (tsc, a dev dependency).
   (cd "$dest" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
   sh "$here/trim-onnxruntime.sh" "$dest"
+  sh "$here/trim-speech-embedding.sh" "$dest"
 fi

@@ -75,6 +75,7 @@ trap 'rm -rf "$staging"' EXIT
 "$here/../stage-production.sh" "$repo" "$staging/app"
 system_step bash -c "cd '$staging/app' && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error"
 system_step sh "$here/../trim-onnxruntime.sh" "$staging/app"
+system_step sh "$here/../trim-speech-embedding.sh" "$staging/app"
 guide="$here/../../docs/deploy-systemd.md"   # the unit's Documentation=
 if [[ -f "$guide" ]]; then mkdir -p "$staging/app/docs" && cp "$guide" "$staging/app/docs/"; fi
 

