@@ -181,11 +181,13 @@ def export(model, terms, data, out, meta):
             self.m = m
 
         def forward(self, x):
-            return torch.sigmoid(self.m(x))
+            hidden = self.m.net[:-1](x)
+            return torch.sigmoid(self.m.net[-1](hidden)), hidden
 
+    # `features` (the last hidden layer) lets `gearhear vocab compile` fit heads for new terms on top.
     path = os.path.join(out, 'heads.onnx')
-    torch.onnx.export(Scored(model), torch.zeros(1, WIN, DIM), path, input_names=['embeddings'], output_names=['scores'],
-                      dynamic_axes={'embeddings': {0: 'batch'}, 'scores': {0: 'batch'}}, opset_version=13)
+    torch.onnx.export(Scored(model), torch.zeros(1, WIN, DIM), path, input_names=['embeddings'], output_names=['scores', 'features'],
+                      dynamic_axes={'embeddings': {0: 'batch'}, 'scores': {0: 'batch'}, 'features': {0: 'batch'}}, opset_version=13)
     dur = {t: float(np.median(v)) if v else 0.6 for t, v in data['durations'].items()}
     import hashlib
     sha = hashlib.sha256(open(path, 'rb').read()).hexdigest()
