@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' },
-      'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' },
+      'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -104,9 +104,10 @@ async function main(): Promise<void> {
       const scored = out[kind];
       const cols = heads ? terms.map((t) => heads.termIndex.get(t)) : [];
       const r = await detectSamples(`${p.name}-${kind}`, samples, {
-        model, keywords: specs, search: { refractorySec: 0.3 },
+        // Scoring passes: the heads report nothing (threshold above 1), every hop's scores are kept.
+        model, keywords: heads ? specs.map((k) => ({ ...k, threshold: 2 })) : specs, search: { refractorySec: 0.3 },
         heads: heads && embedding ? {
-          embedding, heads, defaultThreshold: 1.01,
+          embedding, heads, scorePivot: 0.5,
           onScores: (endSec, scores) => terms.forEach((term, i) => { if (cols[i] !== undefined) scored.push({ term, time: endSec, score: scores[cols[i]!]! }); }),
         } : undefined,
       });
@@ -125,6 +126,41 @@ async function main(): Promise<void> {
     report(`term heads (${heads.manifest.version})`, evaluate(terms, { ...A, part: parts[0]! }, { ...B, part: parts[1]! }));
     log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
   }
+  if (detectors.has('shipped')) {
+    // The shipped vocabulary at its default settings: on part A's negative speech (no vocabulary
+    // term is said in it) find the lowest head score (the grid) with at most 1 false alarm per hour
+    // summed over all terms, then run the real detector (gearhear detect's path) on part B with it
+    // as model.headsThreshold (vocabulary lines with threshold= are stricter, as in the daemon).
+    const embedding = await SpeechEmbedding.load();
+    const heads = await TermHeads.load(values.heads ?? path.join(repoRoot, 'models/gearhear-heads'));
+    const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
+    const cols = shippedSpecs.map((k) => heads.termIndex.get(k.term)).filter((c): c is number => c !== undefined);
+    const grid = [0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999, 0.99995, 0.99999];
+    const peaks: Float32Array[] = [];
+    const A = parts[0]!;
+    await detectSamples('A-neg', A.negatives.samples, {
+      model, keywords: shippedSpecs.map((k) => ({ ...k, threshold: 2 })), heads: { embedding, heads, scorePivot: 0.5, onScores: (_e, scores) => peaks.push(Float32Array.from(cols, (c) => scores[c]!)) },
+    });
+    const faA = (t: number): number => {
+      let n = 0;
+      for (let j = 0; j < cols.length; j++) {
+        let last = -1e9;
+        for (let h = 0; h < peaks.length; h++) if (peaks[h]![j]! >= t && (h - last) * 0.08 >= REFRACTORY) { n++; last = h; }
+      }
+      return n / A.negatives.hours;
+    };
+    const perThreshold = grid.map((t) => ({ threshold: t, faPerHourA: round(faA(t), 2) }));
+    const chosen = perThreshold.find((x) => x.faPerHourA <= 1)?.threshold ?? grid[grid.length - 1]!;
+    const B = parts[1]!;
+    // The daemon's defaults: a head score of `chosen` is confidence 0.5, the default kws.threshold.
+    const r = await detectSamples('B-neg', B.negatives.samples, { model, keywords: shippedSpecs, heads: { embedding, heads, scorePivot: chosen } });
+    const byTerm: Record<string, number> = {};
+    for (const d of r.detections) byTerm[d.term] = (byTerm[d.term] ?? 0) + 1;
+    results.shipped = { terms: shippedSpecs.length, withHeads: cols.length, perThreshold, chosen, faPerHourB: round(r.detections.length / B.negatives.hours, 2), falseAlarmsB: byTerm };
+    tables.push(`shipped vocabulary (${cols.length} of ${shippedSpecs.length} terms with heads), one threshold for all\n` + formatTable([
+      ['threshold', 'FA/h on A (all terms)'], ...perThreshold.map((x) => [x.threshold, x.faPerHourA]),
+    ]) + `\nchosen on A: ${chosen}; on B through the detector: ${r.detections.length} false alarms in ${round(B.negatives.hours, 2)} h = ${round(r.detections.length / B.negatives.hours, 2)} per hour ${JSON.stringify(byTerm)}`);
+  }
   if (detectors.has('phones')) {
     const [A, B] = [await run(parts[0]!, null, null), await run(parts[1]!, null, null)];
     report(`phone model ${model.version}`, evaluate(terms, { ...A, part: parts[0]! }, { ...B, part: parts[1]! }));
@@ -133,7 +169,7 @@ async function main(): Promise<void> {
   if (detectors.has('pocketsphinx')) {
     // PocketSphinx has no per-detection score: its threshold is the keyword exponent per phone.
     const dir = await cacheDir('wakeword');
-    const sweep = [0.5, 1, 1.5, 2, 3];
+    const sweep = (values['psx-sweep'] ?? '-2,-1,-0.5,0,0.5,1').split(',').map(Number);
     const scoredFor = async (p: BenchPart): Promise<{ pos: Scored[]; neg: Scored[] }> => {
       const out = { pos: [] as Scored[], neg: [] as Scored[] };
       for (const kind of ['pos', 'neg'] as const) {

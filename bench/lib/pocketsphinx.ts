@@ -14,7 +14,7 @@ import type { TimedTerm } from './scoring.js';
 export const POCKETSPHINX_COMMAND = 'pocketsphinx_continuous';
 
 export interface PocketsphinxOptions {
-  /** Detection threshold exponent per phone: a phrase of n phones gets 1e-(n x this), clamped to [1e-1, 1e-50]. */
+  /** Detection threshold exponent per phone: a phrase of n phones gets 1e-(n x this), clamped to [1e+30, 1e-50] (negative: stricter than 1). */
   exponentPerPhone: number;
 }
 
@@ -40,8 +40,9 @@ export async function runPocketsphinx(wav: string, terms: readonly string[], voc
     }
     const kwsLines = terms.map((t) => {
       const phones = termWords(t).reduce((n, w) => n + lexicon.words[w]![0]!.split(' ').length, 0);
-      const exp = Math.min(50, Math.max(1, Math.round(phones * o.exponentPerPhone)));
-      return `${t} /1e-${exp}/`;
+      // Negative exponents per phone give thresholds above 1: stricter than PocketSphinx's usual range.
+      const exp = Math.min(50, Math.max(-30, Math.round(phones * o.exponentPerPhone)));
+      return `${t} /1e${exp >= 0 ? '-' : '+'}${Math.abs(exp)}/`;
     });
     const dict = path.join(dir, 'terms.dict');
     const kws = path.join(dir, 'terms.kws');

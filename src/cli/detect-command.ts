@@ -58,7 +58,7 @@ export async function runDetect(args: string[]): Promise<number> {
   let heads: ListenerHeads | undefined;
   if (config.model.detector === 'heads') {
     const h = headsOptions(config);
-    heads = { embedding: await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads }), heads: await TermHeads.load(h.dir, h.intraOpThreads), defaultThreshold: h.defaultThreshold };
+    heads = { embedding: await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads }), heads: await TermHeads.load(h.dir, h.intraOpThreads), scorePivot: h.scorePivot };
   }
   let failed = 0;
   try {

@@ -92,7 +92,7 @@ export class Daemon {
     this.listener = new Listener({
       gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
       searchOptions: searchOptions(c),
-      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, defaultThreshold: headsOptions(c).defaultThreshold } : undefined,
+      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, scorePivot: headsOptions(c).scorePivot } : undefined,
     });
     this.listener.on('detection', (d) => this.onDetection(d));
     this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));

@@ -40,8 +40,8 @@ export interface ListenerOptions {
 export interface ListenerHeads {
   embedding: SpeechEmbedding;
   heads: TermHeads;
-  /** Threshold for covered keywords whose vocabulary line sets none. */
-  defaultThreshold: number;
+  /** The head score reported as confidence 0.5 (HeadDetectorOptions.scorePivot). */
+  scorePivot: number;
   onScores?: HeadDetectorOptions['onScores'];
 }
 
@@ -113,7 +113,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
     const { covered, uncovered } = headCovers(h.heads, keywords);
     const refractorySec = this.opts.searchOptions?.refractorySec ?? KEYWORD_SEARCH_DEFAULTS.refractorySec;
     const heads = covered.length === 0 ? null
-      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, defaultThreshold: h.defaultThreshold, refractorySec, onScores: h.onScores });
+      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, scorePivot: h.scorePivot, refractorySec, onScores: h.onScores });
     return { phones: uncovered, heads };
   }
 

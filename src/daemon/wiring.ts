@@ -17,8 +17,8 @@ export function modelOptions(c: GearhearConfig): ModelOptions {
 }
 
 /** The term heads and the speech embedding they stand on (model.detector = heads). */
-export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; defaultThreshold: number } {
-  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, defaultThreshold: c.model.headsThreshold };
+export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; scorePivot: number } {
+  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, scorePivot: c.model.headsThreshold };
 }
 
 /** Threshold and boost of vocabulary terms that set none. */

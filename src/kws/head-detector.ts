@@ -7,8 +7,12 @@ export interface HeadDetectorOptions {
   heads: TermHeads;
   /** Keywords to listen for; those the heads do not know are ignored here (see `covers`). */
   keywords: readonly KeywordSpec[];
-  /** Threshold for keywords whose vocabulary line sets none. */
-  defaultThreshold: number;
+  /**
+   * The head score reported as confidence 0.5. Head scores pile up near 1, so they are put on the
+   * phone search's scale: logit(confidence) = logit(score) - logit(scorePivot). A keyword's
+   * threshold (kws.threshold, 0.5 by default, or its vocabulary line's) then means the same for both.
+   */
+  scorePivot: number;
   /** The same term is not reported again within this time (seconds). */
   refractorySec: number;
   /** Every hop's scores of every head term (calibration and benchmarks: sub-threshold scores too). */
@@ -60,12 +64,18 @@ export class HeadDetector {
       return {
         spec,
         column: heads.termIndex.get(spec.term)!,
-        threshold: spec.thresholdSet ? spec.threshold : opts.defaultThreshold,
+        threshold: spec.threshold,
         durationSec: duration(spec.term),
         holdHops: longer.length === 0 ? 0 : Math.min(MAX_HOLD_HOPS, Math.ceil(extra / EMBEDDING_SHIFT_SEC) + HOLD_MARGIN_HOPS),
         containedIn: longer.map((o) => heads.termIndex.get(o.term)!),
       };
     });
+  }
+
+  /** A head score on the keyword scale (see scorePivot). */
+  confidence(score: number): number {
+    const logit = (p: number): number => Math.log(Math.max(p, 1e-7) / Math.max(1 - p, 1e-7));
+    return 1 / (1 + Math.exp(-(logit(score) - logit(this.opts.scorePivot))));
   }
 
   get size(): number {
@@ -87,7 +97,7 @@ export class HeadDetector {
     this.opts.onScores?.(endSec, scores, seg.segmentId);
     const out: Detection[] = [];
     for (const k of this.keywords) {
-      const score = scores[k.column]!;
+      const score = this.confidence(scores[k.column]!);
       if (score < k.threshold) continue;
       const last = this.lastReported.get(k.spec.term);
       if (last !== undefined && endSec - last < this.opts.refractorySec) continue;

@@ -126,7 +126,23 @@ def build(d, terms, sets, max_clips=0):
                 mask_contained=mask_contained, bench_cols=bench_cols, durations=durations)
 
 
-def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg=768, batch_hard=128, lr=1e-3):
+def mine(model, data, rng, sample=120000, keep=15000):
+    """Hard negatives: of a random sample of negative windows, those whose highest term score is highest."""
+    model.eval()
+    idx = rng.choice(len(data['neg_ends']), min(sample, len(data['neg_ends'])), replace=False)
+    best = []
+    with torch.no_grad():
+        for b in range(0, len(idx), 4096):
+            logits = model(data['W'].batch(data['neg_ends'][idx[b:b + 4096]]))
+            unl = torch.as_tensor(data['neg_unl'][idx[b:b + 4096]])
+            logits[unl] = logits[unl].masked_fill(data['bench_cols'][None], -1e9)
+            best.append(logits.max(1).values)
+    model.train()
+    order = torch.cat(best).argsort(descending=True)[:keep].numpy()
+    return idx[order]
+
+
+def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg=768, batch_hard=128, lr=1e-3, pos_weight=20.0, mine_every=0):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     n = len(terms)
@@ -136,10 +152,15 @@ def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg
     bce = nn.BCEWithLogitsLoss(reduction='none')
     W = data['W']
     t0 = time.time()
+    hard_pool = None
     for step in range(steps):
+        if mine_every and step >= mine_every and step % mine_every == 0:
+            hard_pool = mine(model, data, rng)
         pi = rng.integers(0, len(data['pos_ends']), batch_pos)
         hi = rng.integers(0, len(data['hard_ends']), batch_hard)
         ni = rng.integers(0, len(data['neg_ends']), batch_neg)
+        if hard_pool is not None:  # half the negatives from the windows the model scores highest
+            ni[:batch_neg // 2] = hard_pool[rng.integers(0, len(hard_pool), batch_neg // 2)]
         ends = np.concatenate([data['pos_ends'][pi], data['hard_ends'][hi], data['neg_ends'][ni]])
         x = W.batch(ends)
         # Light feature noise: a small, cheap stand-in for more voices.
@@ -157,10 +178,10 @@ def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg
         w = torch.ones(len(ends), 1)
         w[batch_pos:] = neg_weight
         logits = model(x)
-        # Positive term columns carry most of the signal: weight them so each batch's positives
-        # count as much as the negatives of their term.
+        # A positive window weighs pos_weight in its own term column (about 1 positive per term per
+        # batch against ~1000 negatives).
         wpos = torch.ones_like(y)
-        wpos[torch.arange(batch_pos), pt] = float(n) * batch_neg / (batch_pos * 4)
+        wpos[torch.arange(batch_pos), pt] = pos_weight
         loss = (bce(logits, y) * m * w * wpos).sum() / (m * w).sum()
         opt.zero_grad()
         loss.backward()
@@ -212,6 +233,8 @@ def main():
     ap.add_argument('--hidden', type=int, default=256)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--version', default='0.3.0')
+    ap.add_argument('--pos-weight', type=float, default=20.0, help='weight of a positive window in its own term column')
+    ap.add_argument('--mine-every', type=int, default=500, help='re-mine hard negatives every N steps (0: never)')
     ap.add_argument('--default-threshold', type=float, default=0.5)
     ap.add_argument('--sets', default='negspeech,negunl,negtts,negnoise')
     ap.add_argument('--max-clips-per-term', type=int, default=0, help='learning curve: use at most N positive clips per term')
@@ -221,8 +244,9 @@ def main():
     data = build(a.work, terms, a.sets.split(','), a.max_clips_per_term)
     print(f"positives {len(data['pos_ends'])} hard {len(data['hard_ends'])} negatives {len(data['neg_ends'])} "
           f"({len(data['neg_ends']) * 0.08 / 3600:.2f} h)", flush=True)
-    model = train(data, terms, a.steps, a.neg_weight, a.hidden, a.seed)
-    export(model, terms, data, a.out, {'version': a.version, 'defaultThreshold': a.default_threshold, 'steps': a.steps, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed,
+    model = train(data, terms, a.steps, a.neg_weight, a.hidden, a.seed, pos_weight=a.pos_weight, mine_every=a.mine_every)
+    export(model, terms, data, a.out, {'version': a.version, 'defaultThreshold': a.default_threshold, 'steps': a.steps,
+                                      'posWeight': a.pos_weight, 'mineEvery': a.mine_every, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed,
                                       'negativeHours': round(len(data['neg_ends']) * 0.08 / 3600, 2)})
 
 
