@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, startFailureExitCode } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log.js';
 import { parseSetFlags } from './set-flags.js';
 import { packageVersion } from './version.js';
@@ -41,8 +41,9 @@ export async function runDaemon(config: GearhearConfig, logger: Logger, beforeLi
   } catch (err) {
     logger.error('could not start', { error: (err as Error).message });
     process.stderr.write(`gearhear: ${(err as Error).message}\n`);
-    await daemon.stop('start failed', 1);
-    return 1;
+    const code = startFailureExitCode(err);
+    await daemon.stop('start failed', code);
+    return code;
   } finally {
     // Signal handlers stay until the daemon has finished stopping.
     void daemon.finished.then(() => { process.off('SIGTERM', onSignal); process.off('SIGINT', onSignal); });

@@ -1,16 +1,18 @@
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
-import type { AudioChunk, AudioSource } from '../audio/types.js';
+import type { AudioChunk, AudioSource, AudioSourceError, AudioSourceEvents } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
 import { printableConfig } from '../config/index.js';
-import { HealthMonitor, MemoryBudget, SystemdNotifier, percentile } from '../health/index.js';
+import { HealthMonitor, MemoryBudget, SystemdNotifier, percentile, type HealthSample, type MemoryTransition } from '../health/index.js';
 import { VocabularyWatcher, type LoadedVocabulary } from '../kws/watch.js';
 import type { Logger } from '../log.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { MqttPublisher } from '../publish/publisher.js';
+import type { PublishError } from '../publish/types.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
+import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
 
 export interface DaemonOptions {
@@ -23,8 +25,17 @@ export interface DaemonOptions {
   beforeListening?: (daemon: Daemon) => Promise<void>;
 }
 
-/** Exit codes: 0 clean; 1 a fatal fault (systemd restarts us); 75 outbox not drained in time. */
+/**
+ * Exit codes: 0 clean; 1 a fatal fault (systemd restarts us); 75 outbox not drained in time;
+ * 78 (EX_CONFIG) a setup fault restarting cannot fix, e.g. a state directory that is not writable.
+ */
 export const EXIT_DRAIN_TIMEOUT = 75;
+
+/** The exit code for an error that stopped the start: its own `exitCode` (78 for a setup fault), else 1. */
+export function startFailureExitCode(err: unknown): number {
+  const code = (err as { exitCode?: unknown } | null)?.exitCode;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 && code < 256 ? code : 1;
+}
 
 /** `<state.dir>/heartbeat.json`, rewritten every HEARTBEAT_MS: what `gearhear doctor --quick` checks. */
 export const HEARTBEAT_FILE = 'heartbeat.json';
@@ -41,7 +52,8 @@ export interface Heartbeat {
 /**
  * Wires the stages together: audio source -> listener (VAD, model, keyword search) -> MQTT
  * publisher, with the vocabulary watcher, health monitor, memory budget and systemd notifier.
- * Modules start in order and stop in reverse; `finished` resolves with the exit code.
+ * Each is a part of one Lifecycle: started in order, stopped in reverse, a failed stop logged
+ * and the next still stopped, each part's listeners removed. `finished` resolves with the exit code.
  */
 export class Daemon {
   private model: OnnxAcousticModel | null = null;
@@ -55,7 +67,9 @@ export class Daemon {
   private readonly notifier: SystemdNotifier;
   private vocabulary: LoadedVocabulary | null = null;
   private readonly pending = new Set<Promise<void>>();
+  private readonly lifecycle: Lifecycle;
   private stopping: Promise<number> | null = null;
+  private stopCode = 0;
   private resolveFinished!: (code: number) => void;
   private lastLevelDbfs: number | null = null;
   private detections = 0;
@@ -67,39 +81,73 @@ export class Daemon {
 
   constructor(private readonly opts: DaemonOptions) {
     this.notifier = opts.notifier ?? new SystemdNotifier({ logger: opts.logger });
+    this.lifecycle = new Lifecycle(opts.logger);
     this.finished = new Promise((resolve) => { this.resolveFinished = resolve; });
   }
 
+  /** Starts every part in order; on a failure the caller stops the daemon, which releases what had started. */
   async start(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.model = await OnnxAcousticModel.load({
-      dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads,
-      chunkMs: c.model.chunkMs, streaming: c.model.streaming,
+    const parts = this.lifecycle;
+    // The watchdog keeps running until everything else has stopped.
+    await parts.start({ name: 'systemd watchdog', start: () => undefined, stop: () => this.notifier.stop() });
+    await parts.start({
+      name: 'model',
+      start: async () => {
+        this.model = await OnnxAcousticModel.load({
+          dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads,
+          chunkMs: c.model.chunkMs, streaming: c.model.streaming,
+        });
+        logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
+      },
+      stop: () => this.model?.dispose(),
     });
-    logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
-    this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
-    this.vocabulary = await this.watcher.start();
-    this.gate = await createGate({
-      engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
-      minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
-      energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
+    await parts.start({
+      name: 'vocabulary',
+      start: async () => {
+        this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: { threshold: c.kws.threshold, boost: c.kws.boost }, logger });
+        this.vocabulary = await this.watcher.start();
+      },
+      stop: () => this.watcher?.stop(),
     });
-    this.listener = new Listener({
-      gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
-      searchOptions: { refractorySec: c.kws.refractoryMs / 1000 },
+    await parts.start({
+      name: 'vad',
+      start: async () => {
+        this.gate = await createGate({
+          engine: c.vad.engine, threshold: c.vad.threshold, preRollMs: c.vad.preRollMs, hangoverMs: c.vad.hangoverMs,
+          minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
+          energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
+        });
+      },
+      stop: () => this.gate?.dispose(),
     });
-    this.listener.on('detection', (d) => this.onDetection(d));
-    this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
-    this.watcher.on('error', (err) => this.publisher?.publishError('vocabulary', err));
-    await this.startPublisher();
-    this.startHealth();
+    await parts.start({ name: 'publisher', start: (listen) => this.startPublisher(listen), stop: () => this.publisher?.stop() });
+    await parts.start({ name: 'listener', start: (listen) => this.startListener(listen), stop: () => this.finishListening() });
+    await parts.start({ name: 'health', start: (listen) => this.startHealth(listen), stop: () => this.health?.stop() });
+    await parts.start({ name: 'memory budget', start: (listen) => this.startMemoryBudget(listen), stop: () => this.memory?.stop() });
     await this.opts.beforeListening?.(this);
-    await this.startSource();
-    await this.notifier.ready(`listening on ${this.source!.description}`);
-    this.notifier.start();
-    await this.writeHeartbeat();
-    this.heartbeatTimer = setInterval(() => void this.writeHeartbeat(), HEARTBEAT_MS);
-    this.heartbeatTimer.unref();
+    await parts.start({ name: 'audio source', start: (listen) => this.startSource(listen), stop: () => this.source?.stop() });
+    await parts.start({
+      name: 'systemd',
+      start: async () => {
+        await this.notifier.ready(`listening on ${this.source!.description}`);
+        this.notifier.start();
+      },
+      stop: async () => { await this.notifier.stopping(); },
+    });
+    await parts.start({
+      name: 'heartbeat',
+      start: async () => {
+        await this.writeHeartbeat();
+        this.heartbeatTimer = setInterval(() => void this.writeHeartbeat(), HEARTBEAT_MS);
+        this.heartbeatTimer.unref();
+      },
+      stop: async () => {
+        if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+        this.heartbeatTimer = null;
+        await this.heartbeatWrite;
+      },
+    });
   }
 
   /** Writes are queued, one at a time, so two never share the temp file. */
@@ -122,7 +170,7 @@ export class Daemon {
     }
   }
 
-  private async startPublisher(): Promise<void> {
+  private async startPublisher(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     this.publisher = new MqttPublisher({
       url: c.mqtt.url, embeddedPort: c.mqtt.embeddedPort, baseTopic: c.mqtt.baseTopic, deviceId: c.device.id,
@@ -134,10 +182,32 @@ export class Daemon {
       homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
       keepaliveSec: c.mqtt.keepaliveS, logger,
     });
-    this.publisher.on('error', (err) => logger.warn('mqtt', { where: err.where, error: err.message }));
-    this.publisher.on('connected', () => logger.info('mqtt connected'));
+    listen(this.publisher, 'error', (err: PublishError) => logger.warn('mqtt', { where: err.where, error: err.message }));
+    listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
     this.publishInfo();
+  }
+
+  private startListener(listen: Listen): void {
+    const { config: c, logger } = this.opts;
+    this.listener = new Listener({
+      gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
+      searchOptions: { refractorySec: c.kws.refractoryMs / 1000 },
+    });
+    listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));
+    listen(this.watcher!, 'reload', (loaded: LoadedVocabulary) => this.onVocabulary(loaded));
+    listen(this.watcher!, 'error', (err: Error) => this.publisher?.publishError('vocabulary', err));
+  }
+
+  /** Lets chunks in progress finish, then the last segment (not after a fatal fault), so its detections reach the outbox. */
+  private async finishListening(): Promise<void> {
+    await this.settle();
+    if (this.listener && this.stopCode !== 1) {
+      await this.listener.flush().catch((err: unknown) => {
+        this.opts.logger.error('could not finish the last segment at stop', { error: (err as Error).message });
+      });
+    }
+    await this.settle();
   }
 
   private publishInfo(): void {
@@ -150,7 +220,7 @@ export class Daemon {
     });
   }
 
-  private startHealth(): void {
+  private startHealth(listen: Listen): void {
     const { config: c, logger } = this.opts;
     this.health = new HealthMonitor({ intervalMs: c.health.intervalS * 1000, logger });
     this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null }));
@@ -163,10 +233,14 @@ export class Daemon {
       return { realTimeFactor: t.audioSec ? (t.vadSec + t.modelSec + t.searchSec) / t.audioSec : 0, modelRealTimeFactor: t.speechSec ? t.modelSec / t.speechSec : 0, inferenceP95Ms: percentile(t.recentInferenceMs, 95), shedding: this.shed ? 1 : 0 };
     });
     this.health.registerProvider('detections', () => ({ total: this.detections }));
-    this.health.on('sample', (s) => this.publisher?.publishHealth({ ...s }));
+    listen(this.health, 'sample', (s: HealthSample) => this.publisher?.publishHealth({ ...s }));
     void this.health.start().catch((err: unknown) => logger.warn('health sample failed', { error: (err as Error).message }));
+  }
+
+  private startMemoryBudget(listen: Listen): void {
+    const { config: c, logger } = this.opts;
     this.memory = new MemoryBudget({ budgetMb: c.health.memoryBudgetMb });
-    this.memory.on('change', (t) => {
+    listen(this.memory, 'change', (t: MemoryTransition) => {
       logger.warn('memory budget', { ...t });
       this.shed = t.to === 'shed' || t.to === 'exceeded';
       if (t.to === 'exceeded') {
@@ -177,7 +251,7 @@ export class Daemon {
     this.memory.start(5000);
   }
 
-  private async startSource(): Promise<void> {
+  private async startSource(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     // A plain `mic` uses audio.device; `mic:<device>` names its own.
     const spec = c.audio.source.trim() === 'mic' && c.audio.device !== 'default' ? `mic:${c.audio.device}` : c.audio.source;
@@ -185,17 +259,17 @@ export class Daemon {
       mic: { restartMaxDelayMs: c.audio.restartMaxDelayMs, stallTimeoutMs: c.audio.watchdogMs, logger },
       file: { pace: c.audio.pace },
     });
-    this.source.on('data', (chunk) => this.onAudio(chunk));
-    this.source.on('status', (s) => {
+    listen(this.source, 'data', (chunk: AudioChunk) => this.onAudio(chunk));
+    listen(this.source, 'status', (s: AudioSourceEvents['status'][0]) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
       if (s.state === 'stalled' || s.state === 'restarting') this.publisher?.publishError('audio', new Error(`${this.source?.description}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`));
     });
-    this.source.on('error', (err) => {
+    listen(this.source, 'error', (err: AudioSourceError) => {
       logger.error('audio source error', { error: err.message, fatal: err.fatal });
       this.publisher?.publishError('audio', err);
       if (err.fatal) void this.stop(`audio source failed: ${err.message}`, 1);
     });
-    this.source.on('end', () => void this.finishInput());
+    listen(this.source, 'end', () => void this.finishInput());
     await this.source.start();
     logger.info('listening', { source: this.source.description });
   }
@@ -261,24 +335,17 @@ export class Daemon {
     await this.stop('input ended', drained ? 0 : EXIT_DRAIN_TIMEOUT);
   }
 
-  /** Stops capture, lets pending detections reach the outbox, publishes `offline`, releases everything. */
+  /**
+   * Stops every part in reverse order: capture first, then the last segment into the outbox, then
+   * `offline` and the outbox, then the model. Never rejects; a part that fails to stop is logged.
+   */
   stop(reason: string, code = 0): Promise<number> {
     if (this.stopping) return this.stopping;
+    this.stopCode = code;
     this.stopping = (async () => {
       this.opts.logger.info('stopping', { reason });
-      await this.notifier.stopping();
-      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-      await this.source?.stop();
-      await this.settle();
-      if (this.listener && code !== 1) await this.listener.flush().catch(() => undefined);
-      await this.settle();
-      await this.watcher?.stop();
-      this.memory?.stop();
-      await this.health?.stop();
-      await this.notifier.stop();
-      await this.publisher?.stop();
-      await this.gate?.dispose();
-      await this.model?.dispose();
+      const failed = await this.lifecycle.stopAll();
+      if (failed.length > 0) this.opts.logger.error('stopped, but some parts failed to stop', { parts: failed });
       this.resolveFinished(code);
       return code;
     })();
