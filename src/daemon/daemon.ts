@@ -323,9 +323,7 @@ export class Daemon {
 
   /** A file or stdin source ended: finish the last segment, wait for the broker to take everything, exit. */
   private async finishInput(): Promise<void> {
-    await this.settle();
-    await this.listener!.flush();
-    await this.settle();
+    await this.finishListening();
     const drained = await this.publisher!.drain(this.opts.config.mqtt.drainTimeoutMs);
     if (!drained) {
       this.opts.logger.error('gave up waiting for the broker to acknowledge every detection; they stay in the outbox for the next start', {

@@ -61,6 +61,8 @@ export class Outbox {
   private ackTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay: number;
+  /** The last write failed: records may wait in memory and a retry is due. */
+  private refused = false;
   private closed = false;
   private readonly now: () => number;
   /** Said once at open: damaged records skipped, a watermark that could not be trusted. */
@@ -187,45 +189,50 @@ export class Outbox {
     return this.records.filter((r) => !r.onDisk && !this.acked.has(r.seq));
   }
 
-  /** Writes the new batch together with anything held in memory, in seq order; on failure they all wait in memory. */
+  /** Writes the new batch after anything held in memory, in seq order; on failure they all wait in memory. */
   private async flushBatch(): Promise<void> {
     const batch = this.batch;
     this.batch = [];
+    let failure: Error | null = null;
+    try {
+      await this.writeMemoryOnly(batch.map((b) => b.record));
+    } catch (err) {
+      failure = err as Error;
+    }
     for (const b of batch) {
       this.records.push(b.record);
       this.pendingBytes += b.record.bytes;
     }
-    let failure: Error | null = null;
-    try {
-      await this.writeMemoryOnly();
-    } catch (err) {
-      failure = err as Error;
-    }
     this.enforceBounds();
+    if (failure) this.enforceMemoryBound();
     const inMemory = this.memoryOnly().length;
     for (const b of batch) {
-      if (b.record.onDisk || !failure) b.resolve({ durable: true });
+      if (!failure) b.resolve({ durable: true });
       else b.resolve({ durable: false, error: new Error(`could not write the outbox ${this.log.logFile}: ${failure.message}`, { cause: failure }), inMemory });
     }
   }
 
-  private async writeMemoryOnly(): Promise<void> {
-    const pending = this.memoryOnly();
+  /** Appends what is held in memory, then `fresh` (not yet in `records`); marks them on disk, or throws. */
+  private async writeMemoryOnly(fresh: Held[] = []): Promise<void> {
+    const pending = [...this.memoryOnly(), ...fresh];
     if (pending.length === 0) return;
     try {
       await this.log.append(pending.map((r) => encodeRecord(r.seq, r.appendedAt, r.payload)));
     } catch (err) {
       this.counters.writeFailures++;
+      this.refused = true;
       this.scheduleRetry();
       throw err;
     }
     for (const r of pending) r.onDisk = true;
-    this.onWritten(pending.length);
+    this.onWritten(pending.length - fresh.length);
   }
 
-  private onWritten(count: number): void {
-    const wasRetrying = this.retryDelay !== (this.opts.retryMs ?? DEFAULT_RETRY_MS);
-    if (this.retryTimer || wasRetrying) this.opts.logger.info('outbox: the disk took the detections held in memory again', { written: count });
+  /** The disk took a write: if it had refused before, say so and stop the retry timer. */
+  private onWritten(fromMemory: number): void {
+    if (!this.refused) return;
+    this.refused = false;
+    this.opts.logger.info('outbox: the disk takes detections again', { writtenFromMemory: fromMemory });
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.retryDelay = this.opts.retryMs ?? DEFAULT_RETRY_MS;
@@ -272,8 +279,13 @@ export class Outbox {
     while (this.records.length > 1 && this.pendingBytes > this.opts.maxBytes) bySize.push(this.dropHead());
     this.report(byAge, 'age');
     this.report(bySize, 'size');
+  }
+
+  /** Beyond the memory bound, the oldest records the disk refused are dropped (and counted). */
+  private enforceMemoryBound(): void {
     const memoryMax = this.opts.memoryMaxRecords ?? DEFAULT_MEMORY_MAX_RECORDS;
-    const overflow = this.memoryOnly().slice(0, Math.max(0, this.memoryOnly().length - memoryMax));
+    const inMemory = this.memoryOnly();
+    const overflow = inMemory.slice(0, Math.max(0, inMemory.length - memoryMax));
     for (const r of overflow) {
       this.records.splice(this.records.indexOf(r), 1);
       this.forget(r);
@@ -335,6 +347,6 @@ export class Outbox {
     await this.log.rewrite(keep);
     for (const r of keep) r.onDisk = true;
     this.deadBytesInLog = 0;
-    if (fromMemory > 0) this.onWritten(fromMemory);
+    this.onWritten(fromMemory);
   }
 }

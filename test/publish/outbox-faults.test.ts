@@ -105,6 +105,18 @@ t.test('the memory bound: beyond it the oldest waiting detections are dropped an
   await box.close();
 });
 
+t.test('the memory bound applies only to what the disk refused, not to a big batch being written', async (t) => {
+  const dir = await tempDir(t);
+  const box = await Outbox.open({ dir, ...limits, logger: silentLogger, memoryMaxRecords: 3 });
+  const appended = Array.from({ length: 10 }, (_, i) => box.append((seq) => ({ seq, term: `b${i}` })).stored);
+  await new Promise((r) => setImmediate(r));
+  box.firstAfter(0); // the publisher looks while the batch is on its way to disk
+  t.same(await Promise.all(appended), Array.from({ length: 10 }, () => ({ durable: true })));
+  t.equal(box.stats().dropped, 0);
+  t.equal(box.depth, 10);
+  await box.close();
+});
+
 t.test('close() on a full disk resolves and logs what it could not do', async (t) => {
   const dir = await smallTmpfs(t);
   const logger = recordingLogger();
