@@ -5,8 +5,8 @@
 import path from 'node:path';
 import t from 'tap';
 import { startMosquitto, TcpProxy } from '../fixtures/mosquitto.js';
-import { sayWithSlt, spawnCli, tempDir, waitFor, writeCatchAllVocab } from '../fixtures/gearhear-cli.js';
-import { daemonEnv, MqttRecorder } from '../fixtures/daemon-helpers.js';
+import { joinWithSilence, sayWithSlt, spawnCli, tempDir, waitFor, writeCatchAllVocab } from '../fixtures/gearhear-cli.js';
+import { daemonEnv, MqttRecorder, retained } from '../fixtures/daemon-helpers.js';
 import { bindMount, fillDisk, smallTmpfs } from '../publish/helpers.js';
 
 const EX_CONFIG = 78;
@@ -58,4 +58,23 @@ t.test('state directory full, broker away: every detection is held in memory, re
   const errors = sub.on('error').map((m) => JSON.parse(m.payload) as { where: string; seq?: number; term?: string });
   const reported = errors.filter((e) => e.where === 'outbox' && e.seq !== undefined);
   t.same(reported.map((e) => `${e.seq} ${e.term}`).sort(), received.map((d) => `${d.seq} ${d.term}`).sort(), 'each was reported on error with its seq and term');
+});
+
+t.test('SIGTERM with the state directory full: every step of the shutdown runs, `offline` is published, exit 0', async (t) => {
+  const sub = await MqttRecorder.connect(broker.url);
+  t.teardown(() => sub.close());
+  const stateDir = await smallTmpfs(t);
+  const long = await joinWithSilence([speech, speech, speech, speech], path.join(dir, 'long.wav'), 1);
+  const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir, source: `file:${long}`, pace: 'realtime', vocab }));
+  await waitFor('a first detection delivered', () => sub.detections().length > 0 || !daemon.running, 40_000);
+  await fillDisk(stateDir);
+  const before = sub.detections().length;
+  await waitFor('a detection delivered after the disk filled up', () => sub.detections().length > before || !daemon.running, 40_000);
+  t.ok(daemon.running, 'still listening');
+  daemon.child.kill('SIGTERM');
+  const r = await daemon.exit(30_000);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  t.ok(daemon.logs().some((l) => /^outbox: could not write the acknowledged watermark/.test(l.msg) && /ENOSPC/.test(String(l.error))), 'the failed watermark write is logged');
+  t.equal(await retained(broker.url, 'status'), 'offline', '`offline` is retained');
 });
