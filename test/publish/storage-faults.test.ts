@@ -4,9 +4,11 @@
  * is held, reported with its seq and term, counted, and delivered; stopping never throws.
  */
 import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { MqttPublisher } from '../../src/publish/publisher.js';
 import { startMosquitto, TcpProxy } from '../fixtures/mosquitto.js';
-import { Collector, detectionInput, fillDisk, loadSchemas, publisherOptions, smallTmpfs, waitFor } from './helpers.js';
+import { Collector, detectionInput, fillDisk, loadSchemas, publisherOptions, smallTmpfs, tempDir, waitFor } from './helpers.js';
 
 const DETECTION = 'gearhear/dev1/detection';
 const ERROR = 'gearhear/dev1/error';
@@ -78,3 +80,29 @@ t.test('disk full at shutdown: stop() resolves, logs the failed step, and `offli
   await waitFor('offline', () => sub.on(STATUS).some((m) => m.payload === 'offline'));
   t.pass('offline published');
 });
+
+for (const [name, content] of [['empty', ''], ['garbage', '{"acked'], ['impossible', '{"ackedThrough":1e12}']]) {
+  t.test(`watermark file ${name}: the publisher starts, reports it naming the file, and delivers all 31 waiting detections`, async (t) => {
+    const stateDir = await tempDir(t);
+    const proxy = await TcpProxy.create(broker.port);
+    await proxy.shut();
+    t.teardown(() => proxy.shut());
+    const offline = new MqttPublisher(publisherOptions(`mqtt://127.0.0.1:${proxy.port}`, stateDir));
+    offline.on('error', () => undefined);
+    await offline.start();
+    for (let i = 0; i < 31; i++) await offline.publishDetection(detectionInput(i));
+    await offline.stop();
+    const ackFile = path.join(stateDir, 'outbox.ack.json');
+    await writeFile(ackFile, content);
+
+    const sub = await Collector.connect(broker.url, [DETECTION, ERROR]);
+    t.teardown(() => sub.close());
+    const publisher = new MqttPublisher(publisherOptions(broker.url, stateDir));
+    await t.resolves(publisher.start(), 'starts (no restart loop)');
+    t.equal(await publisher.drain(20_000), true);
+    t.equal(sub.detections(DETECTION).length, 31, 'all 31 replayed');
+    await waitFor('the error', () => sub.on(ERROR).length > 0);
+    t.match(JSON.parse(sub.on(ERROR)[0]!.payload), { where: 'outbox', message: `outbox watermark ${ackFile} ` });
+    await publisher.stop();
+  });
+}
