@@ -1,13 +1,10 @@
+import type { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 
-/** Anything with on/off, as Node's EventEmitter has: what a part subscribes to. */
-interface Subscribable<A extends unknown[]> {
-  on(event: string, listener: (...args: A) => void): unknown;
-  off(event: string, listener: (...args: A) => void): unknown;
-}
-
 /** Given to a part's start: listeners added through it are removed when the part stops. */
-export type Listen = <A extends unknown[]>(emitter: Subscribable<A>, event: string, listener: (...args: A) => void) => void;
+export type Listen = <T extends Record<keyof T, unknown[]>, K extends keyof T & string>(
+  emitter: EventEmitter<T>, event: K, listener: (...args: T[K]) => void,
+) => void;
 
 /** One part of the daemon (model, publisher, audio source, ...), as Zigbee2MQTT's extensions are. */
 export interface Part {
@@ -33,8 +30,11 @@ export class Lifecycle {
     const entry = { part, unlisten: [] as Array<() => void> };
     this.started.push(entry);
     const listen: Listen = (emitter, event, listener) => {
-      emitter.on(event, listener);
-      entry.unlisten.push(() => emitter.off(event, listener));
+      // Node's typings cannot relate a generic event map to its listener type; the signature above does.
+      const plain = emitter as unknown as { on(e: string, l: (...a: unknown[]) => void): void; off(e: string, l: (...a: unknown[]) => void): void };
+      const fn = listener as (...a: unknown[]) => void;
+      plain.on(event, fn);
+      entry.unlisten.push(() => plain.off(event, fn));
     };
     await part.start(listen);
   }
