@@ -1,6 +1,6 @@
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, startFailureExitCode } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log.js';
 import { exitCodeFor } from './exit-code.js';
 import { parseSetFlags } from './set-flags.js';
@@ -42,7 +42,8 @@ export async function runDaemon(config: GearhearConfig, logger: Logger, beforeLi
   } catch (err) {
     logger.error('could not start', { error: (err as Error).message });
     process.stderr.write(`gearhear: ${(err as Error).message}\n`);
-    const code = exitCodeFor(err);
+    // Its own exit code wins (78 for an unwritable state dir); else 78 for bad config, vocabulary or model, else 1.
+    const code = startFailureExitCode(err, exitCodeFor(err));
     await daemon.stop('start failed', code);
     return code;
   } finally {

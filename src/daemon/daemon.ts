@@ -2,18 +2,20 @@ import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
 import { blockLevelDbfs } from '../audio/level.js';
-import type { AudioChunk, AudioSource } from '../audio/types.js';
+import type { AudioChunk, AudioSource, AudioSourceError, AudioSourceEvents } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
 import { printableConfig } from '../config/index.js';
-import { HealthMonitor, MemoryBudget, SystemdNotifier, percentile } from '../health/index.js';
+import { HealthMonitor, MemoryBudget, SystemdNotifier, percentile, type HealthSample, type MemoryTransition } from '../health/index.js';
 import { VocabularyWatcher, type LoadedVocabulary } from '../kws/watch.js';
 import type { Logger } from '../log.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import { MqttPublisher } from '../publish/publisher.js';
+import type { PublishError } from '../publish/types.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
+import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 
@@ -27,8 +29,20 @@ export interface DaemonOptions {
   beforeListening?: (daemon: Daemon) => Promise<void>;
 }
 
-/** Exit codes: 0 clean; 1 a fatal fault (systemd restarts us); 75 outbox not drained in time. */
+/**
+ * Exit codes: 0 clean; 1 a fatal fault (systemd restarts us); 75 outbox not drained in time;
+ * 78 (EX_CONFIG) a setup fault restarting cannot fix, e.g. a state directory that is not writable.
+ */
 export const EXIT_DRAIN_TIMEOUT = 75;
+
+/**
+ * The exit code for an error that stopped the start: its own `exitCode` (78 for a setup fault, e.g.
+ * an unwritable state directory), else `otherwise` (the CLI passes its mapping of error types).
+ */
+export function startFailureExitCode(err: unknown, otherwise = 1): number {
+  const code = (err as { exitCode?: unknown } | null)?.exitCode;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 && code < 256 ? code : otherwise;
+}
 
 /** `<state.dir>/heartbeat.json`, rewritten every HEARTBEAT_MS: what `gearhear doctor --quick` checks. */
 export const HEARTBEAT_FILE = 'heartbeat.json';
@@ -45,7 +59,8 @@ export interface Heartbeat {
 /**
  * Wires the stages together: audio source -> listener (VAD, model, keyword search) -> MQTT
  * publisher, with the vocabulary watcher, health monitor, memory budget and systemd notifier.
- * Modules start in order and stop in reverse; `finished` resolves with the exit code.
+ * Each is a part of one Lifecycle: started in order, stopped in reverse, a failed stop logged
+ * and the next still stopped, each part's listeners removed. `finished` resolves with the exit code.
  */
 export class Daemon {
   private model: OnnxAcousticModel | null = null;
@@ -61,7 +76,9 @@ export class Daemon {
   private readonly notifier: SystemdNotifier;
   private vocabulary: LoadedVocabulary | null = null;
   private readonly pending = new Set<Promise<void>>();
+  private readonly lifecycle: Lifecycle;
   private stopping: Promise<number> | null = null;
+  private stopCode = 0;
   private resolveFinished!: (code: number) => void;
   private lastLevelDbfs: number | null = null;
   private detections = 0;
@@ -73,39 +90,84 @@ export class Daemon {
 
   constructor(private readonly opts: DaemonOptions) {
     this.notifier = opts.notifier ?? new SystemdNotifier({ logger: opts.logger });
+    this.lifecycle = new Lifecycle(opts.logger);
     this.finished = new Promise((resolve) => { this.resolveFinished = resolve; });
   }
 
+  /** Starts every part in order; on a failure the caller stops the daemon, which releases what had started. */
   async start(): Promise<void> {
     const { config: c, logger } = this.opts;
-    this.model = await OnnxAcousticModel.load(modelOptions(c));
-    logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
-    if (c.model.detector === 'heads') {
-      const h = headsOptions(c);
-      this.embedding = await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads });
-      this.heads = await TermHeads.load(h.dir, h.intraOpThreads);
-      logger.info('term heads loaded', { id: this.heads.manifest.id, version: this.heads.manifest.version, terms: this.heads.manifest.terms.length });
-    }
-    this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
-    this.vocabulary = await this.watcher.start();
-    this.gate = await createGate(gateOptions(c, logger));
-    this.listener = new Listener({
-      gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
-      searchOptions: searchOptions(c),
-      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, scorePivot: headsOptions(c).scorePivot } : undefined,
+    const parts = this.lifecycle;
+    // The watchdog keeps running until everything else has stopped.
+    await parts.start({ name: 'systemd watchdog', start: () => undefined, stop: () => this.notifier.stop() });
+    await parts.start({
+      name: 'model',
+      start: async () => {
+        this.model = await OnnxAcousticModel.load(modelOptions(c));
+        logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
+      },
+      stop: () => this.model?.dispose(),
     });
-    this.listener.on('detection', (d) => this.onDetection(d));
-    this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
-    this.watcher.on('error', (err) => this.publisher?.publishError('vocabulary', err));
-    await this.startPublisher();
-    this.startHealth();
+    // model.detector = heads: the speech embedding, then the term heads that stand on it (disposed in reverse).
+    const heads = c.model.detector === 'heads' ? headsOptions(c) : null;
+    await parts.start({
+      name: 'speech embedding',
+      start: async () => {
+        if (heads) this.embedding = await SpeechEmbedding.load({ intraOpThreads: heads.intraOpThreads });
+      },
+      stop: () => this.embedding?.dispose(),
+    });
+    await parts.start({
+      name: 'term heads',
+      start: async () => {
+        if (!heads) return;
+        this.heads = await TermHeads.load(heads.dir, heads.intraOpThreads);
+        logger.info('term heads loaded', { id: this.heads.manifest.id, version: this.heads.manifest.version, terms: this.heads.manifest.terms.length });
+      },
+      stop: () => this.heads?.dispose(),
+    });
+    await parts.start({
+      name: 'vocabulary',
+      start: async () => {
+        this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
+        this.vocabulary = await this.watcher.start();
+      },
+      stop: () => this.watcher?.stop(),
+    });
+    await parts.start({
+      name: 'vad',
+      start: async () => {
+        this.gate = await createGate(gateOptions(c, logger));
+      },
+      stop: () => this.gate?.dispose(),
+    });
+    await parts.start({ name: 'publisher', start: (listen) => this.startPublisher(listen), stop: () => this.publisher?.stop() });
+    await parts.start({ name: 'listener', start: (listen) => this.startListener(listen), stop: () => this.finishListening() });
+    await parts.start({ name: 'health', start: (listen) => this.startHealth(listen), stop: () => this.health?.stop() });
+    await parts.start({ name: 'memory budget', start: (listen) => this.startMemoryBudget(listen), stop: () => this.memory?.stop() });
     await this.opts.beforeListening?.(this);
-    await this.startSource();
-    await this.notifier.ready(`listening on ${this.source!.description}`);
-    this.notifier.start();
-    await this.writeHeartbeat();
-    this.heartbeatTimer = setInterval(() => void this.writeHeartbeat(), HEARTBEAT_MS);
-    this.heartbeatTimer.unref();
+    await parts.start({ name: 'audio source', start: (listen) => this.startSource(listen), stop: () => this.source?.stop() });
+    await parts.start({
+      name: 'systemd',
+      start: async () => {
+        await this.notifier.ready(`listening on ${this.source!.description}`);
+        this.notifier.start();
+      },
+      stop: async () => { await this.notifier.stopping(); },
+    });
+    await parts.start({
+      name: 'heartbeat',
+      start: async () => {
+        await this.writeHeartbeat();
+        this.heartbeatTimer = setInterval(() => void this.writeHeartbeat(), HEARTBEAT_MS);
+        this.heartbeatTimer.unref();
+      },
+      stop: async () => {
+        if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+        this.heartbeatTimer = null;
+        await this.heartbeatWrite;
+      },
+    });
   }
 
   /** Writes are queued, one at a time, so two never share the temp file. */
@@ -128,13 +190,36 @@ export class Daemon {
     }
   }
 
-  private async startPublisher(): Promise<void> {
+  private async startPublisher(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     this.publisher = new MqttPublisher(publisherOptions(c, logger));
-    this.publisher.on('error', (err) => logger.warn('mqtt', { where: err.where, error: err.message }));
-    this.publisher.on('connected', () => logger.info('mqtt connected'));
+    listen(this.publisher, 'error', (err: PublishError) => logger.warn('mqtt', { where: err.where, error: err.message }));
+    listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
     this.publishInfo();
+  }
+
+  private startListener(listen: Listen): void {
+    const { config: c, logger } = this.opts;
+    this.listener = new Listener({
+      gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
+      searchOptions: searchOptions(c),
+      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, scorePivot: headsOptions(c).scorePivot } : undefined,
+    });
+    listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));
+    listen(this.watcher!, 'reload', (loaded: LoadedVocabulary) => this.onVocabulary(loaded));
+    listen(this.watcher!, 'error', (err: Error) => this.publisher?.publishError('vocabulary', err));
+  }
+
+  /** Lets chunks in progress finish, then the last segment (not after a fatal fault), so its detections reach the outbox. */
+  private async finishListening(): Promise<void> {
+    await this.settle();
+    if (this.listener && this.stopCode !== 1) {
+      await this.listener.flush().catch((err: unknown) => {
+        this.opts.logger.error('could not finish the last segment at stop', { error: (err as Error).message });
+      });
+    }
+    await this.settle();
   }
 
   /** The model that detects `term`: its term head's, or the phone model's. */
@@ -158,7 +243,7 @@ export class Daemon {
     });
   }
 
-  private startHealth(): void {
+  private startHealth(listen: Listen): void {
     const { config: c, logger } = this.opts;
     this.health = new HealthMonitor({ intervalMs: c.health.intervalS * 1000, logger });
     this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null }));
@@ -171,10 +256,14 @@ export class Daemon {
       return { realTimeFactor: t.audioSec ? (t.vadSec + t.modelSec + t.searchSec) / t.audioSec : 0, modelRealTimeFactor: t.speechSec ? t.modelSec / t.speechSec : 0, inferenceP95Ms: percentile(t.recentInferenceMs, 95), shedding: this.shed ? 1 : 0 };
     });
     this.health.registerProvider('detections', () => ({ total: this.detections }));
-    this.health.on('sample', (s) => this.publisher?.publishHealth({ ...s }));
+    listen(this.health, 'sample', (s: HealthSample) => this.publisher?.publishHealth({ ...s }));
     void this.health.start().catch((err: unknown) => logger.warn('health sample failed', { error: (err as Error).message }));
+  }
+
+  private startMemoryBudget(listen: Listen): void {
+    const { config: c, logger } = this.opts;
     this.memory = new MemoryBudget({ budgetMb: c.health.memoryBudgetMb });
-    this.memory.on('change', (t) => {
+    listen(this.memory, 'change', (t: MemoryTransition) => {
       logger.warn('memory budget', { ...t });
       this.shed = t.to === 'shed' || t.to === 'exceeded';
       if (t.to === 'exceeded') {
@@ -185,20 +274,20 @@ export class Daemon {
     this.memory.start(5000);
   }
 
-  private async startSource(): Promise<void> {
+  private async startSource(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     this.source = createAudioSource(audioSourceSpec(c), audioSourceOptions(c, logger));
-    this.source.on('data', (chunk) => this.onAudio(chunk));
-    this.source.on('status', (s) => {
+    listen(this.source, 'data', (chunk: AudioChunk) => this.onAudio(chunk));
+    listen(this.source, 'status', (s: AudioSourceEvents['status'][0]) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
       if (s.state === 'stalled' || s.state === 'restarting') this.publisher?.publishError('audio', new Error(`${this.source?.description}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`));
     });
-    this.source.on('error', (err) => {
+    listen(this.source, 'error', (err: AudioSourceError) => {
       logger.error('audio source error', { error: err.message, fatal: err.fatal });
       this.publisher?.publishError('audio', err);
       if (err.fatal) void this.stop(`audio source failed: ${err.message}`, 1);
     });
-    this.source.on('end', () => void this.finishInput());
+    listen(this.source, 'end', () => void this.finishInput());
     await this.source.start();
     logger.info('listening', { source: this.source.description });
   }
@@ -250,9 +339,7 @@ export class Daemon {
 
   /** A file or stdin source ended: finish the last segment, wait for the broker to take everything, exit. */
   private async finishInput(): Promise<void> {
-    await this.settle();
-    await this.listener!.flush();
-    await this.settle();
+    await this.finishListening();
     const drained = await this.publisher!.drain(this.opts.config.mqtt.drainTimeoutMs);
     if (!drained) {
       this.opts.logger.error('gave up waiting for the broker to acknowledge every detection; they stay in the outbox for the next start', {
@@ -262,26 +349,17 @@ export class Daemon {
     await this.stop('input ended', drained ? 0 : EXIT_DRAIN_TIMEOUT);
   }
 
-  /** Stops capture, lets pending detections reach the outbox, publishes `offline`, releases everything. */
+  /**
+   * Stops every part in reverse order: capture first, then the last segment into the outbox, then
+   * `offline` and the outbox, then the term heads, the speech embedding and the model. Never rejects; a part that fails to stop is logged.
+   */
   stop(reason: string, code = 0): Promise<number> {
     if (this.stopping) return this.stopping;
+    this.stopCode = code;
     this.stopping = (async () => {
       this.opts.logger.info('stopping', { reason });
-      await this.notifier.stopping();
-      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-      await this.source?.stop();
-      await this.settle();
-      if (this.listener && code !== 1) await this.listener.flush().catch(() => undefined);
-      await this.settle();
-      await this.watcher?.stop();
-      this.memory?.stop();
-      await this.health?.stop();
-      await this.notifier.stop();
-      await this.publisher?.stop();
-      await this.gate?.dispose();
-      await this.model?.dispose();
-      await this.heads?.dispose();
-      await this.embedding?.dispose();
+      const failed = await this.lifecycle.stopAll();
+      if (failed.length > 0) this.opts.logger.error('stopped, but some parts failed to stop', { parts: failed });
       this.resolveFinished(code);
       return code;
     })();

@@ -48,7 +48,8 @@ export function buildInfo(info: InfoInput, deviceId: string, siteId: string | un
   return msg;
 }
 
-export function buildError(where: string, err: unknown, deviceId: string): ErrorMessage {
+/** `about` names the detection concerned, when there is one. */
+export function buildError(where: string, err: unknown, deviceId: string, about?: { seq: number; term: string }): ErrorMessage {
   const message = err instanceof Error ? err.message : String(err);
-  return { where, message, timestamp: new Date().toISOString(), deviceId };
+  return { where, message, timestamp: new Date().toISOString(), deviceId, ...(about ? { seq: about.seq, term: about.term } : {}) };
 }

@@ -1,5 +1,6 @@
-import { open, readFile, rename, mkdir, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, mkdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { EX_CONFIG } from '../config/errors.js';
 
 /** One detection waiting in the outbox: its payload is the exact JSON text that will be published. */
 export interface OutboxRecord {
@@ -7,7 +8,7 @@ export interface OutboxRecord {
   /** Epoch ms when appended (for the age bound). */
   appendedAt: number;
   payload: string;
-  /** Size of the record's line in the log file. */
+  /** Size of the record in the log file. */
   bytes: number;
 }
 
@@ -19,21 +20,70 @@ export interface LoadedLog {
   maxSeq: number;
   tornRecords: number;
   tornDetails: string[];
+  /** The watermark file was unreadable or impossible: said in words, naming the file (null when fine). */
+  watermarkProblem: string | null;
 }
 
-/** `{seq, t, msg}` per line; the line is only trusted if it parses and ends with a newline. */
+/** The state directory or an outbox file cannot be used at all: a setup fault, so the daemon exits EX_CONFIG. */
+export class OutboxStorageError extends Error {
+  readonly exitCode = EX_CONFIG;
+  constructor(message: string, readonly file: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OutboxStorageError';
+  }
+}
+
+/**
+ * RFC 7464 record separator. Every record is `RS {seq, t, msg} LF`: a record cut short by a failed
+ * write or a crash can never swallow the one after it, because the next one starts at its own RS.
+ * Logs written before framing (plain JSON lines) are still read.
+ */
+const RS = '\u001e';
+
 export function encodeRecord(seq: number, appendedAt: number, payload: string): string {
-  return `{"seq":${seq},"t":${appendedAt},"msg":${payload}}\n`;
+  return `${RS}{"seq":${seq},"t":${appendedAt},"msg":${payload}}\n`;
 }
 
-function decodeLine(line: string): { seq: number; t: number; msg: unknown } | null {
+function decodeRecord(text: string): { seq: number; t: number; msg: unknown } | null {
   try {
-    const rec = JSON.parse(line) as { seq?: unknown; t?: unknown; msg?: unknown };
-    if (typeof rec.seq !== 'number' || !Number.isInteger(rec.seq) || typeof rec.t !== 'number' || typeof rec.msg !== 'object' || rec.msg === null) return null;
+    const rec = JSON.parse(text) as { seq?: unknown; t?: unknown; msg?: unknown };
+    if (typeof rec.seq !== 'number' || !Number.isSafeInteger(rec.seq) || rec.seq < 1 || typeof rec.t !== 'number' || typeof rec.msg !== 'object' || rec.msg === null) return null;
     return { seq: rec.seq, t: rec.t, msg: rec.msg };
   } catch {
     return null;
   }
+}
+
+interface ParsedLog { records: OutboxRecord[]; torn: string[]; clean: boolean }
+
+/** Splits the log at every RS and every LF; a piece is trusted only if it parses and ends with LF. */
+export function parseLog(text: string, file: string): ParsedLog {
+  const records: OutboxRecord[] = [];
+  const torn: string[] = [];
+  let pos = 0;
+  let line = 1;
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos);
+    const rs = text.indexOf(RS, text[pos] === RS ? pos + 1 : pos);
+    const endsAtRs = rs !== -1 && (nl === -1 || rs < nl);
+    const end = endsAtRs ? rs : nl === -1 ? text.length : nl;
+    const terminated = !endsAtRs && nl !== -1;
+    const piece = text.slice(pos, end);
+    const body = piece.startsWith(RS) ? piece.slice(1) : piece;
+    if (!(terminated && body === '')) {
+      const rec = terminated ? decodeRecord(body) : null;
+      if (rec) records.push({ seq: rec.seq, appendedAt: rec.t, payload: JSON.stringify(rec.msg), bytes: Buffer.byteLength(piece) + 1 });
+      else torn.push(`${file} line ${line}: ${terminated ? 'unreadable record' : 'unterminated (torn) record'} of ${Buffer.byteLength(piece)} bytes skipped`);
+    }
+    if (terminated) line++;
+    pos = terminated ? end + 1 : end;
+  }
+  return { records, torn, clean: torn.length === 0 };
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '')}` : String((err as Error).message ?? err);
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -41,74 +91,149 @@ async function fsyncDir(dir: string): Promise<void> {
   try { await fh.sync(); } catch { /* some filesystems refuse fsync on a directory; the rename is still ordered */ } finally { await fh.close(); }
 }
 
-/** Writes a small file atomically: temp file, fsync, rename, fsync directory. */
+/** Writes a small file atomically: temp file, fsync, rename, fsync directory. A failed try leaves no temp file behind. */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data); // loops until every byte is written, or throws
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
-  await rename(tmp, file);
   await fsyncDir(path.dirname(file));
 }
 
 /**
- * The on-disk half of the outbox: an append-only JSONL log (fsync per batch) and an
+ * Fails with a clear message unless the daemon can create files in `dir` and append to the log:
+ * a read-only or foreign state directory is found at start, before anything is heard.
+ */
+export async function checkWritable(dir: string, logFile: string): Promise<void> {
+  const hint = 'the outbox keeps detections there until the broker has them: make it writable by the daemon\'s user, or set state.dir to a writable directory';
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = path.join(dir, '.gearhear-write-check');
+    const fh = await open(probe, 'w');
+    await fh.close();
+    await unlink(probe);
+  } catch (err) {
+    throw new OutboxStorageError(`state directory ${dir} is not writable (${describe(err)}): ${hint}`, dir, { cause: err });
+  }
+  try {
+    const fh = await open(logFile, 'a');
+    await fh.close();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EISDIR') throw new OutboxStorageError(`outbox log ${logFile} is a directory, not a file: move it out of the way (the daemon writes its detections there)`, logFile, { cause: err });
+    throw new OutboxStorageError(`outbox log ${logFile} cannot be opened for writing (${describe(err)}): ${hint}`, logFile, { cause: err });
+  }
+}
+
+async function readOptional(file: string, what: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return null;
+    if (e.code === 'EISDIR') throw new OutboxStorageError(`${what} ${file} is a directory, not a file: move it out of the way`, file, { cause: err });
+    throw new OutboxStorageError(`cannot read ${what} ${file} (${describe(err)})`, file, { cause: err });
+  }
+}
+
+/** The watermark as written, or why it cannot be trusted. */
+function parseWatermark(text: string): { value: number } | { problem: string } {
+  if (text.trim() === '') return { problem: 'is empty' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { problem: `is not JSON (${(err as Error).message})` };
+  }
+  const value = (parsed as { ackedThrough?: unknown } | null)?.ackedThrough;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return { problem: `has no whole, non-negative "ackedThrough" (got ${JSON.stringify(value) ?? 'nothing'})` };
+  return { value };
+}
+
+/**
+ * The on-disk half of the outbox: an append-only log of framed records (fsync per batch) and an
  * `ackedThrough` watermark file. Compaction rewrites the log without acknowledged records.
  */
 export class OutboxLog {
   private fh: FileHandle | null = null;
+  /** Bytes of whole records in the log: a failed append is cut back to this. */
+  private size = 0;
   constructor(readonly logFile: string, readonly ackFile: string) {}
 
   async load(): Promise<LoadedLog> {
-    await mkdir(path.dirname(this.logFile), { recursive: true });
+    await checkWritable(path.dirname(this.logFile), this.logFile);
+    const ackText = await readOptional(this.ackFile, 'outbox watermark');
+    const text = (await readOptional(this.logFile, 'outbox log')) ?? '';
+    const parsed = parseLog(text, this.logFile);
+    const logMax = parsed.records.reduce((m, r) => Math.max(m, r.seq), 0);
     let ackedThrough = 0;
-    const ackText = await readFile(this.ackFile, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+    let watermarkProblem: string | null = null;
     if (ackText !== null) {
-      const parsed = JSON.parse(ackText) as { ackedThrough?: unknown };
-      if (typeof parsed.ackedThrough !== 'number') throw new Error(`outbox ack file ${this.ackFile} has no numeric "ackedThrough"; delete it to replay the whole outbox`);
-      ackedThrough = parsed.ackedThrough;
+      const mark = parseWatermark(ackText);
+      if ('problem' in mark) watermarkProblem = mark.problem;
+      // The watermark only ever reaches a seq that was in the log; beyond the log's last record it is damage.
+      else if (parsed.records.length > 0 && mark.value > logMax) watermarkProblem = `claims ackedThrough ${mark.value}, beyond the last record (seq ${logMax}) in ${this.logFile}`;
+      else ackedThrough = mark.value;
     }
-    const text = await readFile(this.logFile, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
-    const records: OutboxRecord[] = [];
-    const tornDetails: string[] = [];
-    let maxSeq = ackedThrough;
-    let goodLength = 0;
-    let pos = 0;
-    let lineNo = 0;
-    while (pos < text.length) {
-      lineNo++;
-      const nl = text.indexOf('\n', pos);
-      const line = nl === -1 ? text.slice(pos) : text.slice(pos, nl);
-      const next = nl === -1 ? text.length : nl + 1;
-      const rec = nl === -1 ? null : decodeLine(line);
-      if (!rec) {
-        tornDetails.push(`${this.logFile} line ${lineNo}: ${nl === -1 ? 'unterminated (torn) record' : 'unreadable record'} of ${Buffer.byteLength(line)} bytes skipped`);
-      } else {
-        maxSeq = Math.max(maxSeq, rec.seq);
-        if (rec.seq > ackedThrough) {
-          const payload = JSON.stringify(rec.msg);
-          records.push({ seq: rec.seq, appendedAt: rec.t, payload, bytes: Buffer.byteLength(line) + 1 });
-        }
-        goodLength = next;
-      }
-      pos = next;
+    if (watermarkProblem !== null) watermarkProblem = await this.setAsideWatermark(watermarkProblem);
+    const records = parsed.records.filter((r) => r.seq > ackedThrough).sort((a, b) => a.seq - b.seq);
+    const maxSeq = Math.max(ackedThrough, logMax);
+    const tornDetails = [...parsed.torn];
+    // Torn or unreadable pieces are rewritten away. If the disk refuses, they stay: the framing keeps them apart.
+    if (!parsed.clean) {
+      await this.rewrite(records).catch((err: unknown) => tornDetails.push(`${this.logFile} could not be rewritten without them (${describe(err)}); they stay until the next compaction`));
     }
-    records.sort((a, b) => a.seq - b.seq);
-    // A torn tail is cut off so the next append starts on a clean line; torn lines in the middle are rewritten away.
-    if (tornDetails.length > 0) await this.rewrite(records);
-    else if (goodLength < text.length) await this.rewrite(records);
-    return { records, ackedThrough, maxSeq, tornRecords: tornDetails.length, tornDetails };
+    return { records, ackedThrough, maxSeq, tornRecords: parsed.torn.length, tornDetails, watermarkProblem };
   }
 
-  /** Appends records and fsyncs once for the whole batch. */
+  /** Moves a damaged watermark aside (kept for a look) so the next start does not report it again. */
+  private async setAsideWatermark(problem: string): Promise<string> {
+    const aside = `${this.ackFile}.damaged`;
+    const kept = await rename(this.ackFile, aside).then(() => `kept as ${aside}`, (err: unknown) => `could not be moved aside (${describe(err)})`);
+    return `outbox watermark ${this.ackFile} ${problem}: replaying the whole outbox from its start (consumers dedupe by id); the damaged file ${kept}`;
+  }
+
+  /** Appends records and fsyncs once for the whole batch; writes every byte or throws, leaving no partial record behind. */
   async append(lines: string[]): Promise<void> {
-    if (!this.fh) this.fh = await open(this.logFile, 'a');
-    await this.fh.write(lines.join(''));
-    await this.fh.datasync();
+    if (!this.fh) {
+      const fh = await open(this.logFile, 'a');
+      this.size = (await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; })).size;
+      this.fh = fh;
+    }
+    const fh = this.fh;
+    const data = Buffer.from(lines.join(''));
+    try {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done);
+        if (bytesWritten <= 0) throw new Error(`write of ${this.logFile} made no progress`);
+        done += bytesWritten; // a short write (a full disk at a page edge) continues until ENOSPC or done
+      }
+      await fh.datasync();
+      this.size += data.length;
+    } catch (err) {
+      await this.cutBack();
+      throw err;
+    }
+  }
+
+  /** Truncates a partly written batch; if even that fails the handle is dropped (the framing still isolates it). */
+  private async cutBack(): Promise<void> {
+    try {
+      await this.fh?.truncate(this.size);
+    } catch {
+      await this.closeHandle().catch(() => undefined);
+    }
   }
 
   async writeAcked(ackedThrough: number): Promise<void> {
@@ -117,8 +242,10 @@ export class OutboxLog {
 
   /** Replaces the log with just these records. Call writeAcked first so the seq never goes back. */
   async rewrite(records: readonly OutboxRecord[]): Promise<void> {
-    await this.closeHandle();
-    await writeFileAtomic(this.logFile, records.map((r) => encodeRecord(r.seq, r.appendedAt, r.payload)).join(''));
+    await this.closeHandle().catch(() => undefined);
+    const data = records.map((r) => encodeRecord(r.seq, r.appendedAt, r.payload)).join('');
+    await writeFileAtomic(this.logFile, data);
+    this.size = Buffer.byteLength(data);
   }
 
   async close(): Promise<void> {

@@ -45,18 +45,20 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     for (const c of opts.faultCategories ?? []) this.faults.declare(c);
   }
 
-  /** Opens the outbox and starts connecting; resolves without waiting for the broker. Throws on bad TLS files. */
+  /**
+   * Opens the outbox and starts connecting; resolves without waiting for the broker. Throws on bad
+   * TLS files, and OutboxStorageError (exit code 78) when the state directory cannot be written.
+   */
   async start(): Promise<void> {
     const o = this.opts;
     this.startedAt = Date.now();
+    this.outbox = await Outbox.open({ dir: o.stateDir, ...o.outbox, ...o.outboxTuning, logger: o.logger, onDrop: (seqs) => this.onDropped(seqs) });
+    for (const problem of this.outbox.openProblems) this.publishError('outbox', new Error(problem));
     let url = o.url;
     if (url === 'embedded') {
       this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, logger: o.logger });
       url = this.broker.url;
     }
-    this.outbox = await Outbox.open({ dir: o.stateDir, ...o.outbox, logger: o.logger, onDrop: (seqs) => this.onDropped(seqs) });
-    const torn = this.outbox.stats().tornRecords;
-    if (torn > 0) this.publishError('outbox', new Error(`${torn} damaged outbox record(s) in ${o.stateDir} were skipped (a write cut short by a crash or power loss)`));
     const connection = new MqttConnection(this.connectionOptions(url));
     connection.on('connected', () => this.onConnected());
     connection.on('disconnected', (e) => { this.resetInflight(); this.emit('disconnected', e); });
@@ -99,13 +101,23 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   /** The embedded broker's URL when `url` is `embedded` (null otherwise). */
   get embeddedUrl(): string | null { return this.broker?.url ?? null; }
 
-  /** Resolves once the detection is durably in the outbox; it is sent as soon as the broker allows. */
+  /**
+   * Resolves once the detection is durably in the outbox, or, when the disk refuses it, held in the
+   * outbox's bounded memory (reported on `error` with its seq and term, retried to disk); either
+   * way it is sent as soon as the broker allows.
+   */
   async publishDetection(d: DetectionMessageInput): Promise<void> {
     const outbox = this.requireOutbox();
     this.faults.heard(d.category);
     this.appending++;
     try {
-      await outbox.append((seq) => buildDetection(d, seq, this.opts.deviceId, this.opts.siteId)).durable;
+      const { seq, stored } = outbox.append((s) => buildDetection(d, s, this.opts.deviceId, this.opts.siteId));
+      const result = await stored;
+      if (!result.durable) {
+        const message = `detection seq ${seq} (term "${d.term}") could not be written to ${outbox.logFile}: ${result.error.cause instanceof Error ? result.error.cause.message : result.error.message}; it is held in memory (${result.inMemory} waiting), written as soon as the disk allows, and sent if the broker is up`;
+        this.opts.logger.error('outbox: a detection is held in memory only', { seq, term: d.term, inMemory: result.inMemory, error: result.error.message });
+        this.publishError('outbox', new Error(message), { seq, term: d.term });
+      }
     } finally {
       this.appending--;
     }
@@ -121,8 +133,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.send(this.topics.health, JSON.stringify(payload), TOPICS.health.qos, TOPICS.health.retain);
   }
 
-  publishError(where: string, err: unknown): void {
-    const msg = buildError(where, err, this.opts.deviceId);
+  publishError(where: string, err: unknown, about?: { seq: number; term: string }): void {
+    const msg = buildError(where, err, this.opts.deviceId, about);
     if (this.connection?.connected) {
       this.send(this.topics.error, JSON.stringify(msg), TOPICS.error.qos, TOPICS.error.retain);
       return;
@@ -154,26 +166,35 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     });
   }
 
-  /** Publishes `offline`, disconnects cleanly (no Last Will), and closes the outbox. */
+  /** Publishes `offline`, disconnects cleanly (no Last Will), and closes the outbox. Never throws: a failed step is logged and the next runs. */
   async stop(): Promise<void> {
+    const step = async (name: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        this.opts.logger.error(`mqtt: stopping: ${name} failed`, { error: (err as Error).message });
+      }
+    };
     this.faults.stop();
     const connection = this.connection;
     this.connection = null;
     if (connection?.connected) {
-      const offline = connection.publish(this.topics.status, STATUS_OFFLINE, TOPICS.status.qos, TOPICS.status.retain);
-      await Promise.race([offline.catch(() => undefined), new Promise((r) => setTimeout(r, STOP_OFFLINE_TIMEOUT_MS).unref())]);
+      await step('publishing offline', () => {
+        const offline = connection.publish(this.topics.status, STATUS_OFFLINE, TOPICS.status.qos, TOPICS.status.retain);
+        return Promise.race([offline, new Promise((r) => setTimeout(r, STOP_OFFLINE_TIMEOUT_MS).unref())]);
+      });
     }
-    await connection?.stop();
+    await step('disconnecting', () => connection?.stop());
     this.resetInflight();
-    await this.outbox?.close();
+    await step('closing the outbox', () => this.outbox?.close());
     this.outbox = null;
-    await this.broker?.stop();
+    await step('stopping the embedded broker', () => this.broker?.stop());
     this.broker = null;
   }
 
   stats(): PublisherStats {
     const c = this.connection?.counts;
-    const outbox = this.outbox?.stats() ?? { depth: 0, bytes: 0, dropped: 0, droppedBySize: 0, droppedByAge: 0, tornRecords: 0, oldestSeq: null, nextSeq: 0 };
+    const outbox = this.outbox?.stats() ?? { depth: 0, bytes: 0, inMemory: 0, dropped: 0, droppedBySize: 0, droppedByAge: 0, droppedFromMemory: 0, writeFailures: 0, tornRecords: 0, oldestSeq: null, nextSeq: 0 };
     return { connected: this.connection?.connected ?? false, connectAttempts: c?.attempts ?? 0, connects: c?.connects ?? 0, refusals: c?.refusals ?? 0, inflight: this.inflight.size, ...this.counts, outbox };
   }
 

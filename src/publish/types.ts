@@ -49,6 +49,9 @@ export interface ErrorMessage {
   message: string;
   timestamp: string;
   deviceId: string;
+  /** The detection concerned, when the error is about one (e.g. its outbox write failed). */
+  seq?: number;
+  term?: string;
 }
 
 export interface TlsFileOptions {
@@ -94,6 +97,8 @@ export interface PublisherOptions {
   /** Directory for the durable outbox and the persisted sequence number. */
   stateDir: string;
   outbox: OutboxLimits;
+  /** Outbox internals tests shorten (memory bound, disk retry, watermark delay); defaults otherwise. */
+  outboxTuning?: { memoryMaxRecords?: number; retryMs?: number; ackFlushMs?: number };
   /** Detections published but not yet acknowledged at once (order is kept: replays start from the oldest). */
   inflightWindow?: number;
   /** `fault/<category>` goes back to OFF after this long without a detection of that category. */
@@ -110,9 +115,16 @@ export interface PublisherOptions {
 export interface OutboxStats {
   depth: number;
   bytes: number;
+  /** Of `depth`, detections the disk refused: held only in memory (bounded), retried, and sent if the broker is up. */
+  inMemory: number;
+  /** Every detection lost to a bound: droppedBySize + droppedByAge + droppedFromMemory. */
   dropped: number;
   droppedBySize: number;
   droppedByAge: number;
+  /** Detections dropped because more than the memory bound were waiting for a disk that refused them. */
+  droppedFromMemory: number;
+  /** Writes of the outbox log that failed (a full or read-only disk, an I/O error). */
+  writeFailures: number;
   tornRecords: number;
   oldestSeq: number | null;
   nextSeq: number;

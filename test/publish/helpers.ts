@@ -1,8 +1,10 @@
 /** Shared test helpers for the publish tests (not a test file itself). */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { DetectionMessageInput, PublisherOptions } from '../../src/publish/types.js';
@@ -100,5 +102,64 @@ export function publisherOptions(url: string, stateDir: string, extra: Partial<P
     reconnect: { minDelayMs: 200, maxDelayMs: 1000 },
     logger: silentLogger,
     ...extra,
+  };
+}
+
+const runCmd = promisify(execFile);
+
+/** A fresh tmpfs of `sizeKb` (a real small disk that fills up); unmounted and removed at teardown. Needs root. */
+export async function smallTmpfs(t: { teardown(fn: () => unknown): void }, sizeKb = 64): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gearhear-tmpfs-'));
+  await runCmd('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k`, 'tmpfs', dir]);
+  t.teardown(async () => {
+    // Bind mounts stacked on it (bindMount) go first; then the tmpfs itself.
+    for (let i = 0; i < 3; i++) await runCmd('umount', ['-l', dir]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Fills the filesystem holding `dir` with a filler file until ENOSPC; returns a function that frees it. */
+export async function fillDisk(dir: string): Promise<() => Promise<void>> {
+  const file = path.join(dir, 'filler');
+  const fh = await open(file, 'a');
+  const page = Buffer.alloc(4096, 0x2e);
+  try {
+    for (;;) await fh.write(page);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    await fh.close();
+  }
+  // A partial page may still fit; take it too.
+  const rest = await open(file, 'a');
+  try { for (let n = 2048; n >= 1; n >>= 1) await rest.write(Buffer.alloc(n)).catch(() => undefined); } finally { await rest.close(); }
+  return () => rm(file, { force: true });
+}
+
+/**
+ * A bind mount of `dir` over itself, so it can be made read-only and writable again (a real EROFS).
+ * Open it before the outbox does: files opened earlier go through the old mount and are not affected.
+ * readOnly() retries while the kernel says busy (a file open for writing blocks a read-only remount).
+ */
+export async function bindMount(t: { teardown(fn: () => unknown): void }, dir: string): Promise<{ readOnly(timeoutMs?: number): Promise<void>; writable(): Promise<void> }> {
+  await runCmd('mount', ['--bind', dir, dir]);
+  t.teardown(() => runCmd('umount', ['-l', dir]).catch(() => undefined));
+  return {
+    async readOnly(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          await runCmd('mount', ['-o', 'remount,ro,bind', dir]);
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw new Error(`could not make ${dir} read-only: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    },
+    async writable() {
+      await runCmd('mount', ['-o', 'remount,rw,bind', dir]);
+    },
   };
 }

@@ -61,7 +61,7 @@ t.test('one backoff helper', async (t) => {
   const jittered = backoffDelayMs(2, { ...o, jitter: 0.2 }, () => 0);
   t.equal(jittered, 1600, 'jitter spreads the delay by up to the fraction given');
   t.equal(backoffDelayMs(2, { ...o, jitter: 0.2 }, () => 1), 2400);
-  const doubling = sources(src).filter((f) => /\* 2 \*\* |delayMs \* 2\b/.test(readFileSync(f, 'utf8')) && !f.endsWith('backoff.ts'));
+  const doubling = sources(src).filter((f) => /\* 2 \*\* |[dD]elay\w* \* 2\b/.test(readFileSync(f, 'utf8')) && !f.endsWith('backoff.ts'));
   t.same(doubling.map((f) => path.relative(src, f)), [], 'no other module computes its own backoff');
 });
 
