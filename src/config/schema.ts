@@ -68,7 +68,7 @@ export const SCHEMA = {
     chunkMs: dur('ms')('GEARHEAR_MODEL_CHUNK_MS', 200, 20, 5000, 'Run the model on each new this-much of speech: shorter reports terms sooner, longer costs a little less CPU per second of speech.'),
     detector: oneOf('GEARHEAR_MODEL_DETECTOR', ['heads', 'phones'], 'heads', 'How terms are detected: heads (term heads on the pretrained speech embedding, for every term they were trained for; other terms fall back to the phone model) or phones (the phone model and keyword search for every term).'),
     headsDir: path('GEARHEAR_MODEL_HEADS', 'models/gearhear-heads', 'Folder with heads.json and the ONNX file of the term heads.', { packageRelative: true, docDefault: '`models/gearhear-heads` in the installed package' }),
-    headsThreshold: num('GEARHEAR_MODEL_HEADS_THRESHOLD', 0.5, 0, 1, 'Score a term head needs for a detection, for terms whose vocabulary line sets no threshold.'),
+    headsThreshold: num('GEARHEAR_MODEL_HEADS_THRESHOLD', 0.5, 0, 1, 'The term-head score reported as confidence 0.5: head scores are put on the keyword scale by logit(confidence) = logit(score) - logit(this), so kws.threshold and a vocabulary line\'s threshold= mean the same for both detectors. The default was chosen on the real-speech benchmark (part A) for at most 1 false alarm per hour over the shipped vocabulary.'),
   },
   vocab: {
     file: path('GEARHEAR_VOCAB', 'vocab/mechanical-en.txt', 'Vocabulary of fault terms to listen for.', { packageRelative: true, docDefault: '`vocab/mechanical-en.txt` in the installed package' }),

@@ -178,7 +178,6 @@ export function resolveVocabulary(vocab: Vocabulary, lexicon: Lexicon, defaults:
       category: t.category,
       severity: t.severity,
       threshold: t.threshold ?? defaults.threshold,
-      thresholdSet: t.threshold !== undefined,
       boost: t.boost ?? defaults.boost,
       pronunciations: pronunciations.map((p) => [...p]),
     });

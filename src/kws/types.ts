@@ -32,8 +32,6 @@ export interface KeywordSpec {
   severity: Severity;
   /** Confidence threshold in [0,1]. */
   threshold: number;
-  /** True when the vocabulary line set the threshold (false: the configured default). */
-  thresholdSet?: boolean;
   /** Log-score bonus per phone; 0 = neutral. */
   boost: number;
   /** One or more pronunciations, each a list of ARPAbet phones (stress removed). */

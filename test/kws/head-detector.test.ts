@@ -16,16 +16,18 @@ const heads = await TermHeads.load(path.join(repo, 'models/gearhear-heads'));
 const embedding = await SpeechEmbedding.load();
 t.teardown(async () => { await heads.dispose(); await embedding.dispose(); });
 
-const spec = (term: string, threshold?: number): KeywordSpec => ({
-  term, category: 'component', severity: 'info', threshold: threshold ?? 0.5, thresholdSet: threshold !== undefined, boost: 0, pronunciations: [['B']],
+const spec = (term: string, threshold = 0.5): KeywordSpec => ({
+  term, category: 'component', severity: 'info', threshold, boost: 0, pronunciations: [['B']],
 });
+/** A head score on the keyword scale with the pivot 0.6 used here. */
+const onScale = (s: number): number => Math.round(1000 / (1 + Math.exp(-(Math.log(s / (1 - s)) - Math.log(0.6 / 0.4))))) / 1000;
 const scoresWith = (values: Record<string, number>): Float32Array => {
   const s = new Float32Array(heads.manifest.terms.length);
   for (const [term, v] of Object.entries(values)) s[heads.termIndex.get(term)!] = v;
   return s;
 };
 const detector = (keywords: KeywordSpec[], refractorySec = 1): HeadDetector =>
-  new HeadDetector({ embedding, heads, keywords, defaultThreshold: 0.6, refractorySec });
+  new HeadDetector({ embedding, heads, keywords, scorePivot: 0.6, refractorySec });
 
 t.test('headCovers splits keywords into those with a head and the rest', async (t) => {
   const { covered, uncovered } = headCovers(heads, [spec('bearing'), spec('flux capacitor')]);
@@ -36,21 +38,22 @@ t.test('headCovers splits keywords into those with a head and the rest', async (
 t.test('first hop at or above the threshold reports; the refractory period holds it back', async (t) => {
   const d = detector([spec('cavitation')]);
   const seg = await d.startSegment('s1', 10);
-  t.same(seg.hop(scoresWith({ cavitation: 0.59 })), [], 'below the default threshold 0.6');
+  t.same(seg.hop(scoresWith({ cavitation: 0.59 })), [], 'a head score below the pivot 0.6 is a confidence below 0.5');
   const [det] = seg.hop(scoresWith({ cavitation: 0.93 }));
   t.equal(det?.term, 'cavitation');
-  t.equal(det?.confidence, 0.93);
-  t.equal(det?.threshold, 0.6, 'the heads default applies when the vocabulary line sets none');
+  t.equal(det?.confidence, onScale(0.93), 'confidence: logit(score) - logit(pivot)');
+  t.ok(Math.abs(det!.confidence - 0.898) < 0.002);
+  t.equal(det?.threshold, 0.5, 'the keyword threshold, on the same scale as the phone search');
   t.equal(det?.end, 10.12, 'end: the middle of the second 80 ms hop after the segment start');
   t.ok(det!.start < det!.end && det!.start >= 10, 'start from the term\'s typical length, not before the segment');
   for (let i = 0; i < 12; i++) t.same(seg.hop(scoresWith({ cavitation: 0.99 })), [], `hop ${i + 3}: within 1 s of the report`);
   t.equal(seg.hop(scoresWith({ cavitation: 0.99 }))[0]?.term, 'cavitation', 'reported again after the refractory period');
 });
 
-t.test('a threshold set on the vocabulary line wins over the default', async (t) => {
+t.test('a stricter threshold on the vocabulary line needs a higher head score', async (t) => {
   const d = detector([spec('gearbox', 0.9)]);
   const seg = await d.startSegment('s', 0);
-  t.same(seg.hop(scoresWith({ gearbox: 0.85 })), []);
+  t.same(seg.hop(scoresWith({ gearbox: 0.85 })), [], `confidence ${onScale(0.85)} < 0.9`);
   t.equal(seg.hop(scoresWith({ gearbox: 0.95 }))[0]?.threshold, 0.9);
 });
 
@@ -69,7 +72,7 @@ t.test('a contained term alone is reported once its hold runs out, with its best
   const seg = await d.startSegment('s', 0);
   const out = [...seg.hop(scoresWith({ bearing: 0.7 })), ...seg.hop(scoresWith({ bearing: 0.9 }))];
   for (let i = 0; i < 12; i++) out.push(...seg.hop(scoresWith({})));
-  t.same(out.map((x) => [x.term, x.confidence]), [['bearing', 0.9]]);
+  t.same(out.map((x) => [x.term, x.confidence]), [['bearing', onScale(0.9)]]);
   const seg2 = await detector([spec('bearing'), spec('ball bearing')]).startSegment('s2', 0);
   seg2.hop(scoresWith({ bearing: 0.8 }));
   t.same((await seg2.finish()).map((x) => x.term), ['bearing'], 'the end of the segment releases what is held');
@@ -77,7 +80,7 @@ t.test('a contained term alone is reported once its hold runs out, with its best
 
 t.test('a stream turns audio into one decision per 80 ms hop', async (t) => {
   const seen: number[] = [];
-  const d = new HeadDetector({ embedding, heads, keywords: [spec('bearing')], defaultThreshold: 0.99, refractorySec: 1, onScores: (end) => seen.push(end) });
+  const d = new HeadDetector({ embedding, heads, keywords: [spec('bearing')], scorePivot: 0.99, refractorySec: 1, onScores: (end) => seen.push(end) });
   const seg = await d.startSegment('s', 5);
   await seg.accept(new Float32Array(16000 + 100));
   t.equal(seen.length, 12, '1 s of audio: 12 complete hops of 1280 samples');
