@@ -111,6 +111,9 @@ export class Listener extends EventEmitter<ListenerEvents> {
     const h = this.opts.heads;
     if (!h) return { phones: keywords, heads: null };
     const { covered, uncovered } = headCovers(h.heads, keywords);
+    if (uncovered.length > 0) {
+      this.logger.info('terms without a term head are detected by the phone model', { terms: uncovered.map((k) => k.term).slice(0, 20), count: uncovered.length });
+    }
     const refractorySec = this.opts.searchOptions?.refractorySec ?? KEYWORD_SEARCH_DEFAULTS.refractorySec;
     const heads = covered.length === 0 ? null
       : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, scorePivot: h.scorePivot, refractorySec, onScores: h.onScores });
