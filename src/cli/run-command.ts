@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, EXIT_RESTART } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log.js';
 import { parseSetFlags } from './set-flags.js';
 import { packageVersion } from './version.js';
@@ -53,8 +53,13 @@ export async function runDaemon(config: GearhearConfig, logger: Logger, beforeLi
 /** `gearhear run [--config FILE] [--set key=value ...]`. */
 export async function runDaemonCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true } } });
-  const config = loadConfigOrReport(values);
-  if (!config) return EX_CONFIG;
-  const logger = createLogger(config.log.level);
-  return runDaemon(config, logger);
+  for (;;) {
+    // Read again on every start: `request/restart` picks up a changed config file.
+    const config = loadConfigOrReport(values);
+    if (!config) return EX_CONFIG;
+    const logger = createLogger(config.log.level);
+    const code = await runDaemon(config, logger);
+    if (code !== EXIT_RESTART) return code;
+    logger.info('restarting', { reason: 'request/restart' });
+  }
 }

@@ -89,6 +89,7 @@ export const SCHEMA = {
     key: optionalPath('GEARHEAR_MQTT_KEY', 'PEM private key of the client certificate.'),
     rejectUnauthorized: bool('GEARHEAR_MQTT_REJECT_UNAUTHORIZED', true, 'Verify the broker\'s TLS certificate. Turn off only for testing.'),
     keepaliveS: seconds('GEARHEAR_MQTT_KEEPALIVE_S', 30, 0, 65_535, 'MQTT keepalive (0: off).'),
+    persistentSession: bool('GEARHEAR_MQTT_PERSISTENT_SESSION', false, 'Connect with a persistent session (clean=false) under the fixed client id (mqtt.clientId, else `gearhear-<device.id>`): the broker keeps the `request/+` subscription and queues QoS 1 requests sent while the device is away, to be answered when it is back.'),
     homeAssistant: {
       enabled: bool('GEARHEAR_MQTT_HOME_ASSISTANT_ENABLED', false, 'Publish Home Assistant MQTT discovery messages.'),
       prefix: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_HOME_ASSISTANT_PREFIX', default: 'homeassistant', doc: 'Home Assistant discovery prefix.' },

@@ -59,6 +59,8 @@ export interface GearhearConfig {
     key: string;
     rejectUnauthorized: boolean;
     keepaliveS: number;
+    /** clean=false under the fixed client id: requests sent while away are queued by the broker. */
+    persistentSession: boolean;
     homeAssistant: { enabled: boolean; prefix: string };
     faultOffAfterS: number;
     faultCategories: string[];

@@ -11,6 +11,7 @@ import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { MqttPublisher } from '../publish/publisher.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
+import { buildDeviceRequests } from './device-requests.js';
 import { Listener, type HeardDetection } from './listener.js';
 
 export interface DaemonOptions {
@@ -25,6 +26,8 @@ export interface DaemonOptions {
 
 /** Exit codes: 0 clean; 1 a fatal fault (systemd restarts us); 75 outbox not drained in time. */
 export const EXIT_DRAIN_TIMEOUT = 75;
+/** `finished` resolves with this after `request/restart`: `gearhear run` starts a fresh daemon in the same process. */
+export const EXIT_RESTART = 3;
 
 /** `<state.dir>/heartbeat.json`, rewritten every HEARTBEAT_MS: what `gearhear doctor --quick` checks. */
 export const HEARTBEAT_FILE = 'heartbeat.json';
@@ -132,12 +135,28 @@ export class Daemon {
       stateDir: c.state.dir, outbox: { maxBytes: c.outbox.maxBytes, maxAgeMs: c.outbox.maxAgeH * 3600_000 },
       faultQuietMs: c.mqtt.faultOffAfterS * 1000, faultCategories: c.mqtt.faultCategories,
       homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
-      keepaliveSec: c.mqtt.keepaliveS, logger,
+      keepaliveSec: c.mqtt.keepaliveS, persistentSession: c.mqtt.persistentSession, logger,
     });
+    this.publisher.serveRequests(this.buildRequests());
     this.publisher.on('error', (err) => logger.warn('mqtt', { where: err.where, error: err.message }));
     this.publisher.on('connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
     this.publishInfo();
+  }
+
+  private buildRequests(): ReturnType<typeof buildDeviceRequests> {
+    return buildDeviceRequests({
+      respond: (action, response) => this.publisher?.respond(action, response),
+      logger: this.opts.logger,
+      watcher: () => this.watcher,
+      vocabulary: () => this.vocabulary,
+      health: async () => {
+        if (!this.health || !this.publisher) throw new Error('health is not running yet');
+        return this.publisher.publishHealth({ ...(await this.health.sample()) });
+      },
+      info: () => this.publisher?.currentInfo ?? null,
+      restart: () => void this.stop('restart requested over MQTT', EXIT_RESTART),
+    });
   }
 
   private publishInfo(): void {

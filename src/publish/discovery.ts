@@ -49,6 +49,8 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
     availability_topic: input.topics.status,
     payload_available: STATUS_ONLINE,
     payload_not_available: STATUS_OFFLINE,
+    // HA subscribes at QoS 0 unless told: detections would then reach it at most once.
+    qos: 1,
   };
   const out: DiscoveryMessage[] = [];
   out.push({
