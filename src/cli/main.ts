@@ -9,6 +9,7 @@ Usage:
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked
+  gearhear clips list|export [--since WHEN] [--verdict V] [--out DIR]   evidence clips (evidence.enabled)
   gearhear demo                                         the daemon on the bundled demo recording
 `;
 
@@ -21,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return (await import('./doctor.js')).runDoctor(rest);
     case 'config': return (await import('./config-command.js')).runConfigPrint(rest);
     case 'demo': return (await import('./demo.js')).runDemo(rest);
+    case 'clips': return (await import('./clips-command.js')).runClips(rest);
     case undefined:
       process.stderr.write(USAGE);
       return 64;

@@ -105,6 +105,15 @@ export const SCHEMA = {
     maxBytes: { format: 'gh-bytes', env: 'GEARHEAR_OUTBOX_MAX_BYTES', default: 50_000_000, min: 10_000, max: 100_000_000_000, doc: 'Oldest unacknowledged detections are dropped beyond this size.' },
     maxAgeH: hours('GEARHEAR_OUTBOX_MAX_AGE_H', 168, 0.01, 8760, 'Unacknowledged detections older than this are dropped.'),
   },
+  evidence: {
+    enabled: bool('GEARHEAR_EVIDENCE_ENABLED', false, 'Keep an audio clip (WAV) of every detection in `<state.dir>/evidence`. Off by default: clips record workplace speech (see the README\'s privacy note).'),
+    preRollMs: ms('GEARHEAR_EVIDENCE_PRE_ROLL_MS', 1000, 0, 5000, 'Audio kept before the term\'s start.'),
+    postRollMs: ms('GEARHEAR_EVIDENCE_POST_ROLL_MS', 500, 0, 5000, 'Audio kept after the term\'s end.'),
+    maxClips: int('GEARHEAR_EVIDENCE_MAX_CLIPS', 500, 1, 100_000, 'At most this many clips; beyond, the oldest clip without a verdict is deleted.'),
+    maxBytes: { format: 'gh-bytes', env: 'GEARHEAR_EVIDENCE_MAX_BYTES', default: 50_000_000, min: 1_000_000, max: 100_000_000_000, doc: 'At most this many bytes of clips; beyond, the oldest clip without a verdict is deleted.' },
+    maxAgeH: hours('GEARHEAR_EVIDENCE_MAX_AGE_H', 168, 0.01, 8760, 'Clips older than this are deleted, with or without a verdict.'),
+    maxResponseBytes: { format: 'gh-bytes', env: 'GEARHEAR_EVIDENCE_MAX_RESPONSE_BYTES', default: 262_144, min: 1024, max: 100_000_000, doc: '`request/clip` refuses clips whose WAV is larger than this (the response carries it base64-encoded, a third larger).' },
+  },
   health: {
     intervalS: seconds('GEARHEAR_HEALTH_INTERVAL_S', 60, 1, 86_400, 'How often the health sample is taken and published.'),
     memoryBudgetMb: int('GEARHEAR_HEALTH_MEMORY_BUDGET_MB', 300, 32, 65_536, 'Resident memory budget: 80% warns, 90% sheds optional work, above it the daemon exits for a clean restart.'),

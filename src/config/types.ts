@@ -68,6 +68,7 @@ export interface GearhearConfig {
   };
   state: { dir: string };
   outbox: { maxBytes: number; maxAgeH: number };
+  evidence: { enabled: boolean; preRollMs: number; postRollMs: number; maxClips: number; maxBytes: number; maxAgeH: number; maxResponseBytes: number };
   health: { intervalS: number; memoryBudgetMb: number };
   log: { level: LogLevel };
 }

@@ -11,6 +11,7 @@ import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { MqttPublisher } from '../publish/publisher.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
+import { Evidence } from '../evidence/evidence.js';
 import { buildDeviceRequests } from './device-requests.js';
 import { Listener, type HeardDetection } from './listener.js';
 
@@ -52,6 +53,7 @@ export class Daemon {
   private watcher: VocabularyWatcher | null = null;
   private listener: Listener | null = null;
   private publisher: MqttPublisher | null = null;
+  private evidence: Evidence | null = null;
   private source: AudioSource | null = null;
   private health: HealthMonitor | null = null;
   private memory: MemoryBudget | null = null;
@@ -94,6 +96,7 @@ export class Daemon {
     this.listener.on('detection', (d) => this.onDetection(d));
     this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
     this.watcher.on('error', (err) => this.publisher?.publishError('vocabulary', err));
+    if (c.evidence.enabled) this.evidence = await this.openEvidence();
     await this.startPublisher();
     this.startHealth();
     await this.opts.beforeListening?.(this);
@@ -137,7 +140,10 @@ export class Daemon {
       homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
       keepaliveSec: c.mqtt.keepaliveS, persistentSession: c.mqtt.persistentSession, logger,
     });
-    this.publisher.serveRequests(this.buildRequests());
+    if (this.evidence) this.publisher.offerFeedbackButtons();
+    const requests = this.buildRequests();
+    this.evidence?.serve(requests);
+    this.publisher.serveRequests(requests);
     this.publisher.on('error', (err) => logger.warn('mqtt', { where: err.where, error: err.message }));
     this.publisher.on('connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
@@ -152,10 +158,21 @@ export class Daemon {
       vocabulary: () => this.vocabulary,
       health: async () => {
         if (!this.health || !this.publisher) throw new Error('health is not running yet');
-        return this.publisher.publishHealth({ ...(await this.health.sample()) });
+        return this.publisher.publishHealth({ ...(await this.health.sample()), ...this.evidence?.health() });
       },
       info: () => this.publisher?.currentInfo ?? null,
       restart: () => void this.stop('restart requested over MQTT', EXIT_RESTART),
+    });
+  }
+
+  private openEvidence(): Promise<Evidence> {
+    const c = this.opts.config;
+    return Evidence.open({
+      stateDir: c.state.dir, deviceId: c.device.id, preRollMs: c.evidence.preRollMs, postRollMs: c.evidence.postRollMs,
+      maxClips: c.evidence.maxClips, maxBytes: c.evidence.maxBytes, maxAgeMs: c.evidence.maxAgeH * 3600_000,
+      maxResponseBytes: c.evidence.maxResponseBytes, logger: this.opts.logger,
+      // A term is reported at the latest when its segment ends: a whole segment, its pre-roll and hangover, and a chunk.
+      historyMs: c.vad.maxSegmentMs + c.vad.preRollMs + c.vad.hangoverMs + c.model.chunkMs + 1000,
     });
   }
 
@@ -182,7 +199,7 @@ export class Daemon {
       return { realTimeFactor: t.audioSec ? (t.vadSec + t.modelSec + t.searchSec) / t.audioSec : 0, modelRealTimeFactor: t.speechSec ? t.modelSec / t.speechSec : 0, inferenceP95Ms: percentile(t.recentInferenceMs, 95), shedding: this.shed ? 1 : 0 };
     });
     this.health.registerProvider('detections', () => ({ total: this.detections }));
-    this.health.on('sample', (s) => this.publisher?.publishHealth({ ...s }));
+    this.health.on('sample', (s) => this.publisher?.publishHealth({ ...s, ...this.evidence?.health() }));
     void this.health.start().catch((err: unknown) => logger.warn('health sample failed', { error: (err as Error).message }));
     this.memory = new MemoryBudget({ budgetMb: c.health.memoryBudgetMb });
     this.memory.on('change', (t) => {
@@ -227,6 +244,7 @@ export class Daemon {
     let sum = 0;
     for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
     this.lastLevelDbfs = Math.round(Math.max(-150, 10 * Math.log10(sum / Math.max(1, chunk.samples.length) + 1e-15)) * 10) / 10;
+    this.evidence?.audio(chunk);
     this.track(this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);
@@ -237,8 +255,11 @@ export class Daemon {
     this.detections++;
     this.opts.logger.info('detection', { term: d.term, category: d.category, confidence: d.confidence, start: d.start, end: d.end });
     const v = this.vocabulary!;
+    const model = { id: this.model!.id, version: this.model!.version };
+    const timestamp = new Date();
+    const clip = this.evidence?.capture({ ...d, timestamp, model, vocabularyVersion: v.vocab.version });
     this.track(this.publisher!.publishDetection({
-      ...d, model: { id: this.model!.id, version: this.model!.version }, vocabularyVersion: v.vocab.version,
+      ...d, model, vocabularyVersion: v.vocab.version, timestamp, ...(clip ? { id: clip.id, clipId: clip.clipId } : {}),
     }).catch((err: unknown) => {
       this.opts.logger.error('could not store a detection in the outbox', { term: d.term, error: (err as Error).message });
       this.publisher?.publishError('outbox', err);
@@ -291,6 +312,7 @@ export class Daemon {
       await this.settle();
       if (this.listener && code !== 1) await this.listener.flush().catch(() => undefined);
       await this.settle();
+      await this.evidence?.close().catch((err: unknown) => this.opts.logger.error('evidence: closing failed', { error: (err as Error).message }));
       await this.watcher?.stop();
       this.memory?.stop();
       await this.health?.stop();

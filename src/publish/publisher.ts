@@ -38,6 +38,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private startedAt = Date.now();
   private counts = { published: 0, acked: 0, errorsDropped: 0 };
   private requests: RequestRouter | null = null;
+  private feedbackButtons = false;
 
   constructor(private readonly opts: PublisherOptions) {
     super();
@@ -101,6 +102,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   serveRequests(router: RequestRouter): void {
     this.requests = router;
     if (this.connection?.connected) this.connection.subscribe(this.topics.requests, TOPICS.request.qos);
+  }
+
+  /** Adds Home Assistant buttons that send a verdict on the last detection to `request/feedback`. */
+  offerFeedbackButtons(): void {
+    this.feedbackButtons = true;
   }
 
   /** Publishes the answer to a request on `response/<action>` (QoS 1, not retained; dropped while offline). */
@@ -222,6 +228,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       topics: this.topics,
       categories: this.faults.categories(),
       healthSensors: [...DEFAULT_HEALTH_SENSORS, ...(ha.healthSensors ?? [])],
+      feedbackButtons: this.feedbackButtons,
     });
     for (const m of messages) this.send(m.topic, JSON.stringify(m.config), 1, true);
   }

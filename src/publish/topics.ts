@@ -62,6 +62,7 @@ export class DeviceTopics {
     const prefix = `${this.root}/request/`;
     return topic.startsWith(prefix) && topic.length > prefix.length && !topic.slice(prefix.length).includes('/') ? topic.slice(prefix.length) : null;
   }
+  request(action: string): string { return `${this.root}/request/${topicLevel(action)}`; }
   response(action: string): string { return `${this.root}/response/${topicLevel(action)}`; }
 }
 
