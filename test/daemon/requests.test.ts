@@ -3,6 +3,7 @@
  * mosquitto, with real speech on stdin: info, health, reload (unchanged, then a broken file) and an
  * in-process restart that comes back online and keeps answering.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
@@ -20,7 +21,8 @@ const raw = await rawS16le(await sayWithSlt('check the bearing on the gearbox', 
 t.test('reload, health, info and restart over MQTT', async (t) => {
   const sub = await MqttRecorder.connect(broker.url);
   t.teardown(() => sub.close());
-  const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir: await tempDir(t), source: 'stdin', vocab }), 'pipe');
+  const stateDir = await tempDir(t);
+  const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir, source: 'stdin', vocab }), 'pipe');
   daemon.child.stdin!.write(await readFile(raw)); // stdin stays open: the daemon keeps listening
   await waitFor('online', () => sub.on('status').some((m) => m.payload === 'online') || !daemon.running, 60_000);
   await waitFor('listening', () => daemon.hasLog('listening'), 30_000);
@@ -46,6 +48,10 @@ t.test('reload, health, info and restart over MQTT', async (t) => {
   t.type(health.data.uptimeSec, 'number');
   t.ok(sub.on('health').length >= 1, 'and was published on health too');
 
+  const feedback = await ask('feedback', { detection: 'last', verdict: 'false' });
+  t.equal(feedback.status, 'error', 'evidence is off by default: no feedback action');
+  t.match(feedback.error, /unknown request "feedback"; this device answers: health, info, reload, restart/);
+
   const unchanged = await ask('reload');
   t.same(unchanged.data, { outcome: 'unchanged', version: (info.data.vocabulary as { version: string }).version, terms: 3 }, 'reload of the same file: unchanged');
 
@@ -70,4 +76,8 @@ t.test('reload, health, info and restart over MQTT', async (t) => {
   daemon.child.stdin!.end();
   const r = await daemon.exit(60_000);
   t.equal(r.code, 0, 'exit 0 when stdin ends', { stderr: r.stderr.slice(-2000) });
+  const detections = sub.detections();
+  t.ok(detections.length > 0, `${detections.length} detections`);
+  t.ok(detections.every((d) => !('clipId' in d)), 'evidence off: detections carry no clip id');
+  t.equal(existsSync(path.join(stateDir, 'evidence')), false, 'evidence off: no evidence folder, no audio on disk');
 });
