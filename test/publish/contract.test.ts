@@ -10,7 +10,7 @@ import { MqttPublisher } from '../../src/publish/publisher.js';
 import { DeviceTopics } from '../../src/publish/topics.js';
 import { detectionJson } from '../../src/cli/detect.js';
 import { startMosquitto } from '../fixtures/mosquitto.js';
-import { Collector, detectionInput, publisherOptions, tempDir, waitFor } from './helpers.js';
+import { Collector, detectionInput, loadSchemas, publisherOptions, tempDir, waitFor } from './helpers.js';
 
 t.test('every Home Assistant discovery config asks for QoS 1', async (t) => {
   const messages = buildDiscovery({
@@ -19,6 +19,24 @@ t.test('every Home Assistant discovery config asks for QoS 1', async (t) => {
   });
   t.ok(messages.length >= 6, `${messages.length} entities`);
   for (const m of messages) t.equal(m.config.qos, 1, `${m.topic}: qos 1`);
+});
+
+t.test('with evidence on: feedback buttons that send a valid request on the last detection', async (t) => {
+  const validate = await loadSchemas();
+  const messages = buildDiscovery({
+    prefix: 'homeassistant', deviceId: 'dev1', deviceName: 'gearhear dev1', topics: new DeviceTopics('gearhear', 'dev1'),
+    categories: ['bearing'], healthSensors: DEFAULT_HEALTH_SENSORS, feedbackButtons: true,
+  });
+  const buttons = messages.filter((m) => m.topic.startsWith('homeassistant/button/'));
+  t.same(buttons.map((m) => m.topic), ['homeassistant/button/dev1/feedback_false/config', 'homeassistant/button/dev1/feedback_true/config']);
+  for (const b of buttons) {
+    t.equal(validate('ha-discovery.schema.json', b.config), null, `${b.topic} matches ha-discovery.schema.json`);
+    t.equal(b.config.command_topic, 'gearhear/dev1/request/feedback');
+    t.equal(validate('request.schema.json', JSON.parse(b.config.payload_press as string)), null, 'its payload is a valid request');
+    t.equal(b.config.qos, 1);
+  }
+  t.equal(buildDiscovery({ prefix: 'homeassistant', deviceId: 'dev1', deviceName: 'x', topics: new DeviceTopics('gearhear', 'dev1'), categories: [], healthSensors: [] })
+    .filter((m) => m.topic.includes('/button/')).length, 0, 'no buttons when evidence is off');
 });
 
 t.test('detection payload figures are rounded as detect --json rounds them', async (t) => {
