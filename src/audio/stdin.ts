@@ -31,6 +31,8 @@ export class StdinSource extends EventEmitter<AudioSourceEvents> implements Audi
     this.stream.on('data', this.onData);
     this.stream.once('end', this.onEnd);
     this.stream.once('error', this.onError);
+    // A previous source's stop() paused the stream (an in-process restart): flow again.
+    this.stream.resume();
     this.emit('status', { state: 'running' });
   }
 

@@ -5,6 +5,7 @@ import type { OnnxAcousticModel } from '../model/onnx-model.js';
 import type { KeywordSpec } from '../kws/types.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import { Listener, type HeardDetection, type ListenerHeads, type ListenerTimings } from '../daemon/listener.js';
+import { roundDetectionFigures } from '../publish/round.js';
 
 export interface FileDetections {
   file: string;
@@ -47,13 +48,12 @@ export async function detectSamples(file: string, pcm: Float32Array, options: De
   return { file, durationSec: pcm.length / SAMPLE_RATE, detections, timings: listener.stats() };
 }
 
-const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** One JSON object per detection: the `gearhear detect --json` contract. */
+/** One JSON object per detection: the `gearhear detect --json` contract (figures rounded as the MQTT payload's). */
 export function detectionJson(file: string, d: HeardDetection): string {
+  const r = roundDetectionFigures(d);
   return JSON.stringify({
-    file, term: d.term, category: d.category, severity: d.severity, start: round(d.start), end: round(d.end),
-    confidence: round(d.confidence), threshold: d.threshold, segmentId: d.segmentId, levelDbfs: d.levelDbfs,
+    file, term: d.term, category: d.category, severity: d.severity, start: r.start, end: r.end,
+    confidence: r.confidence, threshold: r.threshold, segmentId: d.segmentId, levelDbfs: r.levelDbfs,
   });
 }
 

@@ -9,13 +9,14 @@ Usage:
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked
+  gearhear clips list|export [--since WHEN] [--verdict V] [--out DIR]   evidence clips (evidence.enabled)
   gearhear demo [--file FILE.wav] [--realtime]          the daemon on the bundled demo recording
   gearhear --version
 
 Every command's options: gearhear COMMAND --help (or gearhear help COMMAND).
 `;
 
-const COMMANDS = ['run', 'detect', 'vocab', 'doctor', 'config', 'demo'] as const;
+const COMMANDS = ['run', 'detect', 'vocab', 'doctor', 'config', 'demo', 'clips'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': return (await import('./doctor.js')).runDoctor(rest);
     case 'config': return (await import('./config-command.js')).runConfigPrint(rest);
     case 'demo': return (await import('./demo.js')).runDemo(rest);
+    case 'clips': return (await import('./clips-command.js')).runClips(rest);
     case undefined:
       process.stderr.write(USAGE);
       return 64;

@@ -1,6 +1,6 @@
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
-import { Daemon, startFailureExitCode } from '../daemon/daemon.js';
+import { Daemon, EXIT_RESTART, startFailureExitCode } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log.js';
 import { exitCodeFor } from './exit-code.js';
 import { parseSetFlags } from './set-flags.js';
@@ -57,8 +57,13 @@ export async function runDaemon(config: GearhearConfig, logger: Logger, beforeLi
 export async function runDaemonCommand(args: string[]): Promise<number> {
   const parsed = parseCommandArgs('run', { args, options: { config: { type: 'string' }, set: { type: 'string', multiple: true } } });
   if (typeof parsed === 'number') return parsed;
-  const config = loadConfigOrReport(parsed.values);
-  if (!config) return EX_CONFIG;
-  const logger = createLogger(config.log.level);
-  return runDaemon(config, logger);
+  for (;;) {
+    // Read again on every start: `request/restart` picks up a changed config file.
+    const config = loadConfigOrReport(parsed.values);
+    if (!config) return EX_CONFIG;
+    const logger = createLogger(config.log.level);
+    const code = await runDaemon(config, logger);
+    if (code !== EXIT_RESTART) return code;
+    logger.info('restarting', { reason: 'request/restart' });
+  }
 }

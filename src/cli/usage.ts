@@ -85,6 +85,23 @@ Options:
   --realtime            deliver the audio at real-time speed instead of as fast as possible
   -h, --help            print this help
 `,
+  clips: `Usage: gearhear clips list [--since WHEN] [--verdict V] [--term TERM] [--json] [--config FILE] [--set KEY=VALUE ...]
+       gearhear clips export --out DIR [--since WHEN] [--verdict V] [--term TERM] [--config FILE] [--set KEY=VALUE ...]
+
+Lists or exports the evidence clips the daemon kept (evidence.enabled), read from <state.dir>/evidence
+(state.dir from the configuration, or --set state.dir=DIR). Loads no model.
+
+Options:
+  --since WHEN          only clips heard since WHEN: an ISO date/time (2026-11-30, 2026-11-30T08:00Z) or an age (90m, 24h, 7d)
+  --verdict V           only clips with this verdict: false, true, wrong-term, or none (no verdict yet)
+  --term TERM           only clips of this term
+  --json                list: one JSON object per clip (the clip's metadata and the WAV's path)
+  --out DIR             export: copy each clip's WAV and JSON into DIR (created if missing)
+${CONFIG_OPTIONS}
+  -h, --help            print this help
+
+Exit codes: 0 done; 64 a wrong command line; 78 the configuration is wrong.
+`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_USAGE;

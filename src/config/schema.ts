@@ -92,6 +92,7 @@ export const SCHEMA = {
     key: optionalPath('GEARHEAR_MQTT_KEY', 'PEM private key of the client certificate.'),
     rejectUnauthorized: bool('GEARHEAR_MQTT_REJECT_UNAUTHORIZED', true, 'Verify the broker\'s TLS certificate. Turn off only for testing.'),
     keepaliveS: seconds('GEARHEAR_MQTT_KEEPALIVE_S', 30, 0, 65_535, 'MQTT keepalive (0: off).'),
+    persistentSession: bool('GEARHEAR_MQTT_PERSISTENT_SESSION', false, 'Connect with a persistent session (clean=false) under the fixed client id (mqtt.clientId, else `gearhear-<device.id>`): the broker keeps the `request/+` subscription and queues QoS 1 requests sent while the device is away, to be answered when it is back.'),
     homeAssistant: {
       enabled: bool('GEARHEAR_MQTT_HOME_ASSISTANT_ENABLED', false, 'Publish Home Assistant MQTT discovery messages.'),
       prefix: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_HOME_ASSISTANT_PREFIX', default: 'homeassistant', doc: 'Home Assistant discovery prefix.' },
@@ -106,6 +107,15 @@ export const SCHEMA = {
   outbox: {
     maxBytes: { format: 'gh-bytes', env: 'GEARHEAR_OUTBOX_MAX_BYTES', default: 50_000_000, min: 10_000, max: 100_000_000_000, doc: 'Oldest unacknowledged detections are dropped beyond this size.' },
     maxAgeH: hours('GEARHEAR_OUTBOX_MAX_AGE_H', 168, 0.01, 8760, 'Unacknowledged detections older than this are dropped.'),
+  },
+  evidence: {
+    enabled: bool('GEARHEAR_EVIDENCE_ENABLED', false, 'Keep an audio clip (WAV) of every detection in `<state.dir>/evidence`. Off by default: clips record workplace speech (see the README\'s privacy note).'),
+    preRollMs: ms('GEARHEAR_EVIDENCE_PRE_ROLL_MS', 1000, 0, 5000, 'Audio kept before the term\'s start.'),
+    postRollMs: ms('GEARHEAR_EVIDENCE_POST_ROLL_MS', 500, 0, 5000, 'Audio kept after the term\'s end.'),
+    maxClips: int('GEARHEAR_EVIDENCE_MAX_CLIPS', 500, 1, 100_000, 'At most this many clips; beyond, the oldest clip without a verdict is deleted.'),
+    maxBytes: { format: 'gh-bytes', env: 'GEARHEAR_EVIDENCE_MAX_BYTES', default: 50_000_000, min: 1_000_000, max: 100_000_000_000, doc: 'At most this many bytes of clips; beyond, the oldest clip without a verdict is deleted.' },
+    maxAgeH: hours('GEARHEAR_EVIDENCE_MAX_AGE_H', 168, 0.01, 8760, 'Clips older than this are deleted, with or without a verdict.'),
+    maxResponseBytes: { format: 'gh-bytes', env: 'GEARHEAR_EVIDENCE_MAX_RESPONSE_BYTES', default: 262_144, min: 1024, max: 100_000_000, doc: '`request/clip` refuses clips whose WAV is larger than this (the response carries it base64-encoded, a third larger).' },
   },
   health: {
     intervalS: seconds('GEARHEAR_HEALTH_INTERVAL_S', 60, 1, 86_400, 'How often the health sample is taken and published.'),

@@ -62,6 +62,8 @@ export interface GearhearConfig {
     key: string;
     rejectUnauthorized: boolean;
     keepaliveS: number;
+    /** clean=false under the fixed client id: requests sent while away are queued by the broker. */
+    persistentSession: boolean;
     homeAssistant: { enabled: boolean; prefix: string };
     faultOffAfterS: number;
     faultCategories: string[];
@@ -69,6 +71,7 @@ export interface GearhearConfig {
   };
   state: { dir: string };
   outbox: { maxBytes: number; maxAgeH: number };
+  evidence: { enabled: boolean; preRollMs: number; postRollMs: number; maxClips: number; maxBytes: number; maxAgeH: number; maxResponseBytes: number };
   health: { intervalS: number; memoryBudgetMb: number };
   log: { level: LogLevel };
 }

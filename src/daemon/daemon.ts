@@ -15,9 +15,11 @@ import { MqttPublisher } from '../publish/publisher.js';
 import type { PublishError } from '../publish/types.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
+import { Evidence } from '../evidence/evidence.js';
+import { buildDeviceRequests } from './device-requests.js';
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
-import { audioSourceOptions, audioSourceSpec, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
+import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 
 export interface DaemonOptions {
   config: GearhearConfig;
@@ -34,6 +36,8 @@ export interface DaemonOptions {
  * 78 (EX_CONFIG) a setup fault restarting cannot fix, e.g. a state directory that is not writable.
  */
 export const EXIT_DRAIN_TIMEOUT = 75;
+/** `finished` resolves with this after `request/restart`: `gearhear run` starts a fresh daemon in the same process. */
+export const EXIT_RESTART = 3;
 
 /**
  * The exit code for an error that stopped the start: its own `exitCode` (78 for a setup fault, e.g.
@@ -70,6 +74,7 @@ export class Daemon {
   private watcher: VocabularyWatcher | null = null;
   private listener: Listener | null = null;
   private publisher: MqttPublisher | null = null;
+  private evidence: Evidence | null = null;
   private source: AudioSource | null = null;
   private health: HealthMonitor | null = null;
   private memory: MemoryBudget | null = null;
@@ -141,6 +146,15 @@ export class Daemon {
       },
       stop: () => this.gate?.dispose(),
     });
+    // Evidence opens before the publisher serves its requests; it closes after the publisher stops,
+    // writing the clips still waiting for audio.
+    await parts.start({
+      name: 'evidence',
+      start: async () => {
+        if (c.evidence.enabled) this.evidence = await Evidence.open(evidenceOptions(c, logger));
+      },
+      stop: () => this.evidence?.close(),
+    });
     await parts.start({ name: 'publisher', start: (listen) => this.startPublisher(listen), stop: () => this.publisher?.stop() });
     await parts.start({ name: 'listener', start: (listen) => this.startListener(listen), stop: () => this.finishListening() });
     await parts.start({ name: 'health', start: (listen) => this.startHealth(listen), stop: () => this.health?.stop() });
@@ -193,6 +207,10 @@ export class Daemon {
   private async startPublisher(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     this.publisher = new MqttPublisher(publisherOptions(c, logger));
+    if (this.evidence) this.publisher.offerFeedbackButtons();
+    const requests = this.buildRequests();
+    this.evidence?.serve(requests);
+    this.publisher.serveRequests(requests);
     listen(this.publisher, 'error', (err: PublishError) => logger.warn('mqtt', { where: err.where, error: err.message }));
     listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
@@ -229,6 +247,21 @@ export class Daemon {
     return { id: this.model!.id, version: this.model!.version };
   }
 
+  private buildRequests(): ReturnType<typeof buildDeviceRequests> {
+    return buildDeviceRequests({
+      respond: (action, response) => this.publisher?.respond(action, response),
+      logger: this.opts.logger,
+      watcher: () => this.watcher,
+      vocabulary: () => this.vocabulary,
+      health: async () => {
+        if (!this.health || !this.publisher) throw new Error('health is not running yet');
+        return this.publisher.publishHealth({ ...(await this.health.sample()), ...this.evidence?.health() });
+      },
+      info: () => this.publisher?.currentInfo ?? null,
+      restart: () => void this.stop('restart requested over MQTT', EXIT_RESTART),
+    });
+  }
+
   private publishInfo(): void {
     const v = this.vocabulary!;
     this.publisher!.setInfo({
@@ -256,7 +289,7 @@ export class Daemon {
       return { realTimeFactor: t.audioSec ? (t.vadSec + t.modelSec + t.searchSec) / t.audioSec : 0, modelRealTimeFactor: t.speechSec ? t.modelSec / t.speechSec : 0, inferenceP95Ms: percentile(t.recentInferenceMs, 95), shedding: this.shed ? 1 : 0 };
     });
     this.health.registerProvider('detections', () => ({ total: this.detections }));
-    listen(this.health, 'sample', (s: HealthSample) => this.publisher?.publishHealth({ ...s }));
+    listen(this.health, 'sample', (s: HealthSample) => this.publisher?.publishHealth({ ...s, ...this.evidence?.health() }));
     void this.health.start().catch((err: unknown) => logger.warn('health sample failed', { error: (err as Error).message }));
   }
 
@@ -298,6 +331,7 @@ export class Daemon {
     this.lastAudioAt = new Date();
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
     this.lastLevelDbfs = Math.round(blockLevelDbfs(chunk.samples) * 10) / 10;
+    this.evidence?.audio(chunk);
     this.track(this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);
@@ -308,8 +342,11 @@ export class Daemon {
     this.detections++;
     this.opts.logger.info('detection', { term: d.term, category: d.category, confidence: d.confidence, start: d.start, end: d.end });
     const v = this.vocabulary!;
+    const model = this.modelOf(d.term);
+    const timestamp = new Date();
+    const clip = this.evidence?.capture({ ...d, timestamp, model, vocabularyVersion: v.vocab.version });
     this.track(this.publisher!.publishDetection({
-      ...d, model: this.modelOf(d.term), vocabularyVersion: v.vocab.version,
+      ...d, model, vocabularyVersion: v.vocab.version, timestamp, ...(clip ? { id: clip.id, clipId: clip.clipId } : {}),
     }).catch((err: unknown) => {
       this.opts.logger.error('could not store a detection in the outbox', { term: d.term, error: (err as Error).message });
       this.publisher?.publishError('outbox', err);

@@ -5,6 +5,7 @@
  */
 import type { AudioSourceFactoryOptions } from '../audio/index.js';
 import type { GearhearConfig } from '../config/types.js';
+import type { EvidenceOptions } from '../evidence/evidence.js';
 import type { ResolveDefaults } from '../kws/lexicon.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import type { Logger } from '../log.js';
@@ -59,6 +60,17 @@ export function publisherOptions(c: GearhearConfig, logger: Logger): PublisherOp
     stateDir: c.state.dir, outbox: { maxBytes: c.outbox.maxBytes, maxAgeMs: c.outbox.maxAgeH * 3600_000 },
     faultQuietMs: c.mqtt.faultOffAfterS * 1000, faultCategories: c.mqtt.faultCategories,
     homeAssistant: { enabled: c.mqtt.homeAssistant.enabled, discoveryPrefix: c.mqtt.homeAssistant.prefix },
-    keepaliveSec: c.mqtt.keepaliveS, logger,
+    keepaliveSec: c.mqtt.keepaliveS, persistentSession: c.mqtt.persistentSession, logger,
+  };
+}
+
+/** The evidence clips (evidence.enabled): the store's bounds and how far back the recorder keeps audio. */
+export function evidenceOptions(c: GearhearConfig, logger: Logger): EvidenceOptions {
+  return {
+    stateDir: c.state.dir, deviceId: c.device.id, preRollMs: c.evidence.preRollMs, postRollMs: c.evidence.postRollMs,
+    maxClips: c.evidence.maxClips, maxBytes: c.evidence.maxBytes, maxAgeMs: c.evidence.maxAgeH * 3600_000,
+    maxResponseBytes: c.evidence.maxResponseBytes, logger,
+    // A term is reported at the latest when its segment ends: a whole segment, its pre-roll and hangover, and a chunk.
+    historyMs: c.vad.maxSegmentMs + c.vad.preRollMs + c.vad.hangoverMs + c.model.chunkMs + 1000,
   };
 }

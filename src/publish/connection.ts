@@ -14,6 +14,8 @@ export interface ConnectionOptions {
   /** Last Will: what the broker publishes if this client vanishes (none for a probe). */
   will?: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
   keepaliveSec: number;
+  /** false: a persistent session (the broker keeps subscriptions and queues QoS 1 messages while away). Default true. */
+  clean?: boolean;
   connectTimeoutMs: number;
   minDelayMs: number;
   maxDelayMs: number;
@@ -97,8 +99,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  subscribe(topic: string): void {
-    this.client?.subscribe(topic, { qos: 0 }, (err) => {
+  subscribe(topic: string, qos: 0 | 1 = 0): void {
+    this.client?.subscribe(topic, { qos }, (err) => {
       if (err) this.report(new PublishError(`could not subscribe to ${topic} on ${this.where}: ${err.message}`, 'subscribe', undefined, { cause: err }));
     });
   }
@@ -165,7 +167,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       clientId: o.clientId,
       username: o.username,
       password: o.password,
-      clean: true,
+      clean: o.clean ?? true,
       protocolVersion: 4,
       keepalive: o.keepaliveSec,
       connectTimeout: o.connectTimeoutMs,

@@ -10,6 +10,8 @@ export interface DiscoveryInput {
   topics: DeviceTopics;
   categories: string[];
   healthSensors: HealthSensorSpec[];
+  /** Buttons that mark the last detection false or correct (evidence.enabled). */
+  feedbackButtons?: boolean;
 }
 
 export interface DiscoveryMessage {
@@ -49,6 +51,8 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
     availability_topic: input.topics.status,
     payload_available: STATUS_ONLINE,
     payload_not_available: STATUS_OFFLINE,
+    // HA subscribes at QoS 0 unless told: detections would then reach it at most once.
+    qos: 1,
   };
   const out: DiscoveryMessage[] = [];
   out.push({
@@ -92,6 +96,25 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
     if (sensor.deviceClass) config.device_class = sensor.deviceClass;
     if (sensor.stateClass) config.state_class = sensor.stateClass;
     out.push({ topic: discoveryTopic(input.prefix, 'sensor', id, object), config });
+  }
+  if (input.feedbackButtons) {
+    const buttons = [
+      { object: 'feedback_false', name: 'Last detection was a false alarm', verdict: 'false', icon: 'mdi:thumb-down' },
+      { object: 'feedback_true', name: 'Last detection was right', verdict: 'true', icon: 'mdi:thumb-up' },
+    ];
+    for (const b of buttons) {
+      out.push({
+        topic: discoveryTopic(input.prefix, 'button', id, b.object),
+        config: {
+          ...common,
+          name: b.name,
+          unique_id: `gearhear_${id}_${b.object}`,
+          command_topic: input.topics.request('feedback'),
+          payload_press: JSON.stringify({ detection: 'last', verdict: b.verdict, transaction: `ha-${b.object}` }),
+          icon: b.icon,
+        },
+      });
+    }
   }
   return out;
 }

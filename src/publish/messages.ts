@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { roundDetectionFigures } from './round.js';
 import type { DetectionMessage, DetectionMessageInput, ErrorMessage, InfoInput } from './types.js';
 
 /** dBFS of digital silence is -Infinity, which JSON cannot carry: clamp to this floor. */
@@ -8,25 +9,30 @@ const SECRET_KEY = /pass(word|phrase)?|secret|token|private|credential|^key$/i;
 export const MASK = '***';
 
 export function buildDetection(d: DetectionMessageInput, seq: number, deviceId: string, siteId: string | undefined): DetectionMessage {
+  const figures = roundDetectionFigures({
+    start: d.start, end: d.end, confidence: d.confidence, threshold: d.threshold,
+    levelDbfs: Number.isFinite(d.levelDbfs) ? Math.max(LEVEL_FLOOR_DBFS, d.levelDbfs) : LEVEL_FLOOR_DBFS,
+  });
   const msg: DetectionMessage = {
-    id: randomUUID(),
+    id: d.id ?? randomUUID(),
     seq,
     timestamp: (d.timestamp ?? new Date()).toISOString(),
     deviceId,
     term: d.term,
     category: d.category,
     severity: d.severity,
-    confidence: d.confidence,
-    threshold: d.threshold,
-    start: d.start,
-    end: d.end,
+    confidence: figures.confidence,
+    threshold: figures.threshold,
+    start: figures.start,
+    end: figures.end,
     segmentId: d.segmentId,
     model: { id: d.model.id, version: d.model.version },
     vocabularyVersion: d.vocabularyVersion,
-    levelDbfs: Number.isFinite(d.levelDbfs) ? Math.max(LEVEL_FLOOR_DBFS, d.levelDbfs) : LEVEL_FLOOR_DBFS,
+    levelDbfs: figures.levelDbfs,
     event_type: d.category,
   };
   if (siteId) msg.siteId = siteId;
+  if (d.clipId) msg.clipId = d.clipId;
   return msg;
 }
 

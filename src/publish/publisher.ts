@@ -6,6 +6,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { FaultTracker } from './faults.js';
 import { buildDetection, buildError, buildInfo } from './messages.js';
 import { Outbox } from './outbox.js';
+import type { RequestResponse, RequestRouter } from './requests.js';
 import { DeviceTopics, haStatusTopic, STATUS_OFFLINE, STATUS_ONLINE, TOPICS } from './topics.js';
 import { PublishError } from './types.js';
 import type { DetectionMessageInput, ErrorMessage, InfoInput, PublisherEvents, PublisherOptions, PublisherStats } from './types.js';
@@ -37,6 +38,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private drainWaiters: Array<() => void> = [];
   private startedAt = Date.now();
   private counts = { published: 0, acked: 0, errorsDropped: 0 };
+  private requests: RequestRouter | null = null;
+  private feedbackButtons = false;
 
   constructor(private readonly opts: PublisherOptions) {
     super();
@@ -80,6 +83,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       tls: o.tls,
       will: { topic: this.topics.status, payload: STATUS_OFFLINE, qos: TOPICS.status.qos, retain: TOPICS.status.retain },
       keepaliveSec: o.keepaliveSec ?? DEFAULTS.keepaliveSec,
+      clean: !o.persistentSession,
       connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       minDelayMs: o.reconnect?.minDelayMs ?? DEFAULTS.minDelayMs,
       maxDelayMs: o.reconnect?.maxDelayMs ?? DEFAULTS.maxDelayMs,
@@ -124,13 +128,34 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.pump();
   }
 
-  publishHealth(h: Record<string, unknown>): void {
+  /** Serves `request/<action>` with this router (subscribed on every connect, QoS 1); set before start(). */
+  serveRequests(router: RequestRouter): void {
+    this.requests = router;
+    if (this.connection?.connected) this.connection.subscribe(this.topics.requests, TOPICS.request.qos);
+  }
+
+  /** Adds Home Assistant buttons that send a verdict on the last detection to `request/feedback`. */
+  offerFeedbackButtons(): void {
+    this.feedbackButtons = true;
+  }
+
+  /** Publishes the answer to a request on `response/<action>` (QoS 1, not retained; dropped while offline). */
+  respond(action: string, response: RequestResponse): void {
+    this.send(this.topics.response(action), JSON.stringify(response), TOPICS.response.qos, TOPICS.response.retain);
+  }
+
+  /** The retained `info` payload as last published (null before setInfo). */
+  get currentInfo(): Record<string, unknown> | null { return this.info; }
+
+  /** Publishes the health sample (plus the publisher's own figures) and returns the payload as sent. */
+  publishHealth(h: Record<string, unknown>): Record<string, unknown> {
     const payload: Record<string, unknown> = { timestamp: new Date().toISOString(), deviceId: this.opts.deviceId, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), ...h };
     payload.outbox = this.outbox?.stats() ?? null;
     const c = this.connection?.counts;
     payload.mqtt = { connected: this.connection?.connected ?? false, connectAttempts: c?.attempts ?? 0, connects: c?.connects ?? 0, refusals: c?.refusals ?? 0 };
     this.health = payload;
     this.send(this.topics.health, JSON.stringify(payload), TOPICS.health.qos, TOPICS.health.retain);
+    return payload;
   }
 
   publishError(where: string, err: unknown, about?: { seq: number; term: string }): void {
@@ -204,6 +229,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     if (this.info) this.send(this.topics.info, JSON.stringify(this.info), TOPICS.info.qos, TOPICS.info.retain);
     for (const [category, state] of this.faults.all()) this.send(this.topics.fault(category), state, TOPICS.fault.qos, TOPICS.fault.retain);
     if (this.health) this.send(this.topics.health, JSON.stringify(this.health), TOPICS.health.qos, TOPICS.health.retain);
+    if (this.requests) this.connection?.subscribe(this.topics.requests, TOPICS.request.qos);
     const ha = this.opts.homeAssistant;
     if (ha?.enabled) {
       this.connection?.subscribe(haStatusTopic(ha.discoveryPrefix ?? DEFAULTS.discoveryPrefix));
@@ -217,6 +243,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private onMessage(topic: string, payload: string): void {
+    const action = this.requests ? this.topics.requestAction(topic) : null;
+    if (action !== null) {
+      void this.requests!.serve(action, payload);
+      return;
+    }
     const ha = this.opts.homeAssistant;
     if (ha?.enabled && topic === haStatusTopic(ha.discoveryPrefix ?? DEFAULTS.discoveryPrefix) && payload === 'online') {
       this.opts.logger.info('mqtt: Home Assistant came online, republishing discovery');
@@ -236,6 +267,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       topics: this.topics,
       categories: this.faults.categories(),
       healthSensors: [...DEFAULT_HEALTH_SENSORS, ...(ha.healthSensors ?? [])],
+      feedbackButtons: this.feedbackButtons,
     });
     for (const m of messages) this.send(m.topic, JSON.stringify(m.config), 1, true);
   }

@@ -19,6 +19,10 @@ export const TOPICS = {
   fault: { suffix: 'fault/+', qos: 1, retain: true, schema: 'fault.schema.json', payload: 'text' },
   health: { suffix: 'health', qos: 0, retain: true, schema: 'health.schema.json', payload: 'json' },
   error: { suffix: 'error', qos: 1, retain: false, schema: 'error.schema.json', payload: 'json' },
+  /** Subscribed: `request/<action>` (Zigbee2MQTT's `bridge/request` convention). */
+  request: { suffix: 'request/+', qos: 1, retain: false, schema: 'request.schema.json', payload: 'json' },
+  /** The answer to each request, on `response/<action>`, with the request's `transaction`. */
+  response: { suffix: 'response/+', qos: 1, retain: false, schema: 'response.schema.json', payload: 'json' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicName = keyof typeof TOPICS;
@@ -51,6 +55,15 @@ export class DeviceTopics {
   get health(): string { return `${this.root}/${TOPICS.health.suffix}`; }
   get error(): string { return `${this.root}/${TOPICS.error.suffix}`; }
   fault(category: string): string { return `${this.root}/fault/${topicLevel(category)}`; }
+  /** The filter the device subscribes to for requests. */
+  get requests(): string { return `${this.root}/request/+`; }
+  /** The action of a request topic, or null when the topic is not one. */
+  requestAction(topic: string): string | null {
+    const prefix = `${this.root}/request/`;
+    return topic.startsWith(prefix) && topic.length > prefix.length && !topic.slice(prefix.length).includes('/') ? topic.slice(prefix.length) : null;
+  }
+  request(action: string): string { return `${this.root}/request/${topicLevel(action)}`; }
+  response(action: string): string { return `${this.root}/response/${topicLevel(action)}`; }
 }
 
 /** Home Assistant discovery topics (`<prefix>/<component>/<node>/<object>/config`). */

@@ -9,6 +9,10 @@ export interface DetectionMessageInput extends Detection {
   levelDbfs: number;
   /** When the term was heard; defaults to now. */
   timestamp?: Date;
+  /** The detection's id; a fresh UUID when absent (the daemon sets it when it keeps evidence). */
+  id?: string;
+  /** Id of the evidence clip recorded for this detection (evidence.enabled). */
+  clipId?: string;
 }
 
 /** The `detection` payload, exactly as published (see schemas/detection.schema.json). */
@@ -31,6 +35,8 @@ export interface DetectionMessage {
   levelDbfs: number;
   /** Home Assistant MQTT event entity type: the term's category. */
   event_type: string;
+  /** Evidence clip of this detection, when evidence is on (`gearhear clips`, `request/clip`). */
+  clipId?: string;
 }
 
 /** The retained `info` payload (see schemas/info.schema.json). */
@@ -107,6 +113,8 @@ export interface PublisherOptions {
   faultCategories?: string[];
   homeAssistant?: { enabled: boolean; discoveryPrefix?: string; deviceName?: string; healthSensors?: HealthSensorSpec[] };
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  /** Connect with clean=false under the (fixed) client id: the broker keeps the request subscription and queues QoS 1 requests while the device is away. */
+  persistentSession?: boolean;
   keepaliveSec?: number;
   connectTimeoutMs?: number;
   logger: Logger;

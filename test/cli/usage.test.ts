@@ -13,6 +13,7 @@ const COMMANDS: Array<{ name: string; argv: string[]; options: string[] }> = [
   { name: 'doctor', argv: ['doctor'], options: ['--config', '--set', '--quick', '--help'] },
   { name: 'config', argv: ['config', 'print'], options: ['--config', '--set', '--help'] },
   { name: 'demo', argv: ['demo'], options: ['--file', '--realtime', '--help'] },
+  { name: 'clips', argv: ['clips', 'list'], options: ['list', 'export', '--since', '--verdict', '--term', '--json', '--out', '--config', '--set', '--help'] },
 ];
 
 for (const c of COMMANDS) {
