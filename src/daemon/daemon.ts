@@ -388,7 +388,8 @@ export class Daemon {
 
   /**
    * Stops every part in reverse order: capture first, then the last segment into the outbox, then
-   * `offline` and the outbox, then the term heads, the speech embedding and the model. Never rejects; a part that fails to stop is logged.
+   * `offline` and the outbox, then the evidence clips still waiting for audio, then the term heads,
+   * the speech embedding and the model. Never rejects; a part that fails to stop is logged.
    */
   stop(reason: string, code = 0): Promise<number> {
     if (this.stopping) return this.stopping;
