@@ -37,27 +37,40 @@ CARRIERS = ['i think the', 'there is a', 'we have a', 'check the', 'it sounds li
             'in the back', 'can you hear', 'that is the', 'call me about the', 'what about', 'later on']
 
 
-def tts(text, rng):
-    """One utterance of `text` by a random Debian voice, as float32 16 kHz, or None."""
-    with tempfile.NamedTemporaryFile(suffix='.wav', delete=False) as f:
-        raw = f.name
+def voice_spec(rng):
+    """A random Debian voice with its settings, so the same voice can say several texts."""
     r = rng.random()
     if r < 0.62:
         v = rng.choice(ESPEAK_VOICES) + ('+' + rng.choice(ESPEAK_VARIANTS) if rng.random() < 0.8 else '')
-        cmd = ['espeak-ng', '-v', v.rstrip('+'), '-s', str(rng.randint(120, 210)), '-p', str(rng.randint(20, 80)), '-w', raw, text]
-    elif r < 0.92:
-        cmd = ['flite', '-voice', rng.choice(FLITE), '-t', text, '-o', raw]
+        return ('espeak', v.rstrip('+'), rng.randint(120, 210), rng.randint(20, 80))
+    if r < 0.92:
+        return ('flite', rng.choice(FLITE), 0, 0)
+    return ('festival', 'kal_diphone', 0, 0)
+
+
+def synth(spec, text):
+    """`text` said by `spec`, float32 16 kHz, untrimmed, or None."""
+    engine, voice, rate, pitch = spec
+    with tempfile.NamedTemporaryFile(suffix='.wav', delete=False) as f:
+        raw = f.name
+    if engine == 'espeak':
+        cmd = ['espeak-ng', '-v', voice, '-s', str(rate), '-p', str(pitch), '-w', raw, text]
+    elif engine == 'flite':
+        cmd = ['flite', '-voice', voice, '-t', text, '-o', raw]
     else:
         cmd = ['sh', '-c', f'echo "{text}" | text2wave -eval "(voice_kal_diphone)" -o {raw}']
     try:
         ok = subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0 and os.path.getsize(raw) > 1000
-        if not ok:
-            return None
-        x = load_wav(raw)
+        return load_wav(raw) if ok else None
     finally:
         if os.path.exists(raw):
             os.unlink(raw)
-    return perturb(trim(x), rng)
+
+
+def tts(text, rng):
+    """One utterance of `text` by a random Debian voice, as float32 16 kHz, or None."""
+    x = synth(voice_spec(rng), text)
+    return None if x is None else perturb(trim(x), rng)
 
 
 def trim(x, floor_db=-40):
@@ -127,6 +140,40 @@ def positive_job(args):
 _CTX = None
 _AUG = None
 
+PREFIXES = ['i think the', 'there is a', 'we have', 'check the', 'it sounds like', 'the operator reported', 'we found',
+            'i can hear', 'looks like', 'please look at the', 'there might be', 'again we have', 'maybe it is the', 'that is']
+SUFFIXES = ['on pump four', 'again today', 'near the motor', 'since this morning', 'on line two', 'in the back',
+            'so call maintenance', 'and it is getting worse', 'right now', 'at the north end', 'after the restart', 'i guess']
+
+
+def sentence_job(args):
+    """A term inside a sentence said in one go: the term's end is where "prefix term" alone ends."""
+    term, seed = args
+    rng = random.Random(seed)
+    global _AUG
+    if _AUG is None:
+        _AUG = Augmenter(seed)
+    spec = voice_spec(rng)
+    prefix, suffix = rng.choice(PREFIXES), rng.choice(SUFFIXES)
+    head = synth(spec, f'{prefix} {term}')
+    full = synth(spec, f'{prefix} {term} {suffix}')
+    if head is None or full is None:
+        return None
+    a = np.abs(full)
+    lead = int(np.nonzero(a > a.max() * 0.01)[0][0])
+    ah = np.abs(head)
+    idx = np.nonzero(ah > ah.max() * 0.01)[0]
+    end = int(idx[-1]) - int(idx[0])
+    x = trim(full, floor_db=-40)
+    f = rng.uniform(0.9, 1.12)
+    n = int(len(x) / f)
+    x = np.interp(np.arange(n) * f, np.arange(len(x)), x).astype(np.float32)
+    end = int(end / f)
+    pad = int(SR * rng.uniform(0.2, 0.8))
+    x = np.concatenate([np.zeros(pad, np.float32), x, np.zeros(int(SR * 0.3), np.float32)])
+    x = _AUG(x, p_noise=0.75, p_reverb=0.25)
+    return term, x, pad + end
+
 
 def negative_tts_job(args):
     text, seed = args
@@ -183,6 +230,19 @@ def main():
                     w.add(x, term=term, start=s, end=e)
                 if n % 1000 == 0:
                     print(f'pos {n}/{len(jobs)}', flush=True)
+        w.close()
+    if 'possent' in only:
+        per = int(os.environ.get('HEADS_SENTENCE_CLIPS', '20'))
+        jobs = [(t, rng.randrange(1 << 30)) for t in terms + bench for _ in range(per)]
+        rng.shuffle(jobs)
+        w = Writer('possent')
+        with Pool(procs) as pool:
+            for n, res in enumerate(pool.imap_unordered(sentence_job, jobs, chunksize=16)):
+                if res:
+                    term, x, e = res
+                    w.add(x, term=term, end=e)
+                if n % 1000 == 0:
+                    print(f'possent {n}/{len(jobs)}', flush=True)
         w.close()
     if 'negspeech' in only:
         aug = Augmenter(11)

@@ -88,6 +88,11 @@ def build(d, terms, sets, max_clips=0):
     durations = {t: [] for t in terms}
     rows, emb = load_set(d, 'pos')
     starts = W.add(emb, rows)
+    # Terms said inside sentences (possent), when prepared: their ends are placed the same way.
+    if os.path.exists(os.path.join(d, 'possent.emb.jsonl')):
+        srows, semb = load_set(d, 'possent')
+        sstarts = W.add(semb, srows)
+        rows, starts = rows + srows, starts + sstarts
     clips = {}
     for r, s in zip(rows, starts):
         t = tindex.get(r['term'])
@@ -97,7 +102,8 @@ def build(d, terms, sets, max_clips=0):
         if max_clips and clips[t] > max_clips:
             continue
         ke = -(-r['end'] // HOP)  # first hop (1-based) that contains the term's end
-        durations[r['term']].append((r['end'] - r['start']) / 16000)
+        if 'start' in r:
+            durations[r['term']].append((r['end'] - r['start']) / 16000)
         for k in range(ke, min(ke + 4, r['embCount'] + 1)):
             pos_ends.append(s + k - 1)
             pos_terms.append(t)
@@ -221,6 +227,7 @@ def export(model, terms, data, out, meta):
         'terms': [{'term': t, 'durationSec': round(dur[t], 3)} for t in terms],
     }
     json.dump(manifest, open(os.path.join(out, 'heads.json'), 'w'), indent=1)
+    torch.save(model.state_dict(), os.path.join(out, 'heads.pt'))
     print(f'wrote {path}')
 
 
