@@ -209,7 +209,7 @@ def main():
     per_term = int(os.environ.get('HEADS_CLIPS', '60'))
     per_bench_term = int(os.environ.get('HEADS_BENCH_CLIPS', '300'))
     procs = int(os.environ.get('HEADS_PROCS', '2'))
-    only = set(os.environ.get('HEADS_SETS', 'pos,negspeech,negunl,negtts,negnoise').split(','))
+    only = set(os.environ.get('HEADS_SETS', 'pos,possent,negspeech,negunl,negtts,negnoise').split(','))
     terms = shipped_terms()
     bench = bench_terms()
     rows = [r for r in train_speech_rows('train') if not says_a_term(r['text'], terms + bench)]

@@ -11,14 +11,14 @@ PY=/usr/bin/python3
 steps=${HEADS_STEPS:-3000}
 if [[ "${1:-}" == "--smoke" ]]; then
   export GEARHEAR_TRAIN_DIR="${GEARHEAR_TRAIN_DIR:-$(mktemp -d)}"
-  export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_NEG_LIMIT=12
+  export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_SENTENCE_CLIPS=1 HEADS_NEG_LIMIT=12
   steps=20
   HEADS_OUT="${HEADS_OUT:-$GEARHEAR_TRAIN_DIR/heads-model}"
 fi
 work="${GEARHEAR_TRAIN_DIR:-$repo/../gearhear-train}/heads"
 out="${HEADS_OUT:-$repo/models/gearhear-heads}"
-sets=(pos negspeech negunl negtts negnoise)
-[[ -f "$work/negnoise.jsonl" ]] || (cd "$here" && $PY prepare.py)
+sets=(pos possent negspeech negunl negtts negnoise)
+[[ -f "$work/negnoise.jsonl" ]] || (cd "$here" && HEADS_SETS=pos,possent,negspeech,negunl,negtts,negnoise $PY prepare.py)
 todo=(); for s in "${sets[@]}"; do [[ -f "$work/$s.emb.jsonl" ]] || todo+=("$s"); done
 ((${#todo[@]})) && node "$here/embed.mjs" "$work" "${todo[@]}"
 (cd "$here" && $PY train_heads.py "$work" "$out" --steps "$steps" ${HEADS_TRAIN_ARGS:-})
