@@ -81,7 +81,7 @@ export const SCHEMA = {
   },
   mqtt: {
     url: { format: 'gh-mqtt-url', env: 'GEARHEAR_MQTT_URL', default: 'mqtt://localhost:1883', doc: 'Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), or `embedded` to run a broker inside the daemon. User-info in it (`user:password@`) is masked wherever the URL is shown or published; prefer mqtt.username and mqtt.passwordFile.' },
-    embeddedPort: int('GEARHEAR_MQTT_EMBEDDED_PORT', 1883, 0, 65_535, 'Port of the embedded broker on 127.0.0.1 (0: any free port).'),
+    embeddedPort: int('GEARHEAR_MQTT_EMBEDDED_PORT', 1883, 0, 65_535, 'Port of the embedded broker on 127.0.0.1 (0: any free port). It admits one account, generated into `<state.dir>/embedded-broker.json` (docs/mqtt.md).'),
     baseTopic: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_BASE_TOPIC', default: 'gearhear', doc: 'Topic prefix: topics are `<baseTopic>/<device.id>/...`.' },
     clientId: str('GEARHEAR_MQTT_CLIENT_ID', '', 'MQTT client id; empty: `gearhear-<device.id>`.', { optional: true }),
     username: str('GEARHEAR_MQTT_USERNAME', '', 'Broker user name; empty: none.', { optional: true }),

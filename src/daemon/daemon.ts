@@ -407,4 +407,8 @@ export class Daemon {
   get embeddedBrokerUrl(): string | null {
     return this.publisher?.embeddedUrl ?? null;
   }
+
+  get embeddedBrokerCredentials(): { username: string; password: string } | null {
+    return this.publisher?.embeddedCredentials ?? null;
+  }
 }
