@@ -5,7 +5,7 @@ const USAGE = `gearhear — listens for mechanical fault vocabulary and publishe
 
 Usage:
   gearhear run [--config FILE] [--set key=value ...]   the daemon
-  gearhear detect [--vocab FILE] [--model DIR] [--variant int8|fp32] [--json] FILE...
+  gearhear detect [--vocab FILE] [--model DIR] [--variant int8|fp32] [--json] [--files-from LIST|-] FILE...|-
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked

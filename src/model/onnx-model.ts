@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AcousticModel, AcousticStream } from './types.js';
