@@ -13,7 +13,7 @@
 import { open } from 'node:fs/promises';
 import { AudioSourceError, SAMPLE_RATE } from './types.js';
 import { clampToUnit, S16leDecoder } from './pcm.js';
-import { resampleTo16k } from './resample.js';
+import { cubicHermiteAt, lowPassBothWays } from './resample.js';
 import {
   checkWavFormat, FORMAT_ALAW, FORMAT_FLOAT, FORMAT_MULAW, parseFmtChunk, SOX_CONVERT_HINT, type Fail, type WavFormat,
 } from './wav-header.js';
@@ -266,21 +266,26 @@ function mulawToInt16(code: number): number {
 }
 
 /**
- * Resamples consecutive mono blocks to 16 kHz. A block is converted once the next one has arrived,
- * with MARGIN_SEC of its neighbours on each side; the output kept for input frames [a, b) is
- * floor(b * r) - floor(a * r) samples (r = 16000 / rate), so the total length does not drift.
+ * Resamples consecutive mono blocks to 16 kHz the way resample.ts does a whole file (low-pass run
+ * forwards and backwards, cubic Hermite interpolation), on one global grid: output sample j is
+ * input position j * rate / 16000. A block is converted once the next has arrived: the filters run
+ * over it with MARGIN_SEC of its neighbours on each side (their edge transients die out there) and
+ * only the block's own output is kept, so neither length nor timing drifts from block to block.
  */
 class BlockResampler {
   private readonly margin: number;
-  private readonly ratio: number;
+  /** Input samples per output sample. */
+  private readonly step: number;
   private before = new Float32Array(0);
   private current: Float32Array | null = null;
+  /** Input samples converted so far (all blocks before `current`). */
   private inputDone = 0;
+  /** Output samples emitted so far. */
   private outputDone = 0;
 
   constructor(private readonly rate: number) {
     this.margin = Math.ceil(rate * MARGIN_SEC);
-    this.ratio = SAMPLE_RATE / rate;
+    this.step = rate / SAMPLE_RATE;
   }
 
   push(mono: Float32Array): Float32Array[] {
@@ -290,27 +295,36 @@ class BlockResampler {
   }
 
   finish(): Float32Array[] {
-    const out = this.current ? [this.convert(this.current, new Float32Array(0))] : [];
+    const out = this.current ? [this.convert(this.current, new Float32Array(0), true)] : [];
     this.current = null;
     return out;
   }
 
-  private convert(block: Float32Array, next: Float32Array): Float32Array {
+  private convert(block: Float32Array, next: Float32Array, last = false): Float32Array {
     const after = next.subarray(0, this.margin);
-    const padded = new Float32Array(this.before.length + block.length + after.length);
+    const padded = new Float64Array(this.before.length + block.length + after.length);
     padded.set(this.before, 0);
     padded.set(block, this.before.length);
     padded.set(after, this.before.length + block.length);
-    const converted = resampleTo16k(padded, this.rate);
-    const end = Math.floor((this.inputDone + block.length) * this.ratio);
-    const count = end - this.outputDone;
-    const start = Math.round(this.before.length * this.ratio);
-    const kept = new Float32Array(count);
-    kept.set(converted.subarray(start, Math.min(converted.length, start + count)));
-    this.inputDone += block.length;
-    this.outputDone = end;
-    const tail = Math.min(this.margin, padded.length - after.length);
-    this.before = padded.slice(padded.length - after.length - tail, padded.length - after.length);
+    const origin = this.inputDone - this.before.length; // input index of padded[0]
+    const blockEnd = this.inputDone + block.length;
+    // Output samples whose input position falls in this block; the last block takes the rest, as a whole-file conversion would.
+    const end = last ? Math.trunc(blockEnd / this.step) : Math.ceil(blockEnd / this.step);
+    const kept = new Float32Array(Math.max(0, end - this.outputDone));
+    if (this.rate > SAMPLE_RATE) {
+      lowPassBothWays(padded, this.rate);
+      for (let i = 0; i < kept.length; i++) kept[i] = cubicHermiteAt(padded, (this.outputDone + i) * this.step - origin);
+    } else {
+      // Upsampling: interpolate the padded span onto the output grid, then low-pass it at 16 kHz.
+      const first = Math.ceil(origin / this.step);
+      const grid = new Float64Array(Math.max(0, Math.floor((origin + padded.length - 1) / this.step) - first + 1));
+      for (let i = 0; i < grid.length; i++) grid[i] = cubicHermiteAt(padded, (first + i) * this.step - origin);
+      lowPassBothWays(grid, this.rate);
+      for (let i = 0; i < kept.length; i++) kept[i] = grid[this.outputDone + i - first] ?? 0;
+    }
+    this.outputDone += kept.length;
+    this.inputDone = blockEnd;
+    this.before = block.slice(Math.max(0, block.length - this.margin));
     return kept;
   }
 }
