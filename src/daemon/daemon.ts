@@ -1,6 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
+import { AudioFeed } from '../audio/feed.js';
 import type { AudioChunk, AudioSource } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
 import { printableConfig } from '../config/index.js';
@@ -50,6 +51,7 @@ export class Daemon {
   private listener: Listener | null = null;
   private publisher: MqttPublisher | null = null;
   private source: AudioSource | null = null;
+  private feed: AudioFeed | null = null;
   private health: HealthMonitor | null = null;
   private memory: MemoryBudget | null = null;
   private readonly notifier: SystemdNotifier;
@@ -153,7 +155,7 @@ export class Daemon {
   private startHealth(): void {
     const { config: c, logger } = this.opts;
     this.health = new HealthMonitor({ intervalMs: c.health.intervalS * 1000, logger });
-    this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null }));
+    this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null, ...this.feed?.stats() }));
     this.health.registerProvider('vad', () => {
       const s = this.gate!.stats();
       return { dutyCycle: s.samplesIn ? s.samplesGated / s.samplesIn : 0, segments: s.segments };
@@ -185,7 +187,8 @@ export class Daemon {
       mic: { restartMaxDelayMs: c.audio.restartMaxDelayMs, stallTimeoutMs: c.audio.watchdogMs, logger },
       file: { pace: c.audio.pace },
     });
-    this.source.on('data', (chunk) => this.onAudio(chunk));
+    // Bounded backlog between source and listener: a file or stdin is paused, a mic's excess dropped and counted.
+    this.feed = new AudioFeed(this.source, (chunk) => this.onAudio(chunk), { logger });
     this.source.on('status', (s) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
       if (s.state === 'stalled' || s.state === 'restarting') this.publisher?.publishError('audio', new Error(`${this.source?.description}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`));
@@ -200,7 +203,7 @@ export class Daemon {
     logger.info('listening', { source: this.source.description });
   }
 
-  private onAudio(chunk: AudioChunk): void {
+  private onAudio(chunk: AudioChunk): Promise<void> {
     this.notifier.frameSeen();
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
@@ -208,10 +211,12 @@ export class Daemon {
     let sum = 0;
     for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
     this.lastLevelDbfs = Math.round(Math.max(-150, 10 * Math.log10(sum / Math.max(1, chunk.samples.length) + 1e-15)) * 10) / 10;
-    this.track(this.listener!.push(chunk).catch((err: unknown) => {
+    const handled = this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);
-    }));
+    });
+    this.track(handled);
+    return handled;
   }
 
   private onDetection(d: HeardDetection): void {
