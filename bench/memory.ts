@@ -43,7 +43,7 @@ export async function runForPeak(args: string[], options: { stdin?: string; env?
   let peakMb = 0;
   const timer = setInterval(() => {
     void sampleProc(child.pid!).then((s) => {
-      if (s) peakMb = Math.max(peakMb, s.hwmMb);
+      if (s && Number.isFinite(s.hwmMb)) peakMb = Math.max(peakMb, s.hwmMb); // an exiting process has no VmHWM
     });
   }, 50);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
