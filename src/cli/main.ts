@@ -5,7 +5,7 @@ const USAGE = `gearhear — listens for mechanical fault vocabulary and publishe
 
 Usage:
   gearhear run [--config FILE] [--set key=value ...]   the daemon
-  gearhear detect [options] FILE...                    what the daemon would hear in WAV files
+  gearhear detect [options] FILE...|-                  what the daemon would hear in WAV files (- : stdin)
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked

@@ -23,13 +23,15 @@ ${CONFIG_OPTIONS}
 Exit codes: 0 input ended or stopped by a signal; 1 a fault (systemd restarts it); 75 the outbox was
 not drained in time; 78 the configuration, the vocabulary or the model is wrong (fix it, then start again).
 `,
-  detect: `Usage: gearhear detect [options] FILE...
+  detect: `Usage: gearhear detect [options] FILE...|-
 
-Runs the daemon's listening path over WAV files as fast as possible and prints what it hears. The
-parts are built from the same configuration as \`gearhear run\`; the flags are shorthands for its keys.
+Runs the daemon's listening path over WAV files as fast as possible and prints what it hears. A file
+named \`-\` is audio on stdin (a WAV stream, or raw s16le 16 kHz mono). The parts are built from the
+same configuration as \`gearhear run\`; the flags are shorthands for its keys.
 
 Options:
   --json                one JSON object per detection per line
+  --files-from LIST|-   also read the files named in LIST (one per line, or NUL-separated; -: stdin)
   --vocab FILE          vocabulary (vocab.file); its lexicon is compiled beside it when missing
   --model DIR           model folder (model.dir)
   --variant int8|fp32   which ONNX file of the model to run (model.variant)
@@ -43,7 +45,8 @@ ${CONFIG_OPTIONS}
   -h, --help            print this help
 
 Exit codes: 0 every file was read; 1 a file could not be read (the others are still processed);
-64 a wrong command line; 78 the configuration, the vocabulary or the model is wrong.
+64 a wrong command line; 66 the --files-from list cannot be read; 78 the configuration, the vocabulary
+or the model is wrong.
 `,
   vocab: `Usage: gearhear vocab check FILE
        gearhear vocab compile FILE [--g2p espeak-ng|flite]

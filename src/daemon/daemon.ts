@@ -1,6 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
+import { AudioFeed } from '../audio/feed.js';
 import { blockLevelDbfs } from '../audio/level.js';
 import type { AudioChunk, AudioSource, AudioSourceError, AudioSourceEvents } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
@@ -76,6 +77,7 @@ export class Daemon {
   private publisher: MqttPublisher | null = null;
   private evidence: Evidence | null = null;
   private source: AudioSource | null = null;
+  private feed: AudioFeed | null = null;
   private health: HealthMonitor | null = null;
   private memory: MemoryBudget | null = null;
   private readonly notifier: SystemdNotifier;
@@ -160,7 +162,7 @@ export class Daemon {
     await parts.start({ name: 'health', start: (listen) => this.startHealth(listen), stop: () => this.health?.stop() });
     await parts.start({ name: 'memory budget', start: (listen) => this.startMemoryBudget(listen), stop: () => this.memory?.stop() });
     await this.opts.beforeListening?.(this);
-    await parts.start({ name: 'audio source', start: (listen) => this.startSource(listen), stop: () => this.source?.stop() });
+    await parts.start({ name: 'audio source', start: (listen) => this.startSource(listen), stop: async () => { await this.source?.stop(); this.feed?.detach(); } });
     await parts.start({
       name: 'systemd',
       start: async () => {
@@ -279,7 +281,7 @@ export class Daemon {
   private startHealth(listen: Listen): void {
     const { config: c, logger } = this.opts;
     this.health = new HealthMonitor({ intervalMs: c.health.intervalS * 1000, logger });
-    this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null }));
+    this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null, ...this.feed?.stats() }));
     this.health.registerProvider('vad', () => {
       const s = this.gate!.stats();
       return { dutyCycle: s.samplesIn ? s.samplesGated / s.samplesIn : 0, segments: s.segments };
@@ -310,7 +312,8 @@ export class Daemon {
   private async startSource(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     this.source = createAudioSource(audioSourceSpec(c), audioSourceOptions(c, logger));
-    listen(this.source, 'data', (chunk: AudioChunk) => this.onAudio(chunk));
+    // Bounded backlog between source and listener: a file or stdin is paused, a mic's excess dropped and counted.
+    this.feed = new AudioFeed(this.source, (chunk) => this.onAudio(chunk), { logger });
     listen(this.source, 'status', (s: AudioSourceEvents['status'][0]) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
       if (s.state === 'stalled' || s.state === 'restarting') this.publisher?.publishError('audio', new Error(`${this.source?.description}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`));
@@ -325,17 +328,19 @@ export class Daemon {
     logger.info('listening', { source: this.source.description });
   }
 
-  private onAudio(chunk: AudioChunk): void {
+  private onAudio(chunk: AudioChunk): Promise<void> {
     this.notifier.frameSeen();
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
     this.lastLevelDbfs = Math.round(blockLevelDbfs(chunk.samples) * 10) / 10;
     this.evidence?.audio(chunk);
-    this.track(this.listener!.push(chunk).catch((err: unknown) => {
+    const handled = this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);
-    }));
+    });
+    this.track(handled);
+    return handled;
   }
 
   private onDetection(d: HeardDetection): void {
