@@ -2,7 +2,7 @@ import { readWavFile } from '../audio/file.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 import { createGate, type GateOptions } from '../vad/index.js';
 import type { OnnxAcousticModel } from '../model/onnx-model.js';
-import type { KeywordSpec } from '../kws/types.js';
+import type { KeywordSpec, ScoreSink, ThresholdOverrides } from '../kws/types.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import { Listener, type HeardDetection, type ListenerTimings } from '../daemon/listener.js';
 
@@ -18,6 +18,8 @@ export interface DetectFileOptions {
   keywords: readonly KeywordSpec[];
   gate?: Partial<GateOptions>;
   search?: Partial<KeywordSearchOptions>;
+  thresholds?: ThresholdOverrides;
+  scores?: ScoreSink;
   /** Samples per chunk pushed through the pipeline (default 100 ms). */
   chunkSamples?: number;
 }
@@ -30,7 +32,9 @@ export async function detectFile(file: string, options: DetectFileOptions): Prom
 
 export async function detectSamples(file: string, pcm: Float32Array, options: DetectFileOptions): Promise<FileDetections> {
   const gate = await createGate(options.gate);
-  const listener = new Listener({ gate, model: options.model, keywords: options.keywords, searchOptions: options.search });
+  const listener = new Listener({
+    gate, model: options.model, keywords: options.keywords, searchOptions: options.search, thresholds: options.thresholds, scores: options.scores,
+  });
   const detections: HeardDetection[] = [];
   listener.on('detection', (d) => detections.push(d));
   const step = options.chunkSamples ?? SAMPLE_RATE / 10;

@@ -7,6 +7,8 @@ Usage:
   gearhear run [--config FILE] [--set key=value ...]   the daemon
   gearhear detect [--vocab FILE] [--model DIR] [--variant int8|fp32] [--json] FILE...
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
+  gearhear calibrate [--target-fa-per-hour R] [--vocab FILE] [--labels FILE] FILE|DIR...
+  gearhear calibrate --from-history | --from-feedback --feedback FILE   per-term thresholds for a site
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked
   gearhear demo                                         the daemon on the bundled demo recording
@@ -18,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return (await import('./run-command.js')).runDaemonCommand(rest);
     case 'detect': return (await import('./detect-command.js')).runDetect(rest);
     case 'vocab': return (await import('./vocab-command.js')).runVocab(rest);
+    case 'calibrate': return (await import('./calibrate-command.js')).runCalibrate(rest);
     case 'doctor': return (await import('./doctor.js')).runDoctor(rest);
     case 'config': return (await import('./config-command.js')).runConfigPrint(rest);
     case 'demo': return (await import('./demo.js')).runDemo(rest);

@@ -12,6 +12,10 @@ import { MqttPublisher } from '../publish/publisher.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
 import { Listener, type HeardDetection } from './listener.js';
+import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
+import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
+import { calibrationPathFor } from '../calibration/file.js';
+import { SAMPLE_RATE } from '../audio/types.js';
 
 export interface DaemonOptions {
   config: GearhearConfig;
@@ -54,6 +58,9 @@ export class Daemon {
   private memory: MemoryBudget | null = null;
   private readonly notifier: SystemdNotifier;
   private vocabulary: LoadedVocabulary | null = null;
+  private calibration: CalibrationInUse | null = null;
+  private history: ScoreHistory | null = null;
+  private historyTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<Promise<void>>();
   private stopping: Promise<number> | null = null;
   private resolveFinished!: (code: number) => void;
@@ -84,14 +91,22 @@ export class Daemon {
       minSpeechMs: c.vad.minSegmentMs, maxSegmentMs: c.vad.maxSegmentMs, energyMarginDb: c.vad.energyMarginDb,
       energyMinLevelDb: c.vad.minLevelDbfs, sileroSpeechStride: c.vad.sileroSpeechStride, logger,
     });
+    this.calibration = await this.loadCalibration(this.vocabulary);
+    if (c.calibration.history) this.history = await ScoreHistory.open(c.state.dir, this.model.sha256, this.vocabulary.specs);
     this.listener = new Listener({
       gate: this.gate, model: this.model, keywords: this.vocabulary.specs, logger,
       searchOptions: { refractorySec: c.kws.refractoryMs / 1000 },
+      thresholds: this.calibration.thresholds ?? undefined, scores: this.history ?? undefined,
     });
     this.listener.on('detection', (d) => this.onDetection(d));
-    this.watcher.on('reload', (loaded) => this.onVocabulary(loaded));
+    this.watcher.on('reload', (loaded) => this.track(this.onVocabulary(loaded)));
     this.watcher.on('error', (err) => this.publisher?.publishError('vocabulary', err));
     await this.startPublisher();
+    if (this.calibration.error) this.publisher!.publishError('calibration', this.calibration.error);
+    if (this.history) {
+      this.historyTimer = setInterval(() => void this.writeHistory(), HISTORY_WRITE_MS);
+      this.historyTimer.unref();
+    }
     this.startHealth();
     await this.opts.beforeListening?.(this);
     await this.startSource();
@@ -100,6 +115,25 @@ export class Daemon {
     await this.writeHeartbeat();
     this.heartbeatTimer = setInterval(() => void this.writeHeartbeat(), HEARTBEAT_MS);
     this.heartbeatTimer.unref();
+  }
+
+  /** The site calibration beside the vocabulary (calibration.file), checked against model and vocabulary. */
+  private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
+    const { config: c, logger } = this.opts;
+    const file = c.calibration.file || calibrationPathFor(c.vocab.file);
+    const m = this.model!;
+    const inUse = await calibrationFor(file, { model: { id: m.id, version: m.version, sha256: m.sha256 }, vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
+    if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
+    else if (inUse.status.used) logger.info('calibration loaded', { file, terms: inUse.status.terms, source: inUse.status.source });
+    return inUse;
+  }
+
+  private async writeHistory(): Promise<void> {
+    try {
+      await this.history?.write();
+    } catch (err) {
+      this.opts.logger.warn('cannot write the score history', { error: (err as Error).message });
+    }
   }
 
   /** Writes are queued, one at a time, so two never share the temp file. */
@@ -147,6 +181,7 @@ export class Daemon {
       model: { id: this.model!.id, version: this.model!.version, sha256: this.model!.sha256 },
       vocabulary: { version: v.vocab.version, terms: v.vocab.terms.map((t) => ({ term: t.term, category: t.category, severity: t.severity })) },
       config: JSON.parse(printableConfig(this.opts.config)) as Record<string, unknown>,
+      ...(this.calibration ? { calibration: { ...this.calibration.status } } : {}),
     });
   }
 
@@ -204,6 +239,7 @@ export class Daemon {
     this.notifier.frameSeen();
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
+    this.history?.addAudio(chunk.samples.length / SAMPLE_RATE);
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
     let sum = 0;
     for (let i = 0; i < chunk.samples.length; i++) sum += chunk.samples[i]! * chunk.samples[i]!;
@@ -226,9 +262,13 @@ export class Daemon {
     }));
   }
 
-  private onVocabulary(loaded: LoadedVocabulary): void {
+  private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
+    const calibration = await this.loadCalibration(loaded);
+    if (calibration.error) this.publisher?.publishError('calibration', calibration.error);
     try {
-      this.listener!.setKeywords(loaded.specs);
+      this.listener!.setKeywords(loaded.specs, calibration.thresholds);
+      this.calibration = calibration;
+      this.history?.setTerms(loaded.specs);
       this.vocabulary = loaded;
       this.publishInfo();
       this.opts.logger.info('vocabulary reloaded', { terms: loaded.specs.length, version: loaded.vocab.version });
@@ -273,6 +313,8 @@ export class Daemon {
       if (this.listener && code !== 1) await this.listener.flush().catch(() => undefined);
       await this.settle();
       await this.watcher?.stop();
+      if (this.historyTimer) clearInterval(this.historyTimer);
+      await this.writeHistory();
       this.memory?.stop();
       await this.health?.stop();
       await this.notifier.stop();

@@ -3,7 +3,7 @@ import { SAMPLE_RATE, type AudioChunk } from '../audio/types.js';
 import type { Gate, GateEvent } from '../vad/types.js';
 import type { AcousticModel, AcousticStream, FrameLogProbs } from '../model/types.js';
 import { KeywordSearch, type KeywordSearchOptions } from '../kws/search.js';
-import type { Detection, KeywordSpec } from '../kws/types.js';
+import type { Detection, KeywordSpec, ScoreSink, ThresholdOverrides } from '../kws/types.js';
 import { silentLogger, type Logger } from '../log.js';
 
 /** A detection with the loudness of its speech segment (dBFS, >= -150). */
@@ -28,6 +28,10 @@ export interface ListenerOptions {
   model: AcousticModel;
   keywords: readonly KeywordSpec[];
   searchOptions?: Partial<KeywordSearchOptions>;
+  /** Final per-term thresholds (a site calibration) replacing the keywords' own. */
+  thresholds?: ThresholdOverrides;
+  /** Sees every scored occurrence, thresholds ignored (calibration, score history). */
+  scores?: ScoreSink;
   logger?: Logger;
 }
 
@@ -66,6 +70,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
   private open: OpenSegment | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
+  private thresholds: ThresholdOverrides | undefined;
   private readonly timings: ListenerTimings = {
     audioSec: 0, speechSec: 0, vadSec: 0, modelSec: 0, searchSec: 0, segments: 0, recentInferenceMs: [],
   };
@@ -73,12 +78,18 @@ export class Listener extends EventEmitter<ListenerEvents> {
   constructor(private readonly opts: ListenerOptions) {
     super();
     this.logger = opts.logger ?? silentLogger;
-    this.search = this.buildSearch(opts.keywords);
+    this.thresholds = opts.thresholds;
+    this.search = this.buildSearch(opts.keywords, this.thresholds);
   }
 
-  /** New keywords take effect at the next segment; the open one finishes with the old ones. */
-  setKeywords(keywords: readonly KeywordSpec[]): void {
-    this.pendingSearch = this.buildSearch(keywords); // built now, so a bad vocabulary is refused at once
+  /**
+   * New keywords (and calibrated thresholds: omitted keeps the current ones, null drops them) take
+   * effect at the next segment; the open one finishes with the old ones.
+   */
+  setKeywords(keywords: readonly KeywordSpec[], thresholds?: ThresholdOverrides | null): void {
+    const next = thresholds === undefined ? this.thresholds : thresholds ?? undefined;
+    this.pendingSearch = this.buildSearch(keywords, next); // built now, so a bad vocabulary is refused at once
+    this.thresholds = next;
   }
 
   push(chunk: AudioChunk): Promise<void> {
@@ -98,10 +109,11 @@ export class Listener extends EventEmitter<ListenerEvents> {
     return { ...this.timings, recentInferenceMs: [...this.timings.recentInferenceMs] };
   }
 
-  private buildSearch(keywords: readonly KeywordSpec[]): KeywordSearch {
+  private buildSearch(keywords: readonly KeywordSpec[], thresholds: ThresholdOverrides | undefined): KeywordSearch {
     const m = this.opts.model;
     return new KeywordSearch({
       keywords, tokens: m.tokens, blankIndex: m.blankIndex, frameShiftSec: m.frameShiftSec, options: this.opts.searchOptions,
+      thresholds, scores: this.opts.scores,
     });
   }
 
