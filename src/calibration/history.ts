@@ -50,9 +50,12 @@ export function binOf(score: number): number {
   return Math.max(0, Math.min(HISTORY_BINS - 1, Math.floor((score - CALIBRATION_FLOOR) / HISTORY_BIN_WIDTH + 1e-9)));
 }
 
-/** The highest score a bin holds (so counting from the histogram errs towards more false alarms). */
+/**
+ * Just under the highest score a bin holds (1 for the last bin), so counting from the histogram
+ * errs towards more false alarms: a threshold passes the bin unless it is above the whole bin.
+ */
 export function binTop(bin: number): number {
-  return bin >= HISTORY_BINS - 1 ? 1 : Math.round((CALIBRATION_FLOOR + (bin + 1) * HISTORY_BIN_WIDTH) * 1000) / 1000;
+  return bin >= HISTORY_BINS - 1 ? 1 : Math.round((CALIBRATION_FLOOR + (bin + 1) * HISTORY_BIN_WIDTH - 0.0001) * 10_000) / 10_000;
 }
 
 export async function readHistory(file: string): Promise<ScoreHistoryFile | null> {

@@ -101,6 +101,17 @@ export async function runCalibrate(args: string[]): Promise<number> {
   }
   const config = loadConfigOrReport(values);
   if (!config) return EX_CONFIG;
+  const feedbackSource = values['from-feedback'] ? (values.feedback ? jsonlFeedbackSource(path.resolve(values.feedback)) : defaultFeedbackSource(config)) : null;
+  if (values['from-feedback'] && !feedbackSource) {
+    process.stderr.write('gearhear calibrate: --from-feedback needs the verdicts: --feedback FILE (JSON lines {"term","verdict","score","clip"})\n');
+    return 64;
+  }
+  const historyFile = path.join(config.state.dir, HISTORY_FILE);
+  const history = values['from-history'] ? await readHistory(historyFile) : null;
+  if (values['from-history'] && !history) {
+    process.stderr.write(`gearhear calibrate: no score history at ${historyFile}: the daemon writes it while it listens (calibration.history = true); or calibrate from recordings\n`);
+    return EX_CONFIG;
+  }
   const vocabPath = path.resolve(values.vocab ?? config.vocab.file);
   const { vocab, specs } = await loadKeywords(vocabPath, { defaults: { threshold: config.kws.threshold, boost: config.kws.boost } });
   const model = await OnnxAcousticModel.load({
@@ -113,25 +124,14 @@ export async function runCalibrate(args: string[]): Promise<number> {
     out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath) : calibrationFileFor(config, vocabPath))),
   };
   try {
-    if (values['from-feedback']) {
-      const source = values.feedback ? jsonlFeedbackSource(path.resolve(values.feedback)) : defaultFeedbackSource(config);
-      if (!source) {
-        process.stderr.write('gearhear calibrate: --from-feedback needs the verdicts: --feedback FILE (JSON lines {"term","verdict","score","clip"})\n');
-        return 64;
-      }
-      return await fromFeedback(setup, source, values.json === true);
-    }
+    if (feedbackSource) return await fromFeedback(setup, feedbackSource, values.json === true);
     let tails: Map<string, ScoreTail>;
     let audioHours: number;
     let atVocab: Map<string, number> | null = null;
     let notes: string[] = [];
-    if (values['from-history']) {
-      const file = path.join(config.state.dir, HISTORY_FILE);
-      const h = await readHistory(file);
-      if (!h) {
-        process.stderr.write(`gearhear calibrate: no score history at ${file}: the daemon writes it while it listens (calibration.history = true); or calibrate from recordings\n`);
-        return EX_CONFIG;
-      }
+    if (history) {
+      const h = history;
+      const file = historyFile;
       if (h.modelSha256 !== model.sha256) {
         process.stderr.write(`gearhear calibrate: the score history ${file} is for another model (sha256 ${h.modelSha256.slice(0, 12)}, this is ${model.sha256.slice(0, 12)}); let the daemon listen with this model first\n`);
         return EX_CONFIG;
@@ -169,8 +169,8 @@ export async function runCalibrate(args: string[]): Promise<number> {
       if (labels.length > 0) notes.push(`${log.labelled} occurrence(s) inside labelled spans were not counted`);
     }
     if (audioHours < 3 / target) {
-      notes.push(`${fmt(audioHours)} h of audio: with none seen, a rate can only be shown to be below ${fmt(3 / audioHours)} per hour (95%); ` +
-        `${fmt(3 / target, 1)} h or more are needed to confirm ${target} per hour, so thresholds lean high (the tail model extrapolates)`);
+      notes.push(`${duration(audioHours)} of audio: with no false alarm seen, a rate can only be shown to be below ${fmt(3 / audioHours, 1)} per hour (95%); ` +
+        `${duration(3 / target)} or more are needed to confirm ${target} per hour, so thresholds lean high (the tail model extrapolates)`);
     }
     const chosen = chooseThresholds(tails, { targetFaPerHour: target });
     const calibration: Calibration = {
@@ -194,6 +194,8 @@ export async function runCalibrate(args: string[]): Promise<number> {
     await model.dispose();
   }
 }
+
+const duration = (hours: number): string => (hours >= 1 ? `${fmt(hours, 1)} h` : hours >= 1 / 60 ? `${fmt(hours * 60, 1)} min` : `${fmt(hours * 3600, 1)} s`);
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
