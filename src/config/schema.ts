@@ -78,7 +78,7 @@ export const SCHEMA = {
   },
   calibration: {
     file: optionalPath('GEARHEAR_CALIBRATION_FILE', 'Per-term thresholds written by `gearhear calibrate`; empty: `<vocabulary>.calibration.json` beside the vocabulary file, used when it exists. One made for another model or vocabulary version is refused (the vocabulary\'s thresholds apply).'),
-    history: bool('GEARHEAR_CALIBRATION_HISTORY', true, 'Keep a per-term histogram of the scores heard (no audio) in `<state.dir>/score-history.json` for `gearhear calibrate --from-history`; about 1.3 KB per vocabulary term at most.'),
+    history: bool('GEARHEAR_CALIBRATION_HISTORY', true, 'Keep a per-term histogram of the scores heard (no audio) in `<state.dir>/score-history.json` for `gearhear calibrate --from-history`; at most 1.8 KB per vocabulary term.'),
   },
   mqtt: {
     url: { format: 'gh-mqtt-url', env: 'GEARHEAR_MQTT_URL', default: 'mqtt://localhost:1883', doc: 'Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), or `embedded` to run a broker inside the daemon.' },

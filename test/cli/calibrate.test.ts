@@ -13,7 +13,7 @@ import type { Calibration } from '../../src/calibration/file.js';
 import { HISTORY_BYTES_PER_TERM, HISTORY_FILE, type ScoreHistoryFile } from '../../src/calibration/history.js';
 import { startMosquitto } from '../fixtures/mosquitto.js';
 import { joinWithSilence, repoRoot, runCli, sayWithSlt, spawnCli, tempDir } from '../fixtures/gearhear-cli.js';
-import { daemonEnv, MqttRecorder } from '../fixtures/daemon-helpers.js';
+import { daemonEnv, loadTopicSchemas, MqttRecorder } from '../fixtures/daemon-helpers.js';
 
 // About a dozen CLI and daemon runs, each loading the model: more than tap's default on a shared 2-core machine.
 t.setTimeout(900_000);
@@ -26,6 +26,7 @@ const vocabText = '# site vocabulary\noil leak | category=leak severity=high\nmo
 await writeFile(vocab, vocabText);
 await copyFile(path.join(repoRoot, 'vocab/mechanical-en.lexicon.json'), path.join(dir, 'site.lexicon.json'));
 const calFile = path.join(dir, 'site.calibration.json');
+const schemaProblem = await loadTopicSchemas();
 const sha = async (f: string): Promise<string> => createHash('sha256').update(await readFile(f)).digest('hex');
 
 // Site audio without the terms: two SLT sentences and one real recording (Ogg, decoded by sox).
@@ -82,6 +83,7 @@ t.test('the daemon loads the calibration, applies it, reports it in info and kee
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
   const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: Record<string, unknown> };
   t.match(info.calibration, { used: true, file: calFile, source: 'recordings', terms: 5 }, 'info names the calibration in use');
+  t.equal(schemaProblem(sub.on('info').at(-1)!), null, 'info validates against info.schema.json');
   const leak = sub.detections().filter((d) => d.term === 'oil leak');
   t.ok(leak.length > 0, '"oil leak" detected');
   t.ok(leak.every((d) => d.threshold === 0.321), 'at the calibrated threshold');
@@ -113,6 +115,7 @@ t.test('a calibration for another vocabulary version is refused by the daemon an
   t.equal(r.code, 0, 'the daemon still runs, on the vocabulary\'s thresholds', { stderr: r.stderr.slice(-2000) });
   const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: { used: boolean; problem: string } };
   t.equal(info.calibration?.used, false, 'info: not used');
+  t.equal(schemaProblem(sub.on('info').at(-1)!), null, 'info validates against info.schema.json');
   t.match(info.calibration?.problem, /refused: it was made for vocabulary version \w+, this is version \w+.*gearhear calibrate/);
   t.ok(daemon.logs().some((l) => l.msg.startsWith('calibration refused')), 'logged');
   t.ok(sub.on('error').some((m) => /calibration/.test(m.payload) && /refused/.test(m.payload)), 'published on error');
@@ -147,4 +150,19 @@ t.test('calibrate --from-feedback raises a term with a false verdict from its cl
   t.same(sub.detections().filter((d) => d.term === 'oil leak'), [], 'the false alarm is not made again');
   const usage = await runCli(t, ['calibrate', '--from-feedback', '--vocab', vocab], env(await tempDir(t)));
   t.equal(usage.code, 64, 'no verdicts named: usage error');
+});
+
+t.test('calibrate --help prints every option; a wrong command line is a usage error', async (t) => {
+  const help = await runCli(t, ['calibrate', '--help']);
+  t.equal(help.code, 0);
+  for (const o of ['--target-fa-per-hour', '--vocab', '--labels', '--out', '--model', '--variant', '--from-history', '--from-feedback', '--feedback', '--config', '--set', '--json']) t.match(help.stdout, o);
+  const unknown = await runCli(t, ['calibrate', '--bogus', 'x.wav']);
+  t.equal(unknown.code, 64);
+  t.match(unknown.stderr, /Unknown option '--bogus'[\s\S]*Usage: gearhear calibrate/);
+  const two = await runCli(t, ['calibrate', '--from-history', 'x.wav']);
+  t.equal(two.code, 64);
+  t.match(two.stderr, /exactly one/);
+  const target = await runCli(t, ['calibrate', '--target-fa-per-hour', 'lots', 'x.wav']);
+  t.equal(target.code, 64);
+  t.match(target.stderr, /--target-fa-per-hour must be a number > 0, got "lots"/);
 });
