@@ -4,7 +4,7 @@ import { openWavFile, streamAudio } from '../audio/wav-stream.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 import { createGate, type GateOptions } from '../vad/index.js';
 import type { OnnxAcousticModel } from '../model/onnx-model.js';
-import type { KeywordSpec } from '../kws/types.js';
+import type { KeywordSpec, ScoreSink, ThresholdOverrides } from '../kws/types.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import { Listener, type HeardDetection, type ListenerHeads, type ListenerTimings } from '../daemon/listener.js';
 import { roundDetectionFigures } from '../publish/round.js';
@@ -23,6 +23,10 @@ export interface DetectFileOptions {
   search?: Partial<KeywordSearchOptions>;
   /** Term heads for the keywords they cover (the rest use the phone model). */
   heads?: ListenerHeads;
+  /** Site-calibrated thresholds for the terms the phone search detects (Listener `thresholds`). */
+  thresholds?: ThresholdOverrides;
+  /** Sees every occurrence the phone search scores (calibration). */
+  scores?: ScoreSink;
   /** Samples per chunk pushed through the pipeline (default 100 ms). */
   chunkSamples?: number;
 }
@@ -50,7 +54,10 @@ async function detectBlocks(
   file: string, blocks: AsyncIterable<Float32Array> | Iterable<Float32Array>, options: DetectFileOptions,
 ): Promise<FileDetections> {
   const gate = await createGate(options.gate);
-  const listener = new Listener({ gate, model: options.model, keywords: options.keywords, searchOptions: options.search, heads: options.heads });
+  const listener = new Listener({
+    gate, model: options.model, keywords: options.keywords, searchOptions: options.search, heads: options.heads,
+    thresholds: options.thresholds, scores: options.scores,
+  });
   const detections: HeardDetection[] = [];
   listener.on('detection', (d) => detections.push(d));
   const step = options.chunkSamples ?? SAMPLE_RATE / 10;

@@ -105,6 +105,29 @@ ${CONFIG_OPTIONS}
 
 Exit codes: 0 done; 64 a wrong command line; 78 the configuration is wrong.
 `,
+  calibrate: `Usage: gearhear calibrate [options] FILE|DIR...      from recordings in which no term is said
+       gearhear calibrate --from-history [options]     from the daemon's score history (state.dir)
+       gearhear calibrate --from-feedback --feedback FILE [options]
+
+Per-term thresholds for a site (docs/calibration.md), written to the calibration file beside the
+vocabulary; the daemon uses them for the terms the phone model detects.
+
+Options:
+  --target-fa-per-hour R   false alarms per hour per term to reach at most (default 0.1)
+  --vocab FILE             vocabulary (default: vocab.file of the configuration)
+  --labels FILE            spans where terms ARE said: lines "FILE START END [TERM]" (seconds)
+  --out FILE               calibration file (default: calibration.file, else <vocabulary>.calibration.json)
+  --model DIR, --variant int8|fp32   the model (default: the configuration's)
+  --from-history           use <state.dir>/score-history.json instead of recordings
+  --from-feedback          raise thresholds of terms with false verdicts (never below the site calibration)
+  --feedback FILE          the verdicts: JSON lines {"term","verdict":"false|true|wrong-term","score","clip"}
+${CONFIG_OPTIONS}
+  --json                   print the result as JSON
+  -h, --help               print this help
+
+Exit codes: 0 written; 64 a wrong command line or recordings with no audio; 78 the configuration,
+vocabulary, model, score history or calibration file is wrong.
+`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_USAGE;

@@ -21,6 +21,10 @@ import { buildDeviceRequests } from './device-requests.js';
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
+import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
+import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
+import { calibrationPathFor } from '../calibration/file.js';
+import { SAMPLE_RATE } from '../audio/types.js';
 
 export interface DaemonOptions {
   config: GearhearConfig;
@@ -82,6 +86,9 @@ export class Daemon {
   private memory: MemoryBudget | null = null;
   private readonly notifier: SystemdNotifier;
   private vocabulary: LoadedVocabulary | null = null;
+  private calibration: CalibrationInUse | null = null;
+  private history: ScoreHistory | null = null;
+  private historyTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<Promise<void>>();
   private readonly lifecycle: Lifecycle;
   private stopping: Promise<number> | null = null;
@@ -141,6 +148,23 @@ export class Daemon {
       },
       stop: () => this.watcher?.stop(),
     });
+    // Site calibration (per-term thresholds) and the score history: after the model and vocabulary they
+    // are checked against; the history is written last, after the listener's final segment.
+    await parts.start({
+      name: 'calibration',
+      start: async () => {
+        this.calibration = await this.loadCalibration(this.vocabulary!);
+        if (!c.calibration.history) return;
+        this.history = await ScoreHistory.open(c.state.dir, this.model!.sha256, this.vocabulary!.specs);
+        this.historyTimer = setInterval(() => void this.writeHistory(), HISTORY_WRITE_MS);
+        this.historyTimer.unref();
+      },
+      stop: async () => {
+        if (this.historyTimer) clearInterval(this.historyTimer);
+        this.historyTimer = null;
+        await this.writeHistory();
+      },
+    });
     await parts.start({
       name: 'vad',
       start: async () => {
@@ -186,6 +210,25 @@ export class Daemon {
     });
   }
 
+  /** The site calibration beside the vocabulary (calibration.file), checked against model and vocabulary. */
+  private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
+    const { config: c, logger } = this.opts;
+    const file = c.calibration.file || calibrationPathFor(c.vocab.file);
+    const m = this.model!;
+    const inUse = await calibrationFor(file, { model: { id: m.id, version: m.version, sha256: m.sha256 }, vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
+    if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
+    else if (inUse.status.used) logger.info('calibration loaded', { file, terms: inUse.status.terms, source: inUse.status.source });
+    return inUse;
+  }
+
+  private async writeHistory(): Promise<void> {
+    try {
+      await this.history?.write();
+    } catch (err) {
+      this.opts.logger.warn('cannot write the score history', { error: (err as Error).message });
+    }
+  }
+
   /** Writes are queued, one at a time, so two never share the temp file. */
   private writeHeartbeat(): Promise<void> {
     this.heartbeatWrite = this.heartbeatWrite.then(() => this.writeHeartbeatNow());
@@ -216,6 +259,7 @@ export class Daemon {
     listen(this.publisher, 'error', (err: PublishError) => logger.warn('mqtt', { where: err.where, error: err.message }));
     listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
+    if (this.calibration?.error) this.publisher.publishError('calibration', this.calibration.error);
     this.publishInfo();
   }
 
@@ -225,9 +269,10 @@ export class Daemon {
       gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
       searchOptions: searchOptions(c),
       heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, scorePivot: headsOptions(c).scorePivot } : undefined,
+      thresholds: this.calibration?.thresholds ?? undefined, scores: this.history ?? undefined,
     });
     listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));
-    listen(this.watcher!, 'reload', (loaded: LoadedVocabulary) => this.onVocabulary(loaded));
+    listen(this.watcher!, 'reload', (loaded: LoadedVocabulary) => this.track(this.onVocabulary(loaded)));
     listen(this.watcher!, 'error', (err: Error) => this.publisher?.publishError('vocabulary', err));
   }
 
@@ -275,6 +320,7 @@ export class Daemon {
       } } : {}),
       vocabulary: { version: v.vocab.version, terms: v.vocab.terms.map((t) => ({ term: t.term, category: t.category, severity: t.severity })) },
       config: JSON.parse(printableConfig(this.opts.config)) as Record<string, unknown>,
+      ...(this.calibration ? { calibration: { ...this.calibration.status } } : {}),
     });
   }
 
@@ -332,6 +378,7 @@ export class Daemon {
     this.notifier.frameSeen();
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
+    this.history?.addAudio(chunk.samples.length / SAMPLE_RATE);
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
     this.lastLevelDbfs = Math.round(blockLevelDbfs(chunk.samples) * 10) / 10;
     this.evidence?.audio(chunk);
@@ -358,9 +405,13 @@ export class Daemon {
     }));
   }
 
-  private onVocabulary(loaded: LoadedVocabulary): void {
+  private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
+    const calibration = await this.loadCalibration(loaded);
+    if (calibration.error) this.publisher?.publishError('calibration', calibration.error);
     try {
-      this.listener!.setKeywords(loaded.specs);
+      this.listener!.setKeywords(loaded.specs, calibration.thresholds);
+      this.calibration = calibration;
+      this.history?.setTerms(loaded.specs);
       this.vocabulary = loaded;
       this.publishInfo();
       this.opts.logger.info('vocabulary reloaded', { terms: loaded.specs.length, version: loaded.vocab.version });
