@@ -37,6 +37,9 @@ const quiet = await joinWithSilence([
 const ogg = path.resolve(repoRoot, '../shared/train-speech/cathy/arctic_a0001_1592748600.ogg');
 // Audio in which a term is said, with a labels file naming where.
 const said = await joinWithSilence([await sayWithSlt('there is an oil leak under the motor', path.join(dir, 's1.wav'))], path.join(dir, 'said.wav'), 1);
+// Calibration scores and thresholds are the phone model's (calibrate runs the phone search), so the
+// daemon here detects every term with the phone model; with term heads, terms they cover keep the heads'.
+const phoneDaemonEnv = (o: Parameters<typeof daemonEnv>[0]): Record<string, string> => ({ ...daemonEnv(o), GEARHEAR_MODEL_DETECTOR: 'phones' });
 const env = (stateDir: string): Record<string, string> => ({ GEARHEAR_STATE_DIR: stateDir, GEARHEAR_LOG_LEVEL: 'warn' });
 
 interface JsonReport { file: string; audioHours: number; terms: Array<{ term: string; threshold: number; faPerHour: number; atFloor: number; reached: boolean; vocabularyFaPerHour: number }> }
@@ -78,7 +81,7 @@ t.test('the daemon loads the calibration, applies it, reports it in info and kee
   const stateDir = await tempDir(t);
   const sub = await MqttRecorder.connect(broker.url);
   t.teardown(() => sub.close());
-  const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }));
+  const daemon = spawnCli(t, ['run'], phoneDaemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }));
   const r = await daemon.exit(120_000);
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
   const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: Record<string, unknown> };
@@ -110,7 +113,7 @@ t.test('a calibration for another vocabulary version is refused by the daemon an
   const stateDir = await tempDir(t);
   const sub = await MqttRecorder.connect(broker.url);
   t.teardown(() => sub.close());
-  const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }));
+  const daemon = spawnCli(t, ['run'], phoneDaemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }));
   const r = await daemon.exit(120_000);
   t.equal(r.code, 0, 'the daemon still runs, on the vocabulary\'s thresholds', { stderr: r.stderr.slice(-2000) });
   const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: { used: boolean; problem: string } };
@@ -145,7 +148,7 @@ t.test('calibrate --from-feedback raises a term with a false verdict from its cl
   // The daemon with the raised threshold no longer reports it on that audio.
   const sub = await MqttRecorder.connect(broker.url);
   t.teardown(() => sub.close());
-  const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir: await tempDir(t), source: `file:${said}`, vocab }));
+  const daemon = spawnCli(t, ['run'], phoneDaemonEnv({ url: broker.url, stateDir: await tempDir(t), source: `file:${said}`, vocab }));
   t.equal((await daemon.exit(120_000)).code, 0);
   t.same(sub.detections().filter((d) => d.term === 'oil leak'), [], 'the false alarm is not made again');
   const usage = await runCli(t, ['calibrate', '--from-feedback', '--vocab', vocab], env(await tempDir(t)));
