@@ -8,6 +8,7 @@ export * from './types.js';
 export { MicSource, MIC_DEFAULTS, type MicSourceOptions } from './mic.js';
 export { FileSource, readWavFile, decodeWav, DEFAULT_FILE_CHUNK_MS, type FileSourceOptions } from './file.js';
 export { StdinSource, type StdinSourceOptions } from './stdin.js';
+export { AudioFeed, FEED_DEFAULTS, type AudioFeedOptions, type AudioFeedStats, type AudioSink } from './feed.js';
 
 export type AudioSourceSpec =
   | { kind: 'mic'; device?: string }

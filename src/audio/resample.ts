@@ -72,6 +72,32 @@ function* filterBackwards(samples: Float64Array, filter: ButterworthLowPass, sli
   }
 }
 
+/**
+ * The low-pass resampling runs, forwards then backwards, over one block (in place): at 16 kHz with
+ * cut-off fromRate/2 when upsampling, at fromRate with cut-off 8 kHz when downsampling. For the
+ * streaming reader (wav-stream.ts), which filters blocks with margins and interpolates itself.
+ */
+export function lowPassBothWays(samples: Float64Array, fromRate: number): void {
+  const filter = new ButterworthLowPass(LPF_ORDER, Math.max(fromRate, SAMPLE_RATE), Math.min(fromRate, SAMPLE_RATE) / 2);
+  filter.forward(samples, 0, samples.length);
+  filter.reset();
+  filter.backward(samples, 0, samples.length);
+}
+
+/** Cubic Hermite interpolation (tension 0) of `samples` at fractional index `t`, zero outside: the interpolator below, at one point. */
+export function cubicHermiteAt(samples: Float64Array, t: number): number {
+  const k = Math.floor(t);
+  const at = (i: number): number => (i >= 0 && i < samples.length ? samples[i]! : 0);
+  const m0 = (at(k + 1) - at(k - 1)) / 2;
+  const m1 = (at(k + 2) - at(k)) / 2;
+  const p0 = at(k);
+  const p1 = at(k + 1);
+  const f = t - k;
+  const f2 = f * f;
+  const f3 = f * f2;
+  return (2 * f3 - 3 * f2 + 1) * p0 + (f3 - 2 * f2 + f) * m0 + (-2 * f3 + 3 * f2) * p1 + (f3 - f2) * m1;
+}
+
 /** Cubic Hermite interpolation (tension 0) of `samples` stretched to `outLength`, zero outside. */
 function cubicInterpolator(samples: Float64Array, outLength: number): (i: number) => number {
   const length = samples.length;

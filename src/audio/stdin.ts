@@ -44,6 +44,15 @@ export class StdinSource extends EventEmitter<AudioSourceEvents> implements Audi
     this.emit('status', { state: 'stopped' });
   }
 
+  /** Stops reading: the pipe fills and its writer blocks (backpressure, see AudioFeed). */
+  pause(): void {
+    if (this.state === 'running') this.stream.pause();
+  }
+
+  resume(): void {
+    if (this.state === 'running') this.stream.resume();
+  }
+
   private release(): void {
     this.state = 'stopped';
     this.stream.off('data', this.onData);

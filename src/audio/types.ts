@@ -27,9 +27,15 @@ export class AudioSourceError extends Error {
   }
 }
 
-/** A source of audio: mic, file, stdin. start() resolves once audio can flow. */
+/**
+ * A source of audio: mic, file, stdin. start() resolves once audio can flow. Sources that can hold
+ * their input (a file, a pipe) have pause() and resume(), which AudioFeed (feed.ts) calls while
+ * the listening path is behind; a microphone cannot wait, and has neither.
+ */
 export interface AudioSource extends EventEmitter<AudioSourceEvents> {
   readonly description: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  pause?(): void;
+  resume?(): void;
 }

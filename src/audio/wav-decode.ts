@@ -10,29 +10,16 @@ import wavefile from 'wavefile';
 import { AudioSourceError, SAMPLE_RATE } from './types.js';
 import { clampToUnit } from './pcm.js';
 import { resampleInSlices, resampleTo16k } from './resample.js';
+import {
+  FORMAT_ALAW, FORMAT_EXTENSIBLE, FORMAT_FLOAT, FORMAT_MULAW, FORMAT_PCM, SOX_CONVERT_HINT, checkWavFormat, type Fail,
+} from './wav-header.js';
 
 const { WaveFile } = wavefile;
 
-export const SOX_CONVERT_HINT = 'convert with: sox in.wav -r 16000 -c 1 -b 16 out.wav';
+export { SOX_CONVERT_HINT } from './wav-header.js';
 
-const FORMAT_PCM = 1;
-const FORMAT_FLOAT = 3;
-const FORMAT_ALAW = 6;
-const FORMAT_MULAW = 7;
-const FORMAT_EXTENSIBLE = 0xfffe;
-const SUPPORTED_INT_BITS = [8, 16, 24, 32];
-const SUPPORTED_FLOAT_BITS = [32, 64];
 const INT16_SCALE = 1 / 32768;
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
-/** Names of common encodings we refuse, so the error says what the file is. */
-const UNSUPPORTED_FORMAT_NAMES: Record<number, string> = {
-  2: 'Microsoft ADPCM',
-  17: 'IMA ADPCM',
-  49: 'GSM 6.10',
-  80: 'MPEG',
-  85: 'MPEG layer 3',
-};
 
 /** Reads a WAV file and returns its audio as 16 kHz mono samples in [-1, 1]. */
 export async function readWavFile(path: string): Promise<Float32Array> {
@@ -83,11 +70,10 @@ function decodeToMono(bytes: Uint8Array, fail: Fail): { mono: Float32Array; samp
     // wavefile reads WAVE_FORMAT_EXTENSIBLE float as integers; present it as plain float instead.
     wav = parse(withPlainFormatTag(bytes, FORMAT_FLOAT), fail);
   }
-  const { numChannels, sampleRate, bitsPerSample, blockAlign } = fmtOf(wav);
+  const { numChannels, sampleRate, bitsPerSample, blockAlign, byteRate } = fmtOf(wav);
   const data = dataOf(wav);
-  if (numChannels < 1 || sampleRate < 1 || blockAlign < 1) {
-    throw fail(`invalid WAV header (${numChannels} channels, ${sampleRate} Hz); ${SOX_CONVERT_HINT}`);
-  }
+  // Before anything is decoded or resampled: buffers are sized from these numbers.
+  checkWavFormat({ format, channels: numChannels, sampleRate, byteRate, blockAlign, bitsPerSample }, data.chunkSize, fail);
   const present = data.samples.length;
   if (present < data.chunkSize) {
     throw fail(
@@ -95,7 +81,6 @@ function decodeToMono(bytes: Uint8Array, fail: Fail): { mono: Float32Array; samp
         'repair with: sox --ignore-length in.wav out.wav',
     );
   }
-  checkEncoding(format, bitsPerSample, fail);
   if (format === FORMAT_ALAW) wav.fromALaw();
   if (format === FORMAT_MULAW) wav.fromMuLaw();
   // A partial last frame (writer killed mid-sample) is dropped.
@@ -139,6 +124,7 @@ interface FmtChunk {
   sampleRate: number;
   bitsPerSample: number;
   blockAlign: number;
+  byteRate: number;
   subformat?: number[];
 }
 interface DataChunk {
@@ -147,7 +133,6 @@ interface DataChunk {
 }
 const fmtOf = (wav: Wave): FmtChunk => wav.fmt as FmtChunk;
 const dataOf = (wav: Wave): DataChunk => wav.data as DataChunk;
-type Fail = (what: string, cause?: unknown) => AudioSourceError;
 
 function parse(bytes: Uint8Array, fail: Fail): Wave {
   const wav = new WaveFile();
@@ -167,21 +152,6 @@ function effectiveFormat(wav: Wave): number {
   if (fmt.audioFormat !== FORMAT_EXTENSIBLE) return fmt.audioFormat;
   const sub = fmt.subformat?.[0];
   return sub === undefined ? FORMAT_EXTENSIBLE : sub;
-}
-
-function checkEncoding(format: number, bits: number, fail: Fail): void {
-  const ok =
-    (format === FORMAT_PCM && SUPPORTED_INT_BITS.includes(bits)) ||
-    (format === FORMAT_FLOAT && SUPPORTED_FLOAT_BITS.includes(bits)) ||
-    format === FORMAT_ALAW ||
-    format === FORMAT_MULAW;
-  if (ok) return;
-  const name = UNSUPPORTED_FORMAT_NAMES[format];
-  const what =
-    format === FORMAT_PCM || format === FORMAT_FLOAT
-      ? `${bits}-bit ${format === FORMAT_PCM ? 'integer' : 'float'} samples are not supported`
-      : `WAV encoding ${format}${name ? ` (${name})` : ''} is not supported`;
-  throw fail(`${what}; ${SOX_CONVERT_HINT}`);
 }
 
 /** A copy of a little-endian RIFF WAV with the 'fmt ' chunk's format tag replaced. */

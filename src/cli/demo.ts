@@ -32,7 +32,7 @@ export async function runDemo(args: string[]): Promise<number> {
     return await runDaemon(config, createLogger('warn'), async (daemon) => {
       const url = daemon.embeddedBrokerUrl;
       if (!url) throw new Error('demo: the embedded broker did not start');
-      subscriber = await mqtt.connectAsync(url, { clientId: 'gearhear-demo-viewer' });
+      subscriber = await mqtt.connectAsync(url, { clientId: 'gearhear-demo-viewer', ...daemon.embeddedBrokerCredentials });
       subscriber.on('message', (topic, payload) => printMessage(topic, payload.toString()));
       await subscriber.subscribeAsync(`${config.mqtt.baseTopic}/${config.device.id}/#`, { qos: 1 });
     });

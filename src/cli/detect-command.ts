@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
@@ -6,12 +7,18 @@ import { loadKeywords } from '../kws/load.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
 import { gateOptions, headsOptions, keywordDefaults, modelOptions, searchOptions } from '../daemon/wiring.js';
-import { detectFile, detectionJson, detectionLine } from './detect.js';
+import { detectFile, detectStream, detectionJson, detectionLine, type DetectFileOptions } from './detect.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
+/** sysexits EX_NOINPUT: the list named by --files-from cannot be read. */
+const EX_NOINPUT = 66;
+/** The name that stands for stdin, as a file argument or as the --files-from list. */
+const STDIN = '-';
+
 /**
- * `gearhear detect [--vocab FILE] [--model DIR] [--json] FILE...`: exit 0 when every file was read.
+ * `gearhear detect [--vocab FILE] [--model DIR] [--json] [--files-from LIST|-] FILE...|-`: exit 0 when
+ * every file was read. A file named `-` is audio on stdin (a WAV stream, or raw s16le 16 kHz mono).
  * The parts are built from the same configuration as `run` (config file, GEARHEAR_*, --set); the
  * flags are shorthands for keys of it.
  */
@@ -20,14 +27,27 @@ export async function runDetect(args: string[]): Promise<number> {
     args, allowPositionals: true,
     options: {
       vocab: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' },
-      threshold: { type: 'string' }, vad: { type: 'string' }, threads: { type: 'string' },
+      threshold: { type: 'string' }, vad: { type: 'string' }, threads: { type: 'string' }, 'files-from': { type: 'string' },
       config: { type: 'string' }, set: { type: 'string', multiple: true },
       detector: { type: 'string' }, heads: { type: 'string' }, 'heads-threshold': { type: 'string' },
     },
   });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length === 0) return usageError('detect', 'name at least one WAV file, e.g. gearhear detect --json recording.wav');
+  const listed = values['files-from'] === undefined ? [] : await readFileList(values['files-from']);
+  if (listed === null) return EX_NOINPUT;
+  const files = [...positionals, ...listed];
+  if (files.length === 0) {
+    return usageError('detect', values['files-from'] === undefined
+      ? 'name at least one WAV file, e.g. gearhear detect --json recording.wav'
+      : `${values['files-from']} lists no files (one path per line)`);
+  }
+  if (values['files-from'] === STDIN && files.includes(STDIN)) {
+    return usageError('detect', 'stdin cannot be both the file list (--files-from -) and audio (-)');
+  }
+  if (files.filter((f) => f === STDIN).length > 1) {
+    return usageError('detect', '"-" (audio on stdin) may be named only once');
+  }
   const variant = values.variant;
   if (variant !== undefined && variant !== 'int8' && variant !== 'fp32') {
     return usageError('detect', `--variant must be int8 or fp32, got "${variant}"`);
@@ -62,9 +82,10 @@ export async function runDetect(args: string[]): Promise<number> {
   }
   let failed = 0;
   try {
-    for (const file of positionals) {
+    for (const file of files) {
       try {
-        const result = await detectFile(file, { model, keywords: specs, gate: gateOptions(config), search: searchOptions(config), heads });
+        const options: DetectFileOptions = { model, keywords: specs, gate: gateOptions(config), search: searchOptions(config), heads };
+        const result = file === STDIN ? await detectStream(file, process.stdin, options) : await detectFile(file, options);
         for (const d of result.detections) {
           process.stdout.write((values.json ? detectionJson(file, d) : detectionLine(file, d)) + '\n');
         }
@@ -80,4 +101,26 @@ export async function runDetect(args: string[]): Promise<number> {
     await heads?.embedding.dispose();
   }
   return failed === 0 ? 0 : 1;
+}
+
+/**
+ * The paths in a --files-from list (`-`: stdin): one per line, or NUL-separated (`find -print0`)
+ * when the list holds a NUL. Blank lines are skipped. Null (after saying why) when it cannot be read.
+ */
+async function readFileList(list: string): Promise<string[] | null> {
+  let text: string;
+  try {
+    text = list === STDIN ? await readStdinText() : await readFile(list, 'utf8');
+  } catch (err) {
+    process.stderr.write(`gearhear detect: cannot read the file list ${list}: ${(err as Error).message}\n`);
+    return null;
+  }
+  const entries = text.includes('\0') ? text.split('\0') : text.split(/\r?\n/);
+  return entries.filter((p) => p.trim() !== '');
+}
+
+async function readStdinText(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
 }

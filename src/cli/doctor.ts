@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseAudioSourceSpec } from '../audio/index.js';
+import { createAudioSource, parseAudioSourceSpec } from '../audio/index.js';
+import { blockLevelDbfs } from '../audio/level.js';
 import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
 import { loadKeywords } from '../kws/load.js';
@@ -11,7 +12,7 @@ import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs } from './usage.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
-import { audioSourceSpec, keywordDefaults, modelOptions, publisherOptions } from '../daemon/wiring.js';
+import { audioSourceOptions, audioSourceSpec, keywordDefaults, modelOptions, publisherOptions } from '../daemon/wiring.js';
 import { silentLogger } from '../log.js';
 import { MqttPublisher } from '../publish/publisher.js';
 
@@ -20,6 +21,7 @@ const STALE_MS = 6 * HEARTBEAT_MS;
 
 const run = promisify(execFile);
 const BROKER_TIMEOUT_MS = 5000;
+const AUDIO_TIMEOUT_MS = 5000;
 
 interface Check { name: string; run: (c: GearhearConfig) => Promise<string> }
 
@@ -51,17 +53,17 @@ const CHECKS: Check[] = [
       if (spec.kind === 'file') { await access(spec.path); return `file ${spec.path} is readable`; }
       if (spec.kind === 'stdin') return 'stdin (raw S16_LE 16 kHz mono)';
       const device = spec.device ?? 'default';
-      let listing: string;
       try {
-        listing = (await run('arecord', ['-L'])).stdout;
+        return await captureOnce(c);
       } catch (err) {
-        throw new Error(`arecord is not usable (${(err as Error).message}); install alsa-utils`);
+        // Name what exists when the device is not among ALSA's PCMs (`plughw:CARD=X` is listed as `plughw:CARD=X,DEV=0`).
+        const listing = await run('arecord', ['-L']).then((r) => r.stdout, () => null);
+        const names = (listing ?? '').split('\n').filter((l) => l && !l.startsWith(' '));
+        if (listing !== null && device !== 'default' && !names.some((n) => n === device || n.startsWith(`${device},`))) {
+          throw new Error(`ALSA device "${device}" not found; arecord -L lists: ${names.slice(0, 12).join(', ') || 'no devices'}`);
+        }
+        throw err;
       }
-      if (device !== 'default' && !listing.split('\n').some((l) => l.trim() === device)) {
-        const names = listing.split('\n').filter((l) => l && !l.startsWith(' ')).slice(0, 12).join(', ');
-        throw new Error(`ALSA device "${device}" not found; arecord -L lists: ${names || 'no devices'}`);
-      }
-      return `arecord present, device ${device}`;
     },
   },
   {
@@ -75,6 +77,27 @@ const CHECKS: Check[] = [
     },
   },
 ];
+
+/**
+ * Opens the microphone exactly as the daemon does (the same MicSource and arecord arguments) and
+ * waits for audio: a device that is listed but cannot be opened (no sound card, busy, no permission)
+ * fails here, not at the daemon's start.
+ */
+async function captureOnce(c: GearhearConfig): Promise<string> {
+  const source = createAudioSource(audioSourceSpec(c), audioSourceOptions(c, silentLogger));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${source.description}: no audio within ${AUDIO_TIMEOUT_MS} ms`)), AUDIO_TIMEOUT_MS);
+      source.once('data', (chunk) => resolve(`${source.description} opened, audio arriving (${blockLevelDbfs(chunk.samples).toFixed(1)} dBFS)`));
+      source.on('error', (err) => reject(new Error(`cannot capture from ${source.description}: ${err.message}`)));
+      source.start().catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await source.stop();
+  }
+}
 
 /** Is the running daemon alive and hearing audio? Reads the heartbeat it writes in the state dir. */
 async function checkHeartbeat(c: GearhearConfig): Promise<string> {

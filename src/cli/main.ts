@@ -5,8 +5,10 @@ const USAGE = `gearhear — listens for mechanical fault vocabulary and publishe
 
 Usage:
   gearhear run [--config FILE] [--set key=value ...]   the daemon
-  gearhear detect [options] FILE...                    what the daemon would hear in WAV files
+  gearhear detect [options] FILE...|-                  what the daemon would hear in WAV files (- : stdin)
   gearhear vocab check FILE | gearhear vocab compile FILE [--g2p espeak-ng|flite]
+  gearhear calibrate [--target-fa-per-hour R] [--vocab FILE] [--labels FILE] FILE|DIR...
+  gearhear calibrate --from-history | --from-feedback --feedback FILE   per-term thresholds for a site
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked
   gearhear clips list|export [--since WHEN] [--verdict V] [--out DIR]   evidence clips (evidence.enabled)
@@ -16,7 +18,7 @@ Usage:
 Every command's options: gearhear COMMAND --help (or gearhear help COMMAND).
 `;
 
-const COMMANDS = ['run', 'detect', 'vocab', 'doctor', 'config', 'demo', 'clips'] as const;
+const COMMANDS = ['run', 'detect', 'vocab', 'calibrate', 'doctor', 'config', 'demo', 'clips'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -24,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return (await import('./run-command.js')).runDaemonCommand(rest);
     case 'detect': return (await import('./detect-command.js')).runDetect(rest);
     case 'vocab': return (await import('./vocab-command.js')).runVocab(rest);
+    case 'calibrate': return (await import('./calibrate-command.js')).runCalibrate(rest);
     case 'doctor': return (await import('./doctor.js')).runDoctor(rest);
     case 'config': return (await import('./config-command.js')).runConfigPrint(rest);
     case 'demo': return (await import('./demo.js')).runDemo(rest);

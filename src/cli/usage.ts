@@ -23,13 +23,15 @@ ${CONFIG_OPTIONS}
 Exit codes: 0 input ended or stopped by a signal; 1 a fault (systemd restarts it); 75 the outbox was
 not drained in time; 78 the configuration, the vocabulary or the model is wrong (fix it, then start again).
 `,
-  detect: `Usage: gearhear detect [options] FILE...
+  detect: `Usage: gearhear detect [options] FILE...|-
 
-Runs the daemon's listening path over WAV files as fast as possible and prints what it hears. The
-parts are built from the same configuration as \`gearhear run\`; the flags are shorthands for its keys.
+Runs the daemon's listening path over WAV files as fast as possible and prints what it hears. A file
+named \`-\` is audio on stdin (a WAV stream, or raw s16le 16 kHz mono). The parts are built from the
+same configuration as \`gearhear run\`; the flags are shorthands for its keys.
 
 Options:
   --json                one JSON object per detection per line
+  --files-from LIST|-   also read the files named in LIST (one per line, or NUL-separated; -: stdin)
   --vocab FILE          vocabulary (vocab.file); its lexicon is compiled beside it when missing
   --model DIR           model folder (model.dir)
   --variant int8|fp32   which ONNX file of the model to run (model.variant)
@@ -43,7 +45,8 @@ ${CONFIG_OPTIONS}
   -h, --help            print this help
 
 Exit codes: 0 every file was read; 1 a file could not be read (the others are still processed);
-64 a wrong command line; 78 the configuration, the vocabulary or the model is wrong.
+64 a wrong command line; 66 the --files-from list cannot be read; 78 the configuration, the vocabulary
+or the model is wrong.
 `,
   vocab: `Usage: gearhear vocab check FILE
        gearhear vocab compile FILE [--g2p espeak-ng|flite]
@@ -101,6 +104,29 @@ ${CONFIG_OPTIONS}
   -h, --help            print this help
 
 Exit codes: 0 done; 64 a wrong command line; 78 the configuration is wrong.
+`,
+  calibrate: `Usage: gearhear calibrate [options] FILE|DIR...      from recordings in which no term is said
+       gearhear calibrate --from-history [options]     from the daemon's score history (state.dir)
+       gearhear calibrate --from-feedback --feedback FILE [options]
+
+Per-term thresholds for a site (docs/calibration.md), written to the calibration file beside the
+vocabulary; the daemon uses them for the terms the phone model detects.
+
+Options:
+  --target-fa-per-hour R   false alarms per hour per term to reach at most (default 0.1)
+  --vocab FILE             vocabulary (default: vocab.file of the configuration)
+  --labels FILE            spans where terms ARE said: lines "FILE START END [TERM]" (seconds)
+  --out FILE               calibration file (default: calibration.file, else <vocabulary>.calibration.json)
+  --model DIR, --variant int8|fp32   the model (default: the configuration's)
+  --from-history           use <state.dir>/score-history.json instead of recordings
+  --from-feedback          raise thresholds of terms with false verdicts (never below the site calibration)
+  --feedback FILE          the verdicts: JSON lines {"term","verdict":"false|true|wrong-term","score","clip"}
+${CONFIG_OPTIONS}
+  --json                   print the result as JSON
+  -h, --help               print this help
+
+Exit codes: 0 written; 64 a wrong command line or recordings with no audio; 78 the configuration,
+vocabulary, model, score history or calibration file is wrong.
 `,
 } as const;
 

@@ -79,9 +79,13 @@ export const SCHEMA = {
     boost: num('GEARHEAR_KWS_BOOST', 0, -10, 10, 'Added to every term\'s log score: above 0 finds more terms (and more false alarms).'),
     refractoryMs: ms('GEARHEAR_KWS_REFRACTORY_MS', 1000, 0, 60_000, 'The same term is not reported again within this time.'),
   },
+  calibration: {
+    file: optionalPath('GEARHEAR_CALIBRATION_FILE', 'Per-term thresholds written by `gearhear calibrate`; empty: `<vocabulary>.calibration.json` beside the vocabulary file, used when it exists. One made for another model or vocabulary version is refused (the vocabulary\'s thresholds apply).'),
+    history: bool('GEARHEAR_CALIBRATION_HISTORY', true, 'Keep a per-term histogram of the scores heard (no audio) in `<state.dir>/score-history.json` for `gearhear calibrate --from-history`; at most 1.8 KB per vocabulary term.'),
+  },
   mqtt: {
     url: { format: 'gh-mqtt-url', env: 'GEARHEAR_MQTT_URL', default: 'mqtt://localhost:1883', doc: 'Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), or `embedded` to run a broker inside the daemon. User-info in it (`user:password@`) is masked wherever the URL is shown or published; prefer mqtt.username and mqtt.passwordFile.' },
-    embeddedPort: int('GEARHEAR_MQTT_EMBEDDED_PORT', 1883, 0, 65_535, 'Port of the embedded broker on 127.0.0.1 (0: any free port).'),
+    embeddedPort: int('GEARHEAR_MQTT_EMBEDDED_PORT', 1883, 0, 65_535, 'Port of the embedded broker on 127.0.0.1 (0: any free port). It admits one account, generated into `<state.dir>/embedded-broker.json` (docs/mqtt.md).'),
     baseTopic: { format: 'gh-topic-prefix', env: 'GEARHEAR_MQTT_BASE_TOPIC', default: 'gearhear', doc: 'Topic prefix: topics are `<baseTopic>/<device.id>/...`.' },
     clientId: str('GEARHEAR_MQTT_CLIENT_ID', '', 'MQTT client id; empty: `gearhear-<device.id>`.', { optional: true }),
     username: str('GEARHEAR_MQTT_USERNAME', '', 'Broker user name; empty: none.', { optional: true }),

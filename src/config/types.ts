@@ -46,6 +46,11 @@ export interface GearhearConfig {
     boost: number;
     refractoryMs: number;
   };
+  calibration: {
+    /** '' when unset: `<vocabulary>.calibration.json` beside the vocabulary. */
+    file: string;
+    history: boolean;
+  };
   mqtt: {
     /** `embedded` or an mqtt:// mqtts:// ws:// wss:// URL. */
     url: string;

@@ -1,6 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createAudioSource } from '../audio/index.js';
+import { AudioFeed } from '../audio/feed.js';
 import { blockLevelDbfs } from '../audio/level.js';
 import type { AudioChunk, AudioSource, AudioSourceError, AudioSourceEvents } from '../audio/types.js';
 import type { GearhearConfig } from '../config/types.js';
@@ -20,6 +21,10 @@ import { buildDeviceRequests } from './device-requests.js';
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
+import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
+import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
+import { calibrationPathFor } from '../calibration/file.js';
+import { SAMPLE_RATE } from '../audio/types.js';
 
 export interface DaemonOptions {
   config: GearhearConfig;
@@ -76,10 +81,14 @@ export class Daemon {
   private publisher: MqttPublisher | null = null;
   private evidence: Evidence | null = null;
   private source: AudioSource | null = null;
+  private feed: AudioFeed | null = null;
   private health: HealthMonitor | null = null;
   private memory: MemoryBudget | null = null;
   private readonly notifier: SystemdNotifier;
   private vocabulary: LoadedVocabulary | null = null;
+  private calibration: CalibrationInUse | null = null;
+  private history: ScoreHistory | null = null;
+  private historyTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<Promise<void>>();
   private readonly lifecycle: Lifecycle;
   private stopping: Promise<number> | null = null;
@@ -139,6 +148,23 @@ export class Daemon {
       },
       stop: () => this.watcher?.stop(),
     });
+    // Site calibration (per-term thresholds) and the score history: after the model and vocabulary they
+    // are checked against; the history is written last, after the listener's final segment.
+    await parts.start({
+      name: 'calibration',
+      start: async () => {
+        this.calibration = await this.loadCalibration(this.vocabulary!);
+        if (!c.calibration.history) return;
+        this.history = await ScoreHistory.open(c.state.dir, this.model!.sha256, this.vocabulary!.specs);
+        this.historyTimer = setInterval(() => void this.writeHistory(), HISTORY_WRITE_MS);
+        this.historyTimer.unref();
+      },
+      stop: async () => {
+        if (this.historyTimer) clearInterval(this.historyTimer);
+        this.historyTimer = null;
+        await this.writeHistory();
+      },
+    });
     await parts.start({
       name: 'vad',
       start: async () => {
@@ -160,7 +186,7 @@ export class Daemon {
     await parts.start({ name: 'health', start: (listen) => this.startHealth(listen), stop: () => this.health?.stop() });
     await parts.start({ name: 'memory budget', start: (listen) => this.startMemoryBudget(listen), stop: () => this.memory?.stop() });
     await this.opts.beforeListening?.(this);
-    await parts.start({ name: 'audio source', start: (listen) => this.startSource(listen), stop: () => this.source?.stop() });
+    await parts.start({ name: 'audio source', start: (listen) => this.startSource(listen), stop: async () => { await this.source?.stop(); this.feed?.detach(); } });
     await parts.start({
       name: 'systemd',
       start: async () => {
@@ -182,6 +208,25 @@ export class Daemon {
         await this.heartbeatWrite;
       },
     });
+  }
+
+  /** The site calibration beside the vocabulary (calibration.file), checked against model and vocabulary. */
+  private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
+    const { config: c, logger } = this.opts;
+    const file = c.calibration.file || calibrationPathFor(c.vocab.file);
+    const m = this.model!;
+    const inUse = await calibrationFor(file, { model: { id: m.id, version: m.version, sha256: m.sha256 }, vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
+    if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
+    else if (inUse.status.used) logger.info('calibration loaded', { file, terms: inUse.status.terms, source: inUse.status.source });
+    return inUse;
+  }
+
+  private async writeHistory(): Promise<void> {
+    try {
+      await this.history?.write();
+    } catch (err) {
+      this.opts.logger.warn('cannot write the score history', { error: (err as Error).message });
+    }
   }
 
   /** Writes are queued, one at a time, so two never share the temp file. */
@@ -214,6 +259,7 @@ export class Daemon {
     listen(this.publisher, 'error', (err: PublishError) => logger.warn('mqtt', { where: err.where, error: err.message }));
     listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
+    if (this.calibration?.error) this.publisher.publishError('calibration', this.calibration.error);
     this.publishInfo();
   }
 
@@ -223,9 +269,10 @@ export class Daemon {
       gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
       searchOptions: searchOptions(c),
       heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, scorePivot: headsOptions(c).scorePivot } : undefined,
+      thresholds: this.calibration?.thresholds ?? undefined, scores: this.history ?? undefined,
     });
     listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));
-    listen(this.watcher!, 'reload', (loaded: LoadedVocabulary) => this.onVocabulary(loaded));
+    listen(this.watcher!, 'reload', (loaded: LoadedVocabulary) => this.track(this.onVocabulary(loaded)));
     listen(this.watcher!, 'error', (err: Error) => this.publisher?.publishError('vocabulary', err));
   }
 
@@ -273,13 +320,14 @@ export class Daemon {
       } } : {}),
       vocabulary: { version: v.vocab.version, terms: v.vocab.terms.map((t) => ({ term: t.term, category: t.category, severity: t.severity })) },
       config: JSON.parse(printableConfig(this.opts.config)) as Record<string, unknown>,
+      ...(this.calibration ? { calibration: { ...this.calibration.status } } : {}),
     });
   }
 
   private startHealth(listen: Listen): void {
     const { config: c, logger } = this.opts;
     this.health = new HealthMonitor({ intervalMs: c.health.intervalS * 1000, logger });
-    this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null }));
+    this.health.registerProvider('audio', () => ({ levelDbfs: this.lastLevelDbfs, source: this.source?.description ?? null, ...this.feed?.stats() }));
     this.health.registerProvider('vad', () => {
       const s = this.gate!.stats();
       return { dutyCycle: s.samplesIn ? s.samplesGated / s.samplesIn : 0, segments: s.segments };
@@ -310,7 +358,8 @@ export class Daemon {
   private async startSource(listen: Listen): Promise<void> {
     const { config: c, logger } = this.opts;
     this.source = createAudioSource(audioSourceSpec(c), audioSourceOptions(c, logger));
-    listen(this.source, 'data', (chunk: AudioChunk) => this.onAudio(chunk));
+    // Bounded backlog between source and listener: a file or stdin is paused, a mic's excess dropped and counted.
+    this.feed = new AudioFeed(this.source, (chunk) => this.onAudio(chunk), { logger });
     listen(this.source, 'status', (s: AudioSourceEvents['status'][0]) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
       if (s.state === 'stalled' || s.state === 'restarting') this.publisher?.publishError('audio', new Error(`${this.source?.description}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`));
@@ -325,17 +374,20 @@ export class Daemon {
     logger.info('listening', { source: this.source.description });
   }
 
-  private onAudio(chunk: AudioChunk): void {
+  private onAudio(chunk: AudioChunk): Promise<void> {
     this.notifier.frameSeen();
     const first = this.lastAudioAt === null;
     this.lastAudioAt = new Date();
+    this.history?.addAudio(chunk.samples.length / SAMPLE_RATE);
     if (first && this.heartbeatTimer) void this.writeHeartbeat();
     this.lastLevelDbfs = Math.round(blockLevelDbfs(chunk.samples) * 10) / 10;
     this.evidence?.audio(chunk);
-    this.track(this.listener!.push(chunk).catch((err: unknown) => {
+    const handled = this.listener!.push(chunk).catch((err: unknown) => {
       this.opts.logger.error('listening path failed on a chunk', { error: (err as Error).message });
       this.publisher?.publishError('listener', err);
-    }));
+    });
+    this.track(handled);
+    return handled;
   }
 
   private onDetection(d: HeardDetection): void {
@@ -353,9 +405,13 @@ export class Daemon {
     }));
   }
 
-  private onVocabulary(loaded: LoadedVocabulary): void {
+  private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
+    const calibration = await this.loadCalibration(loaded);
+    if (calibration.error) this.publisher?.publishError('calibration', calibration.error);
     try {
-      this.listener!.setKeywords(loaded.specs);
+      this.listener!.setKeywords(loaded.specs, calibration.thresholds);
+      this.calibration = calibration;
+      this.history?.setTerms(loaded.specs);
       this.vocabulary = loaded;
       this.publishInfo();
       this.opts.logger.info('vocabulary reloaded', { terms: loaded.specs.length, version: loaded.vocab.version });
@@ -406,5 +462,9 @@ export class Daemon {
 
   get embeddedBrokerUrl(): string | null {
     return this.publisher?.embeddedUrl ?? null;
+  }
+
+  get embeddedBrokerCredentials(): { username: string; password: string } | null {
+    return this.publisher?.embeddedCredentials ?? null;
   }
 }

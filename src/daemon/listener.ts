@@ -7,7 +7,7 @@ import { KeywordSearch, KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } fro
 import { HeadDetector, headCovers, type HeadDetectorOptions, type HeadSegment } from '../kws/head-detector.js';
 import type { SpeechEmbedding } from '../model/speech-embedding.js';
 import type { TermHeads } from '../model/term-heads.js';
-import type { Detection, KeywordSpec } from '../kws/types.js';
+import type { Detection, KeywordSpec, ScoreSink, ThresholdOverrides } from '../kws/types.js';
 import { silentLogger, type Logger } from '../log.js';
 
 /** A detection with the loudness of its speech segment (dBFS, >= -150). */
@@ -34,6 +34,14 @@ export interface ListenerOptions {
   searchOptions?: Partial<KeywordSearchOptions>;
   /** Term heads on the speech embedding: keywords they cover are detected by them, the rest by the phone search. */
   heads?: ListenerHeads;
+  /**
+   * Final per-term thresholds (a site calibration) replacing the keywords' own. They are phone-model
+   * scores (calibrate runs the phone search), so they apply to the terms the phone search detects;
+   * terms with a term head keep their head thresholds.
+   */
+  thresholds?: ThresholdOverrides;
+  /** Sees every occurrence the phone search scores, thresholds ignored (calibration, score history). */
+  scores?: ScoreSink;
   logger?: Logger;
 }
 
@@ -85,6 +93,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
   private open: OpenSegment | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
+  private thresholds: ThresholdOverrides | undefined;
   private readonly timings: ListenerTimings = {
     audioSec: 0, speechSec: 0, vadSec: 0, modelSec: 0, searchSec: 0, segments: 0, recentInferenceMs: [],
   };
@@ -92,18 +101,24 @@ export class Listener extends EventEmitter<ListenerEvents> {
   constructor(private readonly opts: ListenerOptions) {
     super();
     this.logger = opts.logger ?? silentLogger;
+    this.thresholds = opts.thresholds;
     const { phones, heads } = this.split(opts.keywords);
-    this.search = this.buildSearch(phones);
+    this.search = this.buildSearch(phones, this.thresholds);
     this.phoneKeywords = phones.length;
     this.headDetector = heads;
   }
 
-  /** New keywords take effect at the next segment; the open one finishes with the old ones. */
-  setKeywords(keywords: readonly KeywordSpec[]): void {
+  /**
+   * New keywords (and calibrated thresholds: omitted keeps the current ones, null drops them) take
+   * effect at the next segment; the open one finishes with the old ones.
+   */
+  setKeywords(keywords: readonly KeywordSpec[], thresholds?: ThresholdOverrides | null): void {
+    const next = thresholds === undefined ? this.thresholds : thresholds ?? undefined;
     const { phones, heads } = this.split(keywords);
-    this.pendingSearch = this.buildSearch(phones); // built now, so a bad vocabulary is refused at once
+    this.pendingSearch = this.buildSearch(phones, next); // built now, so a bad vocabulary is refused at once
     this.pendingPhoneKeywords = phones.length;
     this.pendingHeads = heads;
+    this.thresholds = next;
   }
 
   /** Keywords with a head go to the head detector; the rest to the phone search. */
@@ -137,10 +152,11 @@ export class Listener extends EventEmitter<ListenerEvents> {
     return { ...this.timings, recentInferenceMs: [...this.timings.recentInferenceMs] };
   }
 
-  private buildSearch(keywords: readonly KeywordSpec[]): KeywordSearch {
+  private buildSearch(keywords: readonly KeywordSpec[], thresholds: ThresholdOverrides | undefined): KeywordSearch {
     const m = this.opts.model;
     return new KeywordSearch({
       keywords, tokens: m.tokens, blankIndex: m.blankIndex, frameShiftSec: m.frameShiftSec, options: this.opts.searchOptions,
+      thresholds, scores: this.opts.scores,
     });
   }
 

@@ -1,4 +1,4 @@
-import type { KeywordSpec } from './types.js';
+import type { KeywordSpec, ThresholdOverrides } from './types.js';
 
 /** One pronunciation of one keyword ending at a trie node. */
 export interface KeywordEnd {
@@ -47,6 +47,12 @@ export interface PrefixTree {
   readonly nodeBound: Float64Array;
   /** Same bound over node n's children only: what a path that has finished n's phone still needs (Infinity at leaves). */
   readonly continueBound: Float64Array;
+  /**
+   * The bounds paths are actually pruned at: the same arrays as nodeBound/continueBound, or, when a
+   * score floor below some threshold is set (a ScoreSink listens), the bounds of min(threshold, floor).
+   */
+  readonly pruneNodeBound: Float64Array;
+  readonly pruneContinueBound: Float64Array;
   /** Keywords ending at node n are ends[endStart[n] .. endStart[n+1]). */
   readonly endStart: Int32Array;
   readonly ends: readonly KeywordEnd[];
@@ -59,6 +65,13 @@ interface BuildNode {
   ends: KeywordEnd[];
 }
 
+export interface PrefixTreeExtras {
+  /** Final per-term thresholds replacing the keyword's (no short-term raise applied to them). */
+  thresholds?: ThresholdOverrides;
+  /** Keep paths alive that can still reach this score (for a ScoreSink), not only the threshold. */
+  scoreFloor?: number;
+}
+
 /** The threshold applied to a pronunciation of `phones` phones. */
 export function effectiveThreshold(threshold: number, phones: number, options: PrefixTreeOptions): number {
   const missing = Math.max(0, options.shortTermPhones - phones);
@@ -66,7 +79,9 @@ export function effectiveThreshold(threshold: number, phones: number, options: P
 }
 
 /** Builds the trie; throws naming the keyword when a pronunciation uses a token the model lacks. */
-export function buildPrefixTree(keywords: readonly KeywordSpec[], tokens: readonly string[], options: PrefixTreeOptions): PrefixTree {
+export function buildPrefixTree(keywords: readonly KeywordSpec[], tokens: readonly string[], options: PrefixTreeOptions, extras: PrefixTreeExtras = {}): PrefixTree {
+  const floor = extras.scoreFloor;
+  if (floor !== undefined && !(floor >= 0 && floor <= 1)) throw new Error(`keyword search: score floor ${floor} is outside [0,1]`);
   const tokenIndex = new Map(tokens.map((token, i) => [token, i]));
   const nodes: BuildNode[] = [{ token: -1, parent: -1, children: new Map(), ends: [] }];
   keywords.forEach((keyword, k) => {
@@ -75,6 +90,10 @@ export function buildPrefixTree(keywords: readonly KeywordSpec[], tokens: readon
     }
     if (!Number.isFinite(keyword.boost)) throw new Error(`keyword "${keyword.term}": boost ${keyword.boost} is not a number`);
     if (keyword.pronunciations.length === 0) throw new Error(`keyword "${keyword.term}" has no pronunciation; add one to the vocabulary`);
+    const override = extras.thresholds?.get(keyword.term);
+    if (override !== undefined && !(override >= 0 && override <= 1)) {
+      throw new Error(`keyword "${keyword.term}": calibrated threshold ${override} is outside [0,1]; recalibrate`);
+    }
     keyword.pronunciations.forEach((phones, p) => {
       if (phones.length < options.minPhones) {
         throw new Error(
@@ -96,16 +115,40 @@ export function buildPrefixTree(keywords: readonly KeywordSpec[], tokens: readon
         }
         node = child;
       }
-      const threshold = effectiveThreshold(keyword.threshold, phones.length, options);
+      const threshold = override ?? effectiveThreshold(keyword.threshold, phones.length, options);
       const ends = nodes[node].ends;
       // The same keyword listing one pronunciation twice ends once.
       if (!ends.some((e) => e.keyword === k)) ends.push({ keyword: k, pronunciation: p, phones: phones.length, threshold, boost: keyword.boost });
     });
   });
-  return flatten(nodes);
+  return flatten(nodes, floor);
 }
 
-function flatten(nodes: BuildNode[]): PrefixTree {
+/**
+ * Admissible pruning bounds (see PrefixTree.nodeBound), with each end's threshold lowered to `floor`
+ * when that is lower. Children have larger indices than parents, so a reverse sweep sees every
+ * subtree first. Bounds never fall from a node to its children and scores never rise along a path,
+ * so a path below a bound stays below it: pruning at the floor's lower bounds keeps every path the
+ * threshold's bounds keep, with the same scores.
+ */
+function bounds(nodes: BuildNode[], floor: number): { nodeBound: Float64Array; continueBound: Float64Array } {
+  const n = nodes.length;
+  const nodeBound = new Float64Array(n).fill(Infinity);
+  const continueBound = new Float64Array(n).fill(Infinity);
+  for (let i = n - 1; i > 0; i--) {
+    for (const end of nodes[i].ends) {
+      // confidence = exp(L / phones + boost) >= threshold  <=>  L >= phones * (ln threshold - boost)
+      const need = end.phones * (Math.log(Math.max(Math.min(end.threshold, floor), 1e-30)) - end.boost);
+      if (need < nodeBound[i]) nodeBound[i] = need;
+    }
+    if (continueBound[i] < nodeBound[i]) nodeBound[i] = continueBound[i];
+    const parent = nodes[i].parent;
+    if (nodeBound[i] < continueBound[parent]) continueBound[parent] = nodeBound[i];
+  }
+  return { nodeBound, continueBound };
+}
+
+function flatten(nodes: BuildNode[], floor: number | undefined): PrefixTree {
   const n = nodes.length;
   const nodeToken = new Int32Array(n);
   const nodeParent = new Int32Array(n);
@@ -127,18 +170,11 @@ function flatten(nodes: BuildNode[]): PrefixTree {
   }
   childStart[n] = childAt;
   endStart[n] = ends.length;
-  // Children always have larger indices than parents, so a reverse sweep sees every subtree first.
-  const nodeBound = new Float64Array(n).fill(Infinity);
-  const continueBound = new Float64Array(n).fill(Infinity);
-  for (let i = n - 1; i > 0; i--) {
-    for (const end of nodes[i].ends) {
-      // confidence = exp(L / phones + boost) >= threshold  <=>  L >= phones * (ln threshold - boost)
-      const need = end.phones * (Math.log(Math.max(end.threshold, 1e-30)) - end.boost);
-      if (need < nodeBound[i]) nodeBound[i] = need;
-    }
-    if (continueBound[i] < nodeBound[i]) nodeBound[i] = continueBound[i];
-    const parent = nodeParent[i];
-    if (nodeBound[i] < continueBound[parent]) continueBound[parent] = nodeBound[i];
-  }
-  return { nodeCount: n, nodeToken, nodeParent, nodeRepeatsParent, childStart, childList, nodeBound, continueBound, endStart, ends };
+  const { nodeBound, continueBound } = bounds(nodes, Infinity);
+  const lowers = floor !== undefined && ends.some((e) => floor < e.threshold);
+  const prune = lowers ? bounds(nodes, floor) : { nodeBound, continueBound };
+  return {
+    nodeCount: n, nodeToken, nodeParent, nodeRepeatsParent, childStart, childList, nodeBound, continueBound,
+    pruneNodeBound: prune.nodeBound, pruneContinueBound: prune.continueBound, endStart, ends,
+  };
 }

@@ -2,8 +2,9 @@ import type { FrameLogProbs } from '../model/types.js';
 import { buildPrefixTree, type PrefixTree } from './prefix-tree.js';
 import { CandidateTracker } from './search-candidates.js';
 import { KEYWORD_SEARCH_DEFAULTS, keywordConfidence, type KeywordSearchOptions } from './search-options.js';
+import { ScoreTracker } from './search-scores.js';
 import { NodeStates } from './search-states.js';
-import type { Detection, KeywordSpec } from './types.js';
+import type { Detection, KeywordSpec, ScoreSink, ThresholdOverrides } from './types.js';
 
 export { KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from './search-options.js';
 
@@ -14,6 +15,13 @@ export interface KeywordSearchInit {
   blankIndex: number;
   frameShiftSec: number;
   options?: Partial<KeywordSearchOptions>;
+  /** Final per-term thresholds replacing the keywords' own (a site calibration). */
+  thresholds?: ThresholdOverrides;
+  /**
+   * Receives every occurrence scoring at or above its floor, thresholds ignored (calibration, score
+   * history). The detections stay exactly those of a search without a sink; the search does more work.
+   */
+  scores?: ScoreSink;
 }
 
 /**
@@ -36,6 +44,8 @@ export class KeywordSearch {
   private readonly blankIndex: number;
   private readonly maxFrames: number;
   private readonly candidates: CandidateTracker;
+  private readonly scores: ScoreTracker | null;
+  private readonly scoreFloor: number;
   // Double-buffered: states after the previous frame, and the frame being computed.
   private cur: NodeStates;
   private next: NodeStates;
@@ -54,7 +64,7 @@ export class KeywordSearch {
     if (!Number.isInteger(blankIndex) || blankIndex < 0 || blankIndex >= tokens.length) {
       throw new Error(`keyword search: blankIndex ${blankIndex} is not an index into the ${tokens.length} model tokens`);
     }
-    this.tree = buildPrefixTree(keywords, tokens, this.options);
+    this.tree = buildPrefixTree(keywords, tokens, this.options, { thresholds: init.thresholds, scoreFloor: init.scores?.floor });
     this.tokenCount = tokens.length;
     this.blankIndex = blankIndex;
     this.maxFrames = Math.max(1, Math.round(this.options.maxKeywordSec / frameShiftSec));
@@ -63,6 +73,8 @@ export class KeywordSearch {
       refractorySec: this.options.refractorySec,
       maxWaitFrames: 2 * this.maxFrames,
     });
+    this.scores = init.scores ? new ScoreTracker(this.tree, keywords, frameShiftSec, this.options.minTrailingFrames, init.scores) : null;
+    this.scoreFloor = init.scores ? init.scores.floor : Infinity;
     const n = this.tree.nodeCount;
     this.cur = new NodeStates(n);
     this.next = new NodeStates(n);
@@ -76,6 +88,7 @@ export class KeywordSearch {
    */
   startSegment(segmentId: string, segmentStartSec: number): void {
     this.candidates.startSegment(segmentId, segmentStartSec);
+    this.scores?.startSegment(segmentId, segmentStartSec);
     this.curCount = 0;
     this.frame = 0;
     this.inSegment = true;
@@ -97,6 +110,7 @@ export class KeywordSearch {
     for (let f = 0; f < frames.frames; f++) {
       const aliveStart = this.advance(frames.data, f * this.tokenCount);
       this.candidates.step(this.frame, aliveStart, out);
+      this.scores?.step(this.frame);
       this.frame++;
     }
     return out;
@@ -105,15 +119,22 @@ export class KeywordSearch {
   /** Ends the segment: pending occurrences are final, the search state is cleared. */
   endSegment(): Detection[] {
     const out: Detection[] = [];
-    if (this.inSegment) this.candidates.flush(out);
+    if (this.inSegment) {
+      this.candidates.flush(out);
+      this.scores?.flush();
+    }
     this.inSegment = false;
     this.curCount = 0;
     return out;
   }
 
-  /** One frame of token passing; returns the earliest start frame among the paths still alive. */
+  /**
+   * One frame of token passing; returns the earliest start frame among the paths still alive at the
+   * thresholds' bounds. Paths are pruned at the prune bounds (lower when a score sink listens); a path
+   * between the two bounds can never reach a threshold, so it changes no detection and no aliveStart.
+   */
   private advance(data: Float32Array, offset: number): number {
-    const { nodeToken, nodeRepeatsParent, childStart, childList, nodeBound, continueBound, endStart, ends } = this.tree;
+    const { nodeToken, nodeRepeatsParent, childStart, childList, nodeBound, continueBound, pruneNodeBound, pruneContinueBound, endStart, ends } = this.tree;
     let best = -Infinity;
     for (let k = 0; k < this.tokenCount; k++) if (data[offset + k] > best) best = data[offset + k];
 
@@ -146,6 +167,7 @@ export class KeywordSearch {
     const nextCount = this.nextCount;
     const maxFrames = this.maxFrames;
     const minPhonePosterior = this.options.minPhonePosterior;
+    const scoreFloor = this.scoreFloor;
     const blankRatio = data[offset + this.blankIndex] - best;
     let count = 0;
     let aliveStart = 2147483647;
@@ -156,27 +178,28 @@ export class KeywordSearch {
         const logp = data[offset + nodeToken[n]];
         pl += logp - best;
         if (logp > next.phonePeak[n]) next.phonePeak[n] = logp;
-        if (pl < nodeBound[n] || t - next.phoneStart[n] >= maxFrames) pl = -Infinity;
+        if (pl < pruneNodeBound[n] || t - next.phoneStart[n] >= maxFrames) pl = -Infinity;
         next.phoneScore[n] = pl;
       }
       let bl = next.blankScore[n];
       if (bl > -Infinity) {
         bl += blankRatio;
-        if (bl < continueBound[n] || t - next.blankStart[n] >= maxFrames) bl = -Infinity;
+        if (bl < pruneContinueBound[n] || t - next.blankStart[n] >= maxFrames) bl = -Infinity;
         next.blankScore[n] = bl;
       }
       if (pl === -Infinity && bl === -Infinity) continue;
       nextActive[count++] = n;
       if (pl > -Infinity) {
         const start = next.phoneStart[n];
-        if (start < aliveStart) aliveStart = start;
+        if (start < aliveStart && pl >= nodeBound[n]) aliveStart = start;
         for (let e = endStart[n]; e < endStart[n + 1]; e++) {
           const end = ends[e];
           const confidence = keywordConfidence(pl, next.phoneDone[n] + next.phonePeak[n], end.phones, end.boost, minPhonePosterior);
           if (confidence >= end.threshold) this.candidates.offer(e, confidence, start, t);
+          if (confidence >= scoreFloor) this.scores!.offer(e, confidence, start, t);
         }
       }
-      if (bl > -Infinity && next.blankStart[n] < aliveStart) aliveStart = next.blankStart[n];
+      if (bl >= continueBound[n] && next.blankStart[n] < aliveStart) aliveStart = next.blankStart[n];
     }
 
     // Swap buffers: this frame's states become the current ones.

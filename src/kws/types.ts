@@ -37,3 +37,35 @@ export interface KeywordSpec {
   /** One or more pronunciations, each a list of ARPAbet phones (stress removed). */
   pronunciations: string[][];
 }
+
+/**
+ * One scored occurrence of a term, whether or not it passed the term's threshold: what calibration
+ * counts. Any detector can produce these (the phone keyword search, a term head on an embedding).
+ * Times are seconds from the start of the segment's source, as in Detection.
+ */
+export interface TermScore {
+  term: string;
+  /** The detector's confidence for this occurrence, in [0,1], on the same scale as its thresholds. */
+  score: number;
+  start: number;
+  end: number;
+  segmentId: string;
+}
+
+/**
+ * Receives every candidate occurrence a detector scores at or above `floor`, including those below
+ * the term's threshold. A detector with a sink attached must report exactly the same detections as
+ * without one: the sink only observes. Occurrences of one term may overlap (e.g. one per
+ * pronunciation); counting them as detections is the consumer's business (src/calibration).
+ */
+export interface ScoreSink {
+  /** Lowest score the sink wants (in [0,1]); lower floors cost the detector more work. */
+  readonly floor: number;
+  score(occurrence: TermScore): void;
+}
+
+/**
+ * Per-term thresholds that replace the vocabulary's (a site calibration), keyed by the normalised
+ * term. A threshold here is final: no short-term raise or other adjustment is applied on top.
+ */
+export type ThresholdOverrides = ReadonlyMap<string, number>;

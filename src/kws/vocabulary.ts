@@ -1,6 +1,6 @@
 /** Vocabulary files: one term per line, optional `| key=value` attributes (format in docs/vocabulary.md). */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ARPABET_PHONES, parseArpabet, type Phone } from '../model/phones.js';
 import type { Severity, VocabTerm, Vocabulary } from './types.js';
 
@@ -16,6 +16,14 @@ const KEY_ALIASES: Record<string, (typeof ATTRIBUTE_KEYS)[number]> = {
   category: 'category', cat: 'category', severity: 'severity', sev: 'severity', threshold: 'threshold',
   boost: 'boost', pron: 'pron', pronunciation: 'pron',
 };
+/**
+ * The supported vocabulary size (issue 11, item 9). Each term costs about 7 KB once compiled into
+ * the keyword search; 10,000 two-word terms peak at 188 MB in `detect` (116 MB with the shipped
+ * vocabulary), inside the 300 MB budget with room for the daemon's queues. 100,000 took 341 MB.
+ */
+export const MAX_VOCABULARY_TERMS = 10_000;
+/** Far above what MAX_VOCABULARY_TERMS lines need (~60 bytes each): a larger file is not a vocabulary. */
+export const MAX_VOCABULARY_BYTES = 4 * 1024 * 1024;
 const TERM_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}' -]*$/u;
 const CATEGORY_PATTERN = /^[a-z][a-z0-9_-]*$/;
 
@@ -190,6 +198,12 @@ export function parseVocabulary(text: string, file: string): ParsedVocabulary {
     }
   });
   if (issues.length === 0 && terms.length === 0) issues.push(`${file}: no terms (write one term per line, e.g. "bearing")`);
+  if (terms.length > MAX_VOCABULARY_TERMS) {
+    issues.push(
+      `${file}: ${terms.length} terms; gearhear supports at most ${MAX_VOCABULARY_TERMS} per vocabulary (memory: each term costs ` +
+        'about 7 KB of the 300 MB budget); keep the terms this machine must hear, or split them across devices',
+    );
+  }
   if (issues.length > 0) throw new VocabularyError(file, issues);
   return { file, version: vocabularyVersion(terms), terms, warnings };
 }
@@ -197,8 +211,15 @@ export function parseVocabulary(text: string, file: string): ParsedVocabulary {
 export async function loadVocabulary(path: string): Promise<ParsedVocabulary> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_VOCABULARY_BYTES) {
+      throw new VocabularyError(path, [
+        `${path}: ${size} bytes, over the ${MAX_VOCABULARY_BYTES}-byte limit for a vocabulary (at most ${MAX_VOCABULARY_TERMS} terms); is this the right file?`,
+      ]);
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof VocabularyError) throw err;
     throw new Error(`cannot read vocabulary ${path}: ${(err as Error).message}`, { cause: err });
   }
   return parseVocabulary(text, path);

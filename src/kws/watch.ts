@@ -139,9 +139,10 @@ export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
     }
   }
 
-  /** Emits 'error' when someone listens; an unlistened 'error' would crash the daemon, so log instead. */
+  /** Always logged (an operator reads the journal, not only MQTT), then emitted to 'error' listeners if any. */
   private report(error: Error): void {
-    if (!emitErrorIfHeard(this, error)) this.logger.error(error.message);
+    this.logger.error(error.message, { file: this.options.vocabPath });
+    emitErrorIfHeard(this, error);
   }
 
   private scheduleReload(): void {

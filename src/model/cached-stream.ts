@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import type { AcousticStream, FrameLogProbs } from './types.js';
 import { framesFor } from './frames.js';
 import type { ModelManifest, StreamingGraph } from './manifest.js';

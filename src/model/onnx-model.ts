@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import path from 'node:path';
 import type { AcousticModel, AcousticStream } from './types.js';
 import { ModelLoadError, readManifest, readVerifiedModelFile, type ModelManifest, type ModelVariant } from './manifest.js';

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import { ModelLoadError } from './manifest.js';
 
 /**

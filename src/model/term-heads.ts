@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import { ModelLoadError } from './manifest.js';
 import { EMBEDDING_DIM } from './speech-embedding.js';
 

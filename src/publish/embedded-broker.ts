@@ -1,25 +1,83 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { Aedes } from 'aedes';
+import path from 'node:path';
+import { Aedes, type AuthenticateError } from 'aedes';
 import type { Logger } from '../log.js';
+
+/**
+ * `<state.dir>/embedded-broker.json`: the one account of the embedded broker, generated at first
+ * start (mode 0600: readable by the daemon's user and root only). Local clients read it to connect.
+ */
+export const EMBEDDED_CREDENTIALS_FILE = 'embedded-broker.json';
+const EMBEDDED_USERNAME = 'gearhear';
+
+export interface BrokerCredentials {
+  username: string;
+  password: string;
+}
+
+/** Reads the embedded broker's credentials from the state directory, generating them the first time. */
+export async function embeddedCredentials(stateDir: string): Promise<BrokerCredentials> {
+  const file = path.join(stateDir, EMBEDDED_CREDENTIALS_FILE);
+  let text: string | null = null;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the embedded broker's credentials ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (text !== null) {
+    try {
+      const c = JSON.parse(text) as Partial<BrokerCredentials>;
+      if (typeof c.username === 'string' && c.username && typeof c.password === 'string' && c.password.length >= 16) return { username: c.username, password: c.password };
+    } catch {
+      // damaged: replaced below, as at first start
+    }
+  }
+  const created = { username: EMBEDDED_USERNAME, password: randomBytes(24).toString('base64url') };
+  await writeFile(`${file}.tmp`, JSON.stringify(created) + '\n', { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return created;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 export interface EmbeddedBrokerOptions {
   /** TCP port on 127.0.0.1; 0 picks any free port (read it back from `port`). */
   port: number;
   /** Loopback by default: the embedded broker is for a single box, not the network. */
   host?: string;
+  /** The one account allowed to connect; without it any local process could publish (or replace retained state). */
+  credentials: BrokerCredentials;
   logger: Logger;
 }
 
 export interface EmbeddedBroker {
   readonly port: number;
   readonly url: string;
+  readonly credentials: BrokerCredentials;
   stop(): Promise<void>;
 }
 
 /** An in-process aedes broker (for `mqtt.url = embedded`): no separate broker to install. */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const host = opts.host ?? '127.0.0.1';
-  const aedes = await Aedes.createBroker();
+  const { credentials } = opts;
+  const aedes = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      if (username !== undefined && sameSecret(username, credentials.username) && password !== undefined && sameSecret(password.toString(), credentials.password)) {
+        done(null, true);
+        return;
+      }
+      opts.logger.warn('embedded broker: refused a client without the right credentials', { clientId: client.id });
+      const error = Object.assign(new Error('bad user name or password'), { returnCode: 4 }) as AuthenticateError;
+      done(error, false);
+    },
+  });
   aedes.on('clientError', (client, err) => opts.logger.debug('embedded broker: client error', { clientId: client.id, error: err.message }));
   const server = net.createServer(aedes.handle);
   const sockets = new Set<net.Socket>();
@@ -40,6 +98,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     port,
     url: `mqtt://${host}:${port}`,
+    credentials,
     async stop(): Promise<void> {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

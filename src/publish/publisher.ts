@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { emitErrorIfHeard } from '../events.js';
 import { MqttConnection, type ConnectionOptions } from './connection.js';
 import { buildDiscovery, DEFAULT_HEALTH_SENSORS } from './discovery.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { embeddedCredentials, startEmbeddedBroker, type BrokerCredentials, type EmbeddedBroker } from './embedded-broker.js';
 import { FaultTracker } from './faults.js';
 import { buildDetection, buildError, buildInfo } from './messages.js';
 import { Outbox } from './outbox.js';
@@ -59,7 +59,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     for (const problem of this.outbox.openProblems) this.publishError('outbox', new Error(problem));
     let url = o.url;
     if (url === 'embedded') {
-      this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, logger: o.logger });
+      this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, credentials: await embeddedCredentials(o.stateDir), logger: o.logger });
       url = this.broker.url;
     }
     const connection = new MqttConnection(this.connectionOptions(url));
@@ -78,8 +78,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     return {
       url,
       clientId: o.clientId ?? `gearhear-${o.deviceId}`,
-      username: o.username,
-      password: o.password,
+      username: this.broker?.credentials.username ?? o.username,
+      password: this.broker?.credentials.password ?? o.password,
       tls: o.tls,
       will: { topic: this.topics.status, payload: STATUS_OFFLINE, qos: TOPICS.status.qos, retain: TOPICS.status.retain },
       keepaliveSec: o.keepaliveSec ?? DEFAULTS.keepaliveSec,
@@ -104,6 +104,9 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   /** The embedded broker's URL when `url` is `embedded` (null otherwise). */
   get embeddedUrl(): string | null { return this.broker?.url ?? null; }
+
+  /** The embedded broker's one account (also in `<stateDir>/embedded-broker.json`); null otherwise. */
+  get embeddedCredentials(): BrokerCredentials | null { return this.broker?.credentials ?? null; }
 
   /**
    * Resolves once the detection is durably in the outbox, or, when the disk refuses it, held in the

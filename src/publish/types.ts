@@ -48,6 +48,8 @@ export interface InfoInput {
   vocabulary: { version: string; terms: Array<{ term: string; category: string; severity: Severity }> };
   /** Effective configuration; values under secret-looking keys are masked again before publishing. */
   config: Record<string, unknown>;
+  /** The site calibration in use, or the file looked for and why it is not used. */
+  calibration?: Record<string, unknown>;
 }
 
 export interface ErrorMessage {

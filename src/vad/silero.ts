@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../model/ort.js';
 import type { EnergyDetector } from './energy.js';
 import { FRAME_SAMPLES, type FrameClassifier } from './frame-gate.js';
 

@@ -7,7 +7,11 @@ const COMMANDS: Array<{ name: string; argv: string[]; options: string[] }> = [
   { name: 'run', argv: ['run'], options: ['--config', '--set', '--help'] },
   {
     name: 'detect', argv: ['detect'],
-    options: ['--json', '--vocab', '--model', '--variant', '--threshold', '--vad', '--threads', '--config', '--set', '--help'],
+    options: ['--json', '--files-from', '--vocab', '--model', '--variant', '--threshold', '--vad', '--threads', '--config', '--set', '--help'],
+  },
+  {
+    name: 'calibrate', argv: ['calibrate'],
+    options: ['--target-fa-per-hour', '--vocab', '--labels', '--out', '--model', '--variant', '--from-history', '--from-feedback', '--feedback', '--config', '--set', '--json', '--help'],
   },
   { name: 'vocab', argv: ['vocab', 'check'], options: ['check', 'compile', '--g2p', '--help'] },
   { name: 'doctor', argv: ['doctor'], options: ['--config', '--set', '--quick', '--help'] },

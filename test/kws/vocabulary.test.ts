@@ -110,3 +110,16 @@ t.test('the shipped vocabulary parses and is large enough', async (t) => {
   }
   t.ok(vocab.terms.some((x) => x.severity === 'critical') && vocab.terms.some((x) => x.severity === 'info'));
 });
+
+t.test('the supported size: 10,000 terms load, one more is refused with what to do; a huge file is refused unread', async (t) => {
+  const { MAX_VOCABULARY_TERMS, MAX_VOCABULARY_BYTES } = await import('../../src/kws/vocabulary.js');
+  const terms = (n: number): string => Array.from({ length: n }, (_, i) => `term ${i.toString(36)}x`).join('\n');
+  t.equal(parseVocabulary(terms(MAX_VOCABULARY_TERMS), 'big.txt').terms.length, MAX_VOCABULARY_TERMS, `${MAX_VOCABULARY_TERMS} terms parse`);
+  t.throws(() => parseVocabulary(terms(MAX_VOCABULARY_TERMS + 1), 'huge.txt'),
+    { name: 'VocabularyError', message: /huge\.txt: 10001 terms; gearhear supports at most 10000 per vocabulary.*split them across devices/ });
+  const dir = await mkdtemp(path.join(tmpdir(), 'gearhear-vocab-size-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'dump.txt');
+  await writeFile(file, Buffer.alloc(MAX_VOCABULARY_BYTES + 1, 'a'));
+  await t.rejects(loadVocabulary(file), { name: 'VocabularyError', message: /dump\.txt: 4194305 bytes, over the 4194304-byte limit/ });
+});

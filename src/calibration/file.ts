@@ -1,0 +1,138 @@
+/**
+ * The calibration file: per-term thresholds for one model and one vocabulary version, written by
+ * `gearhear calibrate` beside the vocabulary (`<vocab>.calibration.json` by default; never into the
+ * vocabulary file) and loaded by the daemon with it. Format: docs/calibration.md.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ThresholdOverrides } from '../kws/types.js';
+
+export const CALIBRATION_FORMAT = 'gearhear-calibration/1';
+
+/** What scores were calibrated on: the model file and the vocabulary version (both hashes) and the global boost. */
+export interface CalibrationIdentity {
+  model: { id: string; version: string; sha256: string };
+  vocabulary: { version: string };
+  /** kws.boost at calibration time: it shifts every score. */
+  boost: number;
+}
+
+export interface CalibratedTerm {
+  threshold: number;
+  /** The threshold the site calibration (recordings or history) chose; feedback never goes below it. */
+  siteThreshold: number;
+  /** Detections per hour measured in the calibration audio at `threshold`. */
+  faPerHour: number;
+  reached: boolean;
+  /** Set when feedback raised the threshold: how many false verdicts did it. */
+  falseVerdicts?: number;
+}
+
+export interface Calibration extends CalibrationIdentity {
+  format: typeof CALIBRATION_FORMAT;
+  createdAt: string;
+  source: 'recordings' | 'history' | 'feedback';
+  targetFaPerHour: number;
+  margin: number;
+  floor: number;
+  tailScale: number;
+  audioHours: number;
+  /** Keyed by term (normalised). */
+  terms: Record<string, CalibratedTerm>;
+}
+
+/** A calibration that is for another model or vocabulary (or cannot be read): refused. */
+export class CalibrationError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+    this.name = 'CalibrationError';
+  }
+}
+
+/** `vocab/site.txt` -> `vocab/site.calibration.json`. */
+export function calibrationPathFor(vocabPath: string): string {
+  const ext = path.extname(vocabPath);
+  return path.join(path.dirname(vocabPath), `${path.basename(vocabPath, ext)}.calibration.json`);
+}
+
+export async function writeCalibration(file: string, calibration: Calibration): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(calibration, null, 2) + '\n');
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new Error(`cannot write calibration ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Reads and validates the file's shape; null when it does not exist. */
+export async function readCalibration(file: string): Promise<Calibration | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CalibrationError(file, `cannot read calibration ${file}: ${(err as Error).message}`);
+  }
+  let c: Calibration;
+  try {
+    c = JSON.parse(text) as Calibration;
+  } catch (err) {
+    throw new CalibrationError(file, `calibration ${file} is not JSON (${(err as Error).message}); run \`gearhear calibrate\` again or remove it`);
+  }
+  const bad = (what: string): CalibrationError => new CalibrationError(file, `calibration ${file}: ${what}; run \`gearhear calibrate\` again or remove it`);
+  if (c === null || typeof c !== 'object') throw bad('not an object');
+  if (c.format !== CALIBRATION_FORMAT) throw bad(`format is ${JSON.stringify(c.format)}, expected "${CALIBRATION_FORMAT}"`);
+  if (typeof c.model?.sha256 !== 'string' || typeof c.vocabulary?.version !== 'string') throw bad('model.sha256 or vocabulary.version missing');
+  if (c.terms === null || typeof c.terms !== 'object') throw bad('terms missing');
+  for (const [term, t] of Object.entries(c.terms)) {
+    if (!(t.threshold >= 0 && t.threshold <= 1) || !(t.siteThreshold >= 0 && t.siteThreshold <= 1)) throw bad(`term "${term}" has a threshold outside [0,1]`);
+  }
+  return c;
+}
+
+/** Throws CalibrationError naming what differs when `c` was made for another model, vocabulary or boost. */
+export function checkCalibration(file: string, c: Calibration, current: CalibrationIdentity): void {
+  const problems: string[] = [];
+  if (c.model.sha256 !== current.model.sha256) {
+    problems.push(`it was made for model ${c.model.id} ${c.model.version} (sha256 ${c.model.sha256.slice(0, 12)}), this is ${current.model.id} ${current.model.version} (sha256 ${current.model.sha256.slice(0, 12)})`);
+  }
+  if (c.vocabulary.version !== current.vocabulary.version) {
+    problems.push(`it was made for vocabulary version ${c.vocabulary.version}, this is version ${current.vocabulary.version}`);
+  }
+  if ((c.boost ?? 0) !== current.boost) problems.push(`it was made with kws.boost ${c.boost}, this is ${current.boost}`);
+  if (problems.length > 0) {
+    throw new CalibrationError(file, `calibration ${file} refused: ${problems.join('; ')}. Scores differ between models and vocabularies: run \`gearhear calibrate\` again (or remove the file to use the vocabulary's thresholds)`);
+  }
+}
+
+/** The thresholds a calibration sets, for the detector. */
+export function calibrationThresholds(c: Calibration): ThresholdOverrides {
+  return new Map(Object.entries(c.terms).map(([term, t]) => [term, t.threshold]));
+}
+
+/** A short summary for `info` and logs. */
+export interface CalibrationSummary {
+  file: string;
+  createdAt: string;
+  source: Calibration['source'];
+  targetFaPerHour: number;
+  audioHours: number;
+  terms: number;
+  unreached: string[];
+}
+
+export function summarizeCalibration(file: string, c: Calibration): CalibrationSummary {
+  return {
+    file, createdAt: c.createdAt, source: c.source, targetFaPerHour: c.targetFaPerHour, audioHours: c.audioHours,
+    terms: Object.keys(c.terms).length, unreached: Object.entries(c.terms).filter(([, t]) => !t.reached).map(([term]) => term),
+  };
+}
+
+/** Loads `file` and checks it against what is running: null when there is no file. */
+export async function loadCalibration(file: string, current: CalibrationIdentity): Promise<Calibration | null> {
+  const c = await readCalibration(file);
+  if (c) checkCalibration(file, c, current);
+  return c;
+}

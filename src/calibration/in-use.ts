@@ -1,0 +1,31 @@
+/**
+ * The calibration the daemon runs with: loaded beside the vocabulary at start and at every
+ * vocabulary reload (a reload changes the vocabulary version), checked against the model and the
+ * vocabulary, refused with a message when it does not match (the vocabulary's thresholds apply
+ * then), and summarised for the `info` topic.
+ */
+import type { ThresholdOverrides } from '../kws/types.js';
+import { CalibrationError, calibrationThresholds, loadCalibration, summarizeCalibration, type CalibrationIdentity, type CalibrationSummary } from './file.js';
+
+/** What `info.calibration` says: the file used, or why none is. */
+export type CalibrationStatus =
+  | ({ used: true } & CalibrationSummary)
+  | { used: false; file: string; problem: string | null };
+
+export interface CalibrationInUse {
+  thresholds: ThresholdOverrides | null;
+  status: CalibrationStatus;
+  /** Set when a file exists but was refused: what to log and publish on `error`. */
+  error: CalibrationError | null;
+}
+
+export async function calibrationFor(file: string, identity: CalibrationIdentity): Promise<CalibrationInUse> {
+  try {
+    const c = await loadCalibration(file, identity);
+    if (!c) return { thresholds: null, status: { used: false, file, problem: null }, error: null };
+    return { thresholds: calibrationThresholds(c), status: { used: true, ...summarizeCalibration(file, c) }, error: null };
+  } catch (err) {
+    const error = err instanceof CalibrationError ? err : new CalibrationError(file, (err as Error).message);
+    return { thresholds: null, status: { used: false, file, problem: error.message }, error };
+  }
+}
