@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * `gearhear calibrate`: per-term thresholds for a site, from its own recordings without the terms
  * (FILE|DIR...), from the daemon's score history (--from-history) or from operators' verdicts
@@ -12,6 +13,7 @@ import { KEYWORD_SEARCH_DEFAULTS } from '../kws/search-options.js';
 import type { KeywordSpec } from '../kws/types.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
+import { evidenceDir, listClips } from '../evidence/store.js';
 import {
   CALIBRATION_FORMAT, CalibrationError, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
   type Calibration, type CalibrationIdentity,
@@ -33,9 +35,23 @@ export function calibrationFileFor(config: Pick<GearhearConfig, 'calibration' | 
   return config.calibration.file || calibrationPathFor(vocabPath);
 }
 
-/** The feedback store the daemon keeps; null until one is connected (then --feedback is needed). */
-export function defaultFeedbackSource(_config: GearhearConfig): FeedbackSource | null {
-  return null;
+/**
+ * The verdicts the daemon stored with its evidence clips (`<state.dir>/evidence`, evidence.enabled):
+ * each clip with a verdict is one item, scored again from its WAV.
+ */
+export function defaultFeedbackSource(config: GearhearConfig): FeedbackSource | null {
+  const dir = evidenceDir(config.state.dir);
+  if (!existsSync(dir)) return null;
+  return {
+    description: dir,
+    async items() {
+      const { clips } = await listClips(config.state.dir);
+      return clips.filter((c) => c.verdict).map((c) => ({
+        term: c.term, verdict: c.verdict!.verdict, score: c.confidence, clip: c.wavPath,
+        actualTerm: c.verdict!.saidTerm, detectionId: c.detectionId,
+      }));
+    },
+  };
 }
 
 interface Setup {
@@ -76,7 +92,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   if (!config) return EX_CONFIG;
   const feedbackSource = values['from-feedback'] ? (values.feedback ? jsonlFeedbackSource(path.resolve(values.feedback)) : defaultFeedbackSource(config)) : null;
   if (values['from-feedback'] && !feedbackSource) {
-    return usageError('calibrate', '--from-feedback needs the verdicts: --feedback FILE (JSON lines {"term","verdict","score","clip"})');
+    return usageError('calibrate', `--from-feedback needs verdicts: none are stored in ${evidenceDir(config.state.dir)} (the daemon keeps them with evidence.enabled), or name --feedback FILE (JSON lines {"term","verdict","score","clip"})`);
   }
   const historyFile = path.join(config.state.dir, HISTORY_FILE);
   const history = values['from-history'] ? await readHistory(historyFile) : null;

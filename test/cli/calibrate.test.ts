@@ -6,7 +6,7 @@
  * for another vocabulary version is refused by both; `--from-feedback` raises a term.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import type { Calibration } from '../../src/calibration/file.js';
@@ -132,8 +132,10 @@ t.test('a calibration for another vocabulary version is refused by the daemon an
   await writeFile(vocab, vocabText);
 });
 
+let siteCalibration: Calibration;
 t.test('calibrate --from-feedback raises a term with a false verdict from its clip, never below the site calibration', async (t) => {
   const site = JSON.parse(await readFile(calFile, 'utf8')) as Calibration;
+  siteCalibration = site;
   const feedback = path.join(dir, 'feedback.jsonl');
   // The clip is the audio in which "oil leak" was said: marked false, its threshold must go above its score there.
   await writeFile(feedback, `${JSON.stringify({ term: 'oil leak', verdict: 'false', clip: said, score: 0.4 })}\n${JSON.stringify({ term: 'pump', verdict: 'false', score: 0.1 })}\n`);
@@ -152,7 +154,29 @@ t.test('calibrate --from-feedback raises a term with a false verdict from its cl
   t.equal((await daemon.exit(120_000)).code, 0);
   t.same(sub.detections().filter((d) => d.term === 'oil leak'), [], 'the false alarm is not made again');
   const usage = await runCli(t, ['calibrate', '--from-feedback', '--vocab', vocab], env(await tempDir(t)));
-  t.equal(usage.code, 64, 'no verdicts named: usage error');
+  t.equal(usage.code, 64, 'no verdicts named and none stored: usage error');
+  t.match(usage.stderr, /none are stored in .*evidence/);
+});
+
+t.test('calibrate --from-feedback reads the verdicts the daemon stored with its evidence clips', async (t) => {
+  await writeFile(calFile, JSON.stringify(siteCalibration));
+  const stateDir = await tempDir(t);
+  const store = path.join(stateDir, 'evidence');
+  await mkdir(store, { recursive: true });
+  // One clip as the daemon's evidence writer leaves it (src/evidence/store.ts, format 1), marked false.
+  const clipId = '20261201T120000000Z-0123abcd';
+  await copyFile(said, path.join(store, `${clipId}.wav`));
+  await writeFile(path.join(store, `${clipId}.json`), JSON.stringify({
+    format: 1, clipId, detectionId: 'd-1', deviceId: 'test', timestamp: '2026-12-01T12:00:00.000Z', term: 'oil leak',
+    category: 'leak', severity: 'high', confidence: 0.6, threshold: 0.5, start: 1, end: 2, clipStart: 0, clipEnd: 3,
+    sampleRate: 16000, wavBytes: (await stat(said)).size, truncated: false, model: { id: 'x', version: 'y' },
+    vocabularyVersion: 'v', verdict: { verdict: 'false', at: '2026-12-01T12:01:00.000Z' },
+  }));
+  const r = await runCli(t, ['calibrate', '--from-feedback', '--vocab', vocab, '--json'], env(stateDir), 60_000);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
+  const after = JSON.parse(await readFile(calFile, 'utf8')) as Calibration;
+  t.ok(after.terms['oil leak']!.threshold > siteCalibration.terms['oil leak']!.threshold, 'the term with a stored false verdict is raised');
+  t.equal(after.source, 'feedback');
 });
 
 t.test('calibrate --help prints every option; a wrong command line is a usage error', async (t) => {
