@@ -107,7 +107,7 @@ Exit codes: 0 done; 64 a wrong command line; 78 the configuration is wrong.
 `,
   calibrate: `Usage: gearhear calibrate [options] FILE|DIR...      from recordings in which no term is said
        gearhear calibrate --from-history [options]     from the daemon's score history (state.dir)
-       gearhear calibrate --from-feedback --feedback FILE [options]
+       gearhear calibrate --from-feedback [--feedback FILE] [options]
 
 Per-term thresholds for a site (docs/calibration.md), written to the calibration file beside the
 vocabulary; the daemon uses them for the terms the phone model detects.
@@ -120,7 +120,7 @@ Options:
   --model DIR, --variant int8|fp32   the model (default: the configuration's)
   --from-history           use <state.dir>/score-history.json instead of recordings
   --from-feedback          raise thresholds of terms with false verdicts (never below the site calibration)
-  --feedback FILE          the verdicts: JSON lines {"term","verdict":"false|true|wrong-term","score","clip"}
+  --feedback FILE          verdicts as JSON lines {"term","verdict":"false|true|wrong-term","score","clip"} (default: those stored with the evidence clips)
 ${CONFIG_OPTIONS}
   --json                   print the result as JSON
   -h, --help               print this help
