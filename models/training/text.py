@@ -50,8 +50,8 @@ NUMBERS = 'one two three four five six seven eight nine ten eleven twelve twenty
 TIMES = ['this morning', 'yesterday', 'last week', 'monday', 'the night shift', 'noon']
 
 
-def vocab_terms():
-    path = os.path.join(REPO, 'vocab', 'mechanical-en.txt')
+def vocab_terms(path=os.path.join(REPO, 'vocab', 'mechanical-en.txt')):
+    """The terms of a vocabulary file (lower case, attributes and comments dropped)."""
     terms = []
     if os.path.exists(path):
         for line in open(path, encoding='utf-8'):

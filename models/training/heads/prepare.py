@@ -205,6 +205,18 @@ class Writer:
         self.idx.close()
 
 
+def synthesise(name, job, jobs, procs, add):
+    """Runs `job` over `jobs` in `procs` processes; `add(writer, result)` stores each clip made."""
+    w = Writer(name)
+    with Pool(procs) as pool:
+        for n, res in enumerate(pool.imap_unordered(job, jobs, chunksize=16)):
+            if res:
+                add(w, res)
+            if n % 1000 == 0:
+                print(f'{name} {n}/{len(jobs)}', flush=True)
+    w.close()
+
+
 def main():
     per_term = int(os.environ.get('HEADS_CLIPS', '60'))
     per_bench_term = int(os.environ.get('HEADS_BENCH_CLIPS', '300'))
@@ -222,28 +234,12 @@ def main():
         jobs = [(t, rng.randrange(1 << 30), paths) for t in terms for _ in range(per_term)]
         jobs += [(t, rng.randrange(1 << 30), paths) for t in bench for _ in range(per_bench_term)]
         rng.shuffle(jobs)
-        w = Writer('pos')
-        with Pool(procs) as pool:
-            for n, res in enumerate(pool.imap_unordered(positive_job, jobs, chunksize=16)):
-                if res:
-                    term, x, s, e = res
-                    w.add(x, term=term, start=s, end=e)
-                if n % 1000 == 0:
-                    print(f'pos {n}/{len(jobs)}', flush=True)
-        w.close()
+        synthesise('pos', positive_job, jobs, procs, lambda w, r: w.add(r[1], term=r[0], start=r[2], end=r[3]))
     if 'possent' in only:
         per = int(os.environ.get('HEADS_SENTENCE_CLIPS', '20'))
         jobs = [(t, rng.randrange(1 << 30)) for t in terms + bench for _ in range(per)]
         rng.shuffle(jobs)
-        w = Writer('possent')
-        with Pool(procs) as pool:
-            for n, res in enumerate(pool.imap_unordered(sentence_job, jobs, chunksize=16)):
-                if res:
-                    term, x, e = res
-                    w.add(x, term=term, end=e)
-                if n % 1000 == 0:
-                    print(f'possent {n}/{len(jobs)}', flush=True)
-        w.close()
+        synthesise('possent', sentence_job, jobs, procs, lambda w, r: w.add(r[1], term=r[0], end=r[2]))
     if 'negspeech' in only:
         aug = Augmenter(11)
         w = Writer('negspeech')

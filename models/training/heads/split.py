@@ -12,25 +12,17 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from common import REPO, SHARED  # noqa: E402
+from text import vocab_terms  # noqa: E402
 
 BENCH_TERMS_FILE = os.path.join(REPO, 'bench', 'real-speech', 'terms.txt')
 
 
-def vocab_file_terms(path):
-    terms = []
-    for line in open(path, encoding='utf-8'):
-        line = line.split('#', 1)[0].split('|', 1)[0].strip().lower()
-        if line:
-            terms.append(line)
-    return terms
-
-
 def shipped_terms():
-    return vocab_file_terms(os.path.join(REPO, 'vocab', 'mechanical-en.txt'))
+    return vocab_terms()
 
 
 def bench_terms():
-    return vocab_file_terms(BENCH_TERMS_FILE)
+    return vocab_terms(BENCH_TERMS_FILE)
 
 
 def is_bench_speaker(speaker):
