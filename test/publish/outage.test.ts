@@ -70,7 +70,7 @@ t.test('publisher killed with SIGKILL mid-stream: a restart on the same state di
   const stateDir = await tempDir(t);
   const total = 60;
 
-  const first = runChild({ url: broker.url, stateDir, from: 0, count: total, window: 2 });
+  const first = runChild({ url: broker.url, stateDir, from: 0, count: total, window: 2, slowAfter: 20, slowMs: 250 });
   t.teardown(() => first.child.kill('SIGKILL'));
   await waitFor('20 appended', () => first.out().includes('appended 20\n'), 30_000);
   first.child.kill('SIGKILL');
