@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -87,15 +87,27 @@ async function main(): Promise<void> {
   const model = await loadModel(DEFAULT_MODEL_DIR);
   const results: Record<string, unknown> = { terms, parts: parts.map((p) => ({ name: p.name, words: p.positives.spans.length, negativeHours: round(p.negatives.hours, 3) })) };
   const tables: string[] = [];
-  const report = (name: string, r: TermResult[]): void => {
-    const mean = (f: (x: TermResult) => number): number => round(r.filter((x) => x.positives > 0).reduce((a, x) => a + f(x), 0) / r.filter((x) => x.positives > 0).length, 3);
-    results[name] = { perTerm: r, meanMiss0: mean((x) => x.miss0), meanMiss1: mean((x) => x.miss1), meanFa0B: mean((x) => x.fa0B), meanFa1B: mean((x) => x.fa1B) };
+  /** The A->B table, then the other fold (thresholds on B, reported on A) and both folds pooled per term. */
+  const report = (name: string, r: TermResult[], rBA: TermResult[]): void => {
+    const mean = (xs: TermResult[], f: (x: TermResult) => number): number => round(xs.filter((x) => x.positives > 0).reduce((a, x) => a + f(x), 0) / xs.filter((x) => x.positives > 0).length, 3);
+    const pooled = r.map((x, i) => {
+      const y = rBA[i]!, n = x.positives + y.positives;
+      const miss = (a: number, b: number): number => ((x.positives ? a * x.positives : 0) + (y.positives ? b * y.positives : 0)) / n;
+      return { ...x, positives: n, miss0: miss(x.miss0, y.miss0), miss1: miss(x.miss1, y.miss1), fa0B: (x.fa0B + y.fa0B) / 2, fa1B: (x.fa1B + y.fa1B) / 2 };
+    });
+    const means = (xs: TermResult[]) => ({ meanMiss0: mean(xs, (x) => x.miss0), meanMiss1: mean(xs, (x) => x.miss1), meanFa0: mean(xs, (x) => x.fa0B), meanFa1: mean(xs, (x) => x.fa1B) });
+    results[name] = { perTerm: r, perTermBA: rBA, meanMiss0: mean(r, (x) => x.miss0), meanMiss1: mean(r, (x) => x.miss1), meanFa0B: mean(r, (x) => x.fa0B), meanFa1B: mean(r, (x) => x.fa1B), otherFold: means(rBA), bothFolds: means(pooled) };
+    const line = (label: string, m: ReturnType<typeof means>) => [label, '', m.meanMiss0, m.meanFa0, m.meanMiss1, m.meanFa1, '', ''];
     tables.push(`${name}\n` + formatTable([
       ['term', 'words (B)', 'miss @0 FA', 'FA/h on B', 'miss @1 FA/h', 'FA/h on B', 'thr0', 'thr1'],
       ...r.map((x) => [x.term, x.positives, round(x.miss0, 3), round(x.fa0B, 2), round(x.miss1, 3), round(x.fa1B, 2), round(x.thr0, 3), round(x.thr1, 3)]),
-      ['mean', '', mean((x) => x.miss0), mean((x) => x.fa0B), mean((x) => x.miss1), mean((x) => x.fa1B), '', ''],
+      line('mean', means(r)), line('mean B->A', means(rBA)), line('mean both', means(pooled)),
     ]));
   };
+  /** Thresholds chosen on one part, measured on the other, both ways. */
+  const folds = (A: { pos: Scored[]; neg: Scored[] }, B: { pos: Scored[]; neg: Scored[] }): [TermResult[], TermResult[]] => [
+    evaluate(terms, { ...A, part: parts[0]! }, { ...B, part: parts[1]! }), evaluate(terms, { ...B, part: parts[1]! }, { ...A, part: parts[0]! }),
+  ];
   const run = async (p: BenchPart, heads: TermHeads | null, embedding: SpeechEmbedding | null): Promise<{ pos: Scored[]; neg: Scored[]; rtf: number }> => {
     const out: { pos: Scored[]; neg: Scored[]; rtf: number } = { pos: [], neg: [], rtf: 0 };
     let sec = 0, audio = 0;
@@ -118,13 +130,17 @@ async function main(): Promise<void> {
     out.rtf = sec / audio;
     return out;
   };
+  const headsDirs = (values.heads ?? path.join(repoRoot, 'models/gearhear-heads')).split(',');
   if (detectors.has('heads')) {
     const embedding = await SpeechEmbedding.load();
-    const heads = await TermHeads.load(values.heads ?? path.join(repoRoot, 'models/gearhear-heads'));
-    log(`heads ${heads.manifest.id} ${heads.manifest.version}`);
-    const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-    report(`term heads (${heads.manifest.version})`, evaluate(terms, { ...A, part: parts[0]! }, { ...B, part: parts[1]! }));
-    log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
+    for (const dir of headsDirs) {
+      const heads = await TermHeads.load(dir);
+      log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}`);
+      const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
+      report(`term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir})`, ...folds(A, B));
+      log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
+      await heads.dispose();
+    }
   }
   if (detectors.has('shipped')) {
     // The shipped vocabulary at its default settings: on part A's negative speech (no vocabulary
@@ -132,7 +148,7 @@ async function main(): Promise<void> {
     // summed over all terms, then run the real detector (gearhear detect's path) on part B with it
     // as model.headsThreshold (vocabulary lines with threshold= are stricter, as in the daemon).
     const embedding = await SpeechEmbedding.load();
-    const heads = await TermHeads.load(values.heads ?? path.join(repoRoot, 'models/gearhear-heads'));
+    const heads = await TermHeads.load(headsDirs[0]!);
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
     const cols = shippedSpecs.map((k) => heads.termIndex.get(k.term)).filter((c): c is number => c !== undefined);
     const grid = [0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999, 0.99995, 0.99999];
@@ -163,7 +179,7 @@ async function main(): Promise<void> {
   }
   if (detectors.has('phones')) {
     const [A, B] = [await run(parts[0]!, null, null), await run(parts[1]!, null, null)];
-    report(`phone model ${model.version}`, evaluate(terms, { ...A, part: parts[0]! }, { ...B, part: parts[1]! }));
+    report(`phone model ${model.version}`, ...folds(A, B));
     log(`phones done, pipeline RTF ${round(B.rtf, 4)}`);
   }
   if (detectors.has('pocketsphinx')) {
@@ -185,7 +201,7 @@ async function main(): Promise<void> {
     };
     const [A, B] = [await scoredFor(parts[0]!), await scoredFor(parts[1]!)];
     const dedupe = (xs: Scored[]): Scored[] => xs.sort((a, b) => a.time - b.time);
-    report('pocketsphinx kws', evaluate(terms, { pos: dedupe(A.pos), neg: dedupe(A.neg), part: parts[0]! }, { pos: dedupe(B.pos), neg: dedupe(B.neg), part: parts[1]! }));
+    report('pocketsphinx kws', ...folds({ pos: dedupe(A.pos), neg: dedupe(A.neg) }, { pos: dedupe(B.pos), neg: dedupe(B.neg) }));
   }
   process.stdout.write(tables.join('\n\n') + '\n');
   if (values.out) await writeFile(values.out, JSON.stringify(results, null, 1));

@@ -3,6 +3,7 @@ import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
+import { loadCompiledHeads } from '../kws/compiled-heads.js';
 import { loadKeywords } from '../kws/load.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
@@ -76,9 +77,12 @@ export async function runDetect(args: string[]): Promise<number> {
   const { specs } = await loadKeywords(config.vocab.file, { defaults: keywordDefaults(config), compileIfMissing: true, logger });
   const model = await OnnxAcousticModel.load(modelOptions(config));
   let heads: ListenerHeads | undefined;
+  let disposeHeads = async (): Promise<void> => undefined;
   if (config.model.detector === 'heads') {
     const h = headsOptions(config);
-    heads = { embedding: await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads }), heads: await TermHeads.load(h.dir, h.intraOpThreads), scorePivot: h.scorePivot };
+    const shipped = await TermHeads.load(h.dir, h.intraOpThreads);
+    heads = { embedding: await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads }), heads: shipped.withCompiled(await loadCompiledHeads(config.vocab.file, shipped)), scorePivot: h.scorePivot };
+    disposeHeads = () => shipped.dispose();
   }
   let failed = 0;
   try {
@@ -97,7 +101,7 @@ export async function runDetect(args: string[]): Promise<number> {
     }
   } finally {
     await model.dispose();
-    await heads?.heads.dispose();
+    await disposeHeads();
     await heads?.embedding.dispose();
   }
   return failed === 0 ? 0 : 1;

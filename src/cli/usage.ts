@@ -49,14 +49,23 @@ Exit codes: 0 every file was read; 1 a file could not be read (the others are st
 or the model is wrong.
 `,
   vocab: `Usage: gearhear vocab check FILE
-       gearhear vocab compile FILE [--g2p espeak-ng|flite]
+       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--config FILE] [--set KEY=VALUE ...]
 
 check     does every term have a pronunciation the keyword search accepts? (exit 1 when not)
-compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words
+compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words, then
+          FILE's .heads.json: a term head for every term the shipped term heads (model.headsDir)
+          lack, fitted on synthesised speech of the term (espeak-ng, and flite when installed)
+          against the heads' bank of real speech; terms unchanged since the last compile are kept
 
 Options:
   --g2p espeak-ng|flite  compile: the G2P for words the dictionary lacks (default espeak-ng)
+  --no-heads             compile: only the lexicon
+  --clips N              compile: synthesised clips per new term, 6-1000 (default 60)
+${CONFIG_OPTIONS}
   -h, --help             print this help
+
+Exit codes: 0 done; 1 check found problems; 64 a wrong command line; 78 the vocabulary, the
+configuration or the term heads are wrong.
 `,
   doctor: `Usage: gearhear doctor [--config FILE] [--set KEY=VALUE ...] [--quick]
 

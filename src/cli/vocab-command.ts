@@ -1,11 +1,21 @@
 import { checkVocabulary } from '../kws/lexicon.js';
 import { compileVocabulary } from '../kws/compile.js';
 import { g2pByName } from '../kws/g2p.js';
+import { HeadCompiler } from '../kws/head-compile.js';
+import { NegativeBank } from '../model/negative-bank.js';
+import { SpeechEmbedding } from '../model/speech-embedding.js';
+import { TermHeads } from '../model/term-heads.js';
+import { EX_CONFIG } from '../config/index.js';
+import { headsOptions } from '../daemon/wiring.js';
+import { createLogger } from '../log.js';
+import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 /** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite]`. */
 export async function runVocab(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs('vocab', { args, allowPositionals: true, options: { g2p: { type: 'string' } } });
+  const parsed = parseCommandArgs('vocab', { args, allowPositionals: true, options: {
+    g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
+  } });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [sub, file] = positionals;
@@ -16,8 +26,13 @@ export async function runVocab(args: string[]): Promise<number> {
     if (g2pName !== 'espeak-ng' && g2pName !== 'flite') {
       return usageError('vocab', `--g2p must be espeak-ng or flite, got "${g2pName}"`);
     }
+    const clips = values.clips === undefined ? 60 : Number(values.clips);
+    if (!(Number.isInteger(clips) && clips >= 6 && clips <= 1000)) return usageError('vocab', `--clips must be a whole number from 6 to 1000, got "${values.clips}"`);
+    const config = values['no-heads'] ? null : loadConfigOrReport({ config: values.config, set: values.set });
+    if (!values['no-heads'] && !config) return EX_CONFIG;
     const r = await compileVocabulary(file, { g2p: g2pByName(g2pName) });
     process.stdout.write(`wrote ${r.outPath}: ${r.words} words (${r.fromG2p.length} from ${g2pName}${r.fromG2p.length ? ': ' + r.fromG2p.join(', ') : ''}), vocabulary version ${r.vocabularyVersion}\n`);
+    if (config) await compileHeads(file, headsOptions(config), clips);
     return 0;
   }
   const c = await checkVocabulary(file);
@@ -35,4 +50,24 @@ export async function runVocab(args: string[]): Promise<number> {
   }
   process.stdout.write('ok: every term has a pronunciation the keyword search accepts\n');
   return 0;
+}
+
+/** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
+async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number): Promise<void> {
+  const heads = await TermHeads.load(h.dir, h.intraOpThreads);
+  const embedding = await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads });
+  try {
+    const bank = await NegativeBank.load(h.dir);
+    const t0 = performance.now();
+    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, logger: createLogger('warn') }).compile(file);
+    const sec = (performance.now() - t0) / 1000;
+    const per = r.compiled.length ? ` in ${sec.toFixed(1)} s (${(r.compiled.reduce((a, e) => a + e.seconds, 0) / r.compiled.length).toFixed(1)} s per term after the bank)` : '';
+    process.stdout.write(`wrote ${r.outPath}: ${r.shipped.length} terms have shipped heads, ${r.compiled.length} compiled${per}, ${r.cached.length} kept from the last compile\n`);
+    for (const e of r.compiled) {
+      process.stdout.write(`  ${e.term}: ${e.clips} clips, ${e.seconds} s, synthesised windows at the pivot ${Math.round(e.synthRecallAtPivot * 100)} %${e.synthRecallAtPivot < 0.3 ? ' (low: the term may sound like common speech; a longer term is safer)' : ''}\n`);
+    }
+  } finally {
+    await embedding.dispose();
+    await heads.dispose();
+  }
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
+import { compiledHeadsPathFor, loadCompiledHeads } from '../kws/compiled-heads.js';
 import { MqttPublisher } from '../publish/publisher.js';
 import type { PublishError } from '../publish/types.js';
 import { createGate } from '../vad/index.js';
@@ -75,6 +76,8 @@ export class Daemon {
   private model: OnnxAcousticModel | null = null;
   private embedding: SpeechEmbedding | null = null;
   private heads: TermHeads | null = null;
+  /** The heads with the vocabulary's compiled ones (`vocab compile`), as the listener uses them. */
+  private headsInUse: TermHeads | null = null;
   private gate: Gate | null = null;
   private watcher: VocabularyWatcher | null = null;
   private listener: Listener | null = null;
@@ -145,6 +148,10 @@ export class Daemon {
       start: async () => {
         this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
         this.vocabulary = await this.watcher.start();
+        if (this.heads) {
+          this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(c.vocab.file, this.heads));
+          if (this.headsInUse.compiledTerms > 0) logger.info('compiled term heads loaded', { file: compiledHeadsPathFor(c.vocab.file), terms: this.headsInUse.compiledTerms });
+        }
       },
       stop: () => this.watcher?.stop(),
     });
@@ -268,7 +275,7 @@ export class Daemon {
     this.listener = new Listener({
       gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
       searchOptions: searchOptions(c),
-      heads: this.heads && this.embedding ? { embedding: this.embedding, heads: this.heads, scorePivot: headsOptions(c).scorePivot } : undefined,
+      heads: this.headsInUse && this.embedding ? { embedding: this.embedding, heads: this.headsInUse, scorePivot: headsOptions(c).scorePivot } : undefined,
       thresholds: this.calibration?.thresholds ?? undefined, scores: this.history ?? undefined,
     });
     listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));
@@ -289,8 +296,8 @@ export class Daemon {
 
   /** The model that detects `term`: its term head's, or the phone model's. */
   private modelOf(term: string): { id: string; version: string } {
-    const h = this.heads?.manifest;
-    if (h && this.heads!.termIndex.has(term)) return { id: h.id, version: h.version };
+    const h = this.headsInUse?.manifest;
+    if (h && this.headsInUse!.termIndex.has(term)) return { id: h.id, version: h.version };
     return { id: this.model!.id, version: this.model!.version };
   }
 
@@ -316,7 +323,8 @@ export class Daemon {
       model: { id: this.model!.id, version: this.model!.version, sha256: this.model!.sha256 },
       ...(this.heads ? { heads: {
         id: this.heads.manifest.id, version: this.heads.manifest.version, sha256: this.heads.manifest.sha256,
-        terms: this.heads.manifest.terms.length, covered: v.vocab.terms.filter((t) => this.heads!.termIndex.has(t.term)).length,
+        terms: this.heads.manifest.terms.length, covered: v.vocab.terms.filter((t) => this.headsInUse?.termIndex.has(t.term)).length,
+        compiled: this.headsInUse?.compiledTerms ?? 0,
       } } : {}),
       vocabulary: { version: v.vocab.version, terms: v.vocab.terms.map((t) => ({ term: t.term, category: t.category, severity: t.severity })) },
       config: JSON.parse(printableConfig(this.opts.config)) as Record<string, unknown>,
@@ -408,8 +416,16 @@ export class Daemon {
   private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
     const calibration = await this.loadCalibration(loaded);
     if (calibration.error) this.publisher?.publishError('calibration', calibration.error);
+    if (this.heads) {
+      try {
+        this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(this.opts.config.vocab.file, this.heads));
+      } catch (err) {
+        this.opts.logger.error('compiled term heads refused; keeping the previous ones', { error: (err as Error).message });
+        this.publisher?.publishError('vocabulary', err);
+      }
+    }
     try {
-      this.listener!.setKeywords(loaded.specs, calibration.thresholds);
+      this.listener!.setKeywords(loaded.specs, calibration.thresholds, this.headsInUse ?? undefined);
       this.calibration = calibration;
       this.history?.setTerms(loaded.specs);
       this.vocabulary = loaded;

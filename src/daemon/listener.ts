@@ -94,6 +94,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private thresholds: ThresholdOverrides | undefined;
+  private heads: ListenerHeads | undefined;
   private readonly timings: ListenerTimings = {
     audioSec: 0, speechSec: 0, vadSec: 0, modelSec: 0, searchSec: 0, segments: 0, recentInferenceMs: [],
   };
@@ -102,6 +103,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
     super();
     this.logger = opts.logger ?? silentLogger;
     this.thresholds = opts.thresholds;
+    this.heads = opts.heads;
     const { phones, heads } = this.split(opts.keywords);
     this.search = this.buildSearch(phones, this.thresholds);
     this.phoneKeywords = phones.length;
@@ -109,21 +111,23 @@ export class Listener extends EventEmitter<ListenerEvents> {
   }
 
   /**
-   * New keywords (and calibrated thresholds: omitted keeps the current ones, null drops them) take
-   * effect at the next segment; the open one finishes with the old ones.
+   * New keywords (and calibrated thresholds: omitted keeps the current ones, null drops them; and
+   * term heads, e.g. with newly compiled ones: omitted keeps the current ones) take effect at the
+   * next segment; the open one finishes with the old ones.
    */
-  setKeywords(keywords: readonly KeywordSpec[], thresholds?: ThresholdOverrides | null): void {
+  setKeywords(keywords: readonly KeywordSpec[], thresholds?: ThresholdOverrides | null, heads?: TermHeads): void {
     const next = thresholds === undefined ? this.thresholds : thresholds ?? undefined;
-    const { phones, heads } = this.split(keywords);
+    if (heads && this.heads) this.heads = { ...this.heads, heads };
+    const { phones, heads: detector } = this.split(keywords);
     this.pendingSearch = this.buildSearch(phones, next); // built now, so a bad vocabulary is refused at once
     this.pendingPhoneKeywords = phones.length;
-    this.pendingHeads = heads;
+    this.pendingHeads = detector;
     this.thresholds = next;
   }
 
   /** Keywords with a head go to the head detector; the rest to the phone search. */
   private split(keywords: readonly KeywordSpec[]): { phones: readonly KeywordSpec[]; heads: HeadDetector | null } {
-    const h = this.opts.heads;
+    const h = this.heads;
     if (!h) return { phones: keywords, heads: null };
     const { covered, uncovered } = headCovers(h.heads, keywords);
     if (uncovered.length > 0) {

@@ -1,4 +1,4 @@
-import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, MEL_BINS, MEL_WINDOW, type EmbeddingStream, type SpeechEmbedding } from '../model/speech-embedding.js';
+import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, type EmbeddingStream, type SpeechEmbedding } from '../model/speech-embedding.js';
 import type { TermHeads } from '../model/term-heads.js';
 import type { Detection, KeywordSpec } from './types.js';
 
@@ -57,7 +57,7 @@ export class HeadDetector {
   constructor(private readonly opts: HeadDetectorOptions) {
     const { heads } = opts;
     const covered = headCovers(heads, opts.keywords).covered;
-    const duration = (term: string): number => heads.manifest.terms[heads.termIndex.get(term)!]!.durationSec;
+    const duration = (term: string): number => heads.terms[heads.termIndex.get(term)!]!.durationSec;
     this.keywords = covered.map((spec) => {
       const longer = covered.filter((o) => contains(o.term, spec.term));
       const extra = Math.max(0, ...longer.map((o) => duration(o.term) - duration(spec.term)));
@@ -84,7 +84,7 @@ export class HeadDetector {
 
   /** The embedding a fresh stream's window is padded with (a mel window of ones), computed once. */
   private async initialEmbedding(): Promise<Float32Array> {
-    this.init ??= await this.opts.embedding.embed(new Float32Array(MEL_WINDOW * MEL_BINS).fill(1), 1);
+    this.init ??= await this.opts.embedding.initialEmbedding();
     return this.init;
   }
 

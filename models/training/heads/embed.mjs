@@ -9,33 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const { SpeechEmbedding, MEL_BINS, MEL_WINDOW, HOP_SAMPLES, EMBEDDING_DIM } = await import(path.join(repo, 'dist/src/model/speech-embedding.js'));
+const { SpeechEmbedding, EMBEDDING_DIM } = await import(path.join(repo, 'dist/src/model/speech-embedding.js'));
 
 const [dir, ...sets] = process.argv.slice(2);
 const model = await SpeechEmbedding.load();
 
-/** [K x 96] embeddings of a clip of int16 samples, K = floor(n / 1280). */
+/** [K x 96] embeddings of a clip of int16 samples, K = floor(n / 1280), as the daemon's stream makes them. */
 async function clipEmbeddings(pcm16) {
-  const hops = Math.floor(pcm16.length / HOP_SAMPLES);
-  if (hops === 0) return new Float32Array(0);
-  const x = new Float32Array(hops * HOP_SAMPLES);
-  for (let i = 0; i < x.length; i++) x[i] = pcm16[i];
-  const spec = await model.melFrames(x);
-  const frames = spec.length / MEL_BINS; // 8 * hops - 3
-  const mel = new Float32Array((MEL_WINDOW + frames) * MEL_BINS).fill(1);
-  mel.set(spec, MEL_WINDOW * MEL_BINS);
-  const windows = new Float32Array(hops * MEL_WINDOW * MEL_BINS);
-  for (let k = 1; k <= hops; k++) {
-    const end = MEL_WINDOW + 8 * k - 3;
-    windows.set(mel.subarray((end - MEL_WINDOW) * MEL_BINS, end * MEL_BINS), (k - 1) * MEL_WINDOW * MEL_BINS);
-  }
-  const out = new Float32Array(hops * EMBEDDING_DIM);
-  const BATCH = 256;
-  for (let b = 0; b < hops; b += BATCH) {
-    const n = Math.min(BATCH, hops - b);
-    out.set(await model.embed(windows.subarray(b * MEL_WINDOW * MEL_BINS, (b + n) * MEL_WINDOW * MEL_BINS), n), b * EMBEDDING_DIM);
-  }
-  return out;
+  return (await model.embedAsStream(Float32Array.from(pcm16))).data;
 }
 
 for (const set of sets) {
@@ -58,6 +39,6 @@ for (const set of sets) {
   console.log(`${set}: ${index.length} clips, ${embOffset} embeddings, model ${model.computeSeconds.toFixed(1)} s`);
 }
 // The padding the daemon's ring buffer starts with: the embedding of a mel window of ones.
-const init = await model.embed(new Float32Array(MEL_WINDOW * MEL_BINS).fill(1), 1);
+const init = await model.initialEmbedding();
 writeFileSync(path.join(dir, 'init.emb.json'), JSON.stringify(Array.from(init)));
 await model.dispose();

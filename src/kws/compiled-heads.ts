@@ -1,0 +1,86 @@
+/**
+ * `<vocab>.heads.json`: heads fitted by `gearhear vocab compile` for vocabulary terms the shipped
+ * term heads lack (see head-compile.ts). Read by the daemon and `detect` beside the vocabulary; a
+ * file made for other heads is refused with the command that remakes it.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CompiledHead, TermHeads } from '../model/term-heads.js';
+
+export const COMPILED_HEADS_FORMAT = 'gearhear-compiled-heads/1';
+
+export interface CompiledTermEntry {
+  term: string;
+  durationSec: number;
+  bias: number;
+  weights: number[];
+  clips: number;
+  positives: number;
+  negatives: number;
+  /** How far the bias was lowered so held-out real speech stays below the pivot. */
+  biasLoweredBy: number;
+  /** Share of the synthesised positive windows at or above the pivot (not a real-speech figure). */
+  synthRecallAtPivot: number;
+  seconds: number;
+}
+
+export interface CompiledHeadsFile {
+  format: string;
+  heads: { id: string; version: string; sha256: string };
+  vocabulary: string;
+  scorePivot: number;
+  clipsPerTerm: number;
+  featureDim: number;
+  terms: CompiledTermEntry[];
+}
+
+export function compiledHeadsPathFor(vocabPath: string): string {
+  const ext = path.extname(vocabPath);
+  const base = ext === '.txt' || ext === '.vocab' ? vocabPath.slice(0, -ext.length) : vocabPath;
+  return `${base}.heads.json`;
+}
+
+export class CompiledHeadsError extends Error {}
+
+/** The file as written, or null when there is none. Throws CompiledHeadsError naming the file. */
+export async function readCompiledHeadsFile(file: string): Promise<CompiledHeadsFile | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CompiledHeadsError(`${file}: cannot read compiled heads: ${(err as Error).message}`, { cause: err });
+  }
+  let f: CompiledHeadsFile;
+  try {
+    f = JSON.parse(text) as CompiledHeadsFile;
+  } catch (err) {
+    throw new CompiledHeadsError(`${file}: not JSON (${(err as Error).message})`, { cause: err });
+  }
+  const ok = f && f.format === COMPILED_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
+    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && Number.isFinite(t.bias) && t.weights.every(Number.isFinite));
+  if (!ok) throw new CompiledHeadsError(`${file}: not a ${COMPILED_HEADS_FORMAT} file with finite weights of its featureDim for every term`);
+  return f;
+}
+
+/**
+ * The compiled heads for `vocabPath` that fit `heads`, ready for `heads.useCompiled`. No file: none.
+ * A file for other heads (or unreadable) is an error that says how to remake it.
+ */
+export async function loadCompiledHeads(vocabPath: string, heads: TermHeads): Promise<CompiledHead[]> {
+  const file = compiledHeadsPathFor(vocabPath);
+  const remake = `run: gearhear vocab compile ${vocabPath}`;
+  let f: CompiledHeadsFile | null;
+  try {
+    f = await readCompiledHeadsFile(file);
+  } catch (err) {
+    throw new CompiledHeadsError(`${(err as Error).message}; ${remake}`, { cause: err });
+  }
+  if (!f) return [];
+  if (f.heads.sha256 !== heads.manifest.sha256) {
+    throw new CompiledHeadsError(`${file} was compiled for term heads ${f.heads.id} ${f.heads.version} (${f.heads.sha256.slice(0, 12)}), but ${heads.manifest.id} ${heads.manifest.version} (${heads.manifest.sha256.slice(0, 12)}) is loaded; ${remake}`);
+  }
+  const featureDim = (await heads.run(new Float32Array(heads.manifest.window * heads.manifest.dim), 1)).featureDim;
+  if (f.terms.length > 0 && f.featureDim !== featureDim) throw new CompiledHeadsError(`${file}: ${f.featureDim} features per head, the loaded heads give ${featureDim}; ${remake}`);
+  return f.terms.map((t) => ({ term: t.term, durationSec: t.durationSec, bias: t.bias, weights: Float32Array.from(t.weights) }));
+}

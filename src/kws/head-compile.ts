@@ -1,0 +1,219 @@
+/**
+ * `gearhear vocab compile` for the term heads: a head for every vocabulary term the shipped heads
+ * lack, written to `<vocab>.heads.json` beside the vocabulary (as its lexicon is). Each head is a
+ * logistic unit on the shipped heads' `features`, fitted on the term said by many synthesised voices
+ * (alone, after a carrier phrase, inside a sentence; in noise) against the negative embedding bank
+ * (real speech without vocabulary terms, synthesised sentences, machine noise), the same voices
+ * saying the carrier sentences without the term, the term cut short, and the other new terms. Its
+ * bias is then lowered until a fifth of the bank held out from fitting stays below `scorePivot`.
+ */
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { silentLogger, type Logger } from '../log.js';
+import type { NegativeBank } from '../model/negative-bank.js';
+import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
+import type { TermHeads } from '../model/term-heads.js';
+import { fitUnit, unitLogits, type Rows } from './head-fit.js';
+import { COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
+import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
+import { loadVocabulary } from './vocabulary.js';
+
+const SAMPLE_RATE = 16000;
+const PLACEMENTS: Placement[] = ['alone', 'after carrier', 'in sentence'];
+
+export interface HeadCompileOptions {
+  heads: TermHeads;
+  embedding: SpeechEmbedding;
+  bank: NegativeBank;
+  /** The head score that is confidence 0.5 (model.headsThreshold). */
+  scorePivot: number;
+  /** Synthesised clips per term (default 60). */
+  clipsPerTerm?: number;
+  seed?: number;
+  outPath?: string;
+  logger?: Logger;
+}
+
+export interface HeadCompileResult {
+  outPath: string;
+  /** Terms the shipped heads already have. */
+  shipped: string[];
+  compiled: CompiledTermEntry[];
+  /** Terms whose head in the existing file was kept (same heads, same settings). */
+  cached: string[];
+}
+
+interface TermClips {
+  term: string;
+  pos: Float32Array[];
+  /** Windows of the term cut short and of the same voices without the term. */
+  neg: Float32Array[];
+  durations: number[];
+}
+
+/** Low-passed white noise (a rough machine hum), at `snrDb` under the clip's speech power. */
+function addNoise(x: Float32Array, snrDb: number, rng: () => number): void {
+  let power = 0;
+  for (const v of x) power += v * v;
+  power /= x.length;
+  const noise = new Float32Array(x.length);
+  let state = 0, np = 0;
+  const a = 0.6 + rng() * 0.35;
+  for (let i = 0; i < x.length; i++) {
+    state = a * state + (1 - a) * (rng() * 2 - 1);
+    noise[i] = state;
+    np += state * state;
+  }
+  const gain = Math.sqrt((power / Math.max(np / x.length, 1e-12)) * 10 ** (-snrDb / 10));
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! + noise[i]! * gain;
+}
+
+/** Silence-padded, maybe noisy, int16-range clip with `speech` starting after a random lead. */
+function place(speech: Float32Array, rng: () => number): { pcm: Float32Array; lead: number } {
+  const lead = Math.floor(SAMPLE_RATE * (0.3 + rng() * 0.5));
+  const x = new Float32Array(lead + speech.length + Math.floor(SAMPLE_RATE * 0.4));
+  const gain = 0.3 + rng() * 0.7;
+  for (let i = 0; i < speech.length; i++) x[lead + i] = speech[i]! * gain;
+  if (rng() < 0.7) addNoise(x, 5 + rng() * 20, rng);
+  for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i]!)) * INT16_SCALE;
+  return { pcm: x, lead };
+}
+
+/** Windows of `win` embeddings ending at hops `ks` (1-based) of a clip's embeddings, padded as a fresh stream is. */
+function windowsAt(emb: Float32Array, init: Float32Array, win: number, ks: number[]): Float32Array {
+  const dim = init.length, out = new Float32Array(ks.length * win * dim);
+  ks.forEach((k, w) => {
+    for (let j = 0; j < win; j++) {
+      const hop = k - win + j; // 0-based embedding index
+      out.set(hop < 0 ? init : emb.subarray(hop * dim, (hop + 1) * dim), (w * win + j) * dim);
+    }
+  });
+  return out;
+}
+
+export class HeadCompiler {
+  private readonly rng: () => number;
+  private init: Float32Array | null = null;
+
+  constructor(private readonly opts: HeadCompileOptions) {
+    this.rng = seededRandom(opts.seed ?? 1);
+  }
+
+  private async features(windows: Float32Array, n: number): Promise<Float32Array> {
+    const { heads } = this.opts, per = heads.manifest.window * heads.manifest.dim;
+    const parts: Float32Array[] = [];
+    for (let b = 0; b < n; b += 512) {
+      const m = Math.min(512, n - b);
+      parts.push(Float32Array.from((await heads.run(windows.subarray(b * per, (b + m) * per), m)).features));
+    }
+    return concat(parts);
+  }
+
+  /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
+  private async clips(term: string, count: number, withFlite: boolean): Promise<TermClips> {
+    const { embedding, heads } = this.opts, win = heads.manifest.window;
+    this.init ??= await embedding.initialEmbedding();
+    const out: TermClips = { term, pos: [], neg: [], durations: [] };
+    for (let i = 0; i < count; i++) {
+      const voice = randomVoice(this.rng, withFlite);
+      const said = await sayTerm(term, voice, PLACEMENTS[i % PLACEMENTS.length]!, this.rng);
+      const { pcm, lead } = place(said.speech, this.rng);
+      const { data, count: hops } = await embedding.embedAsStream(pcm);
+      const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
+      const posK = [ke, ke + 1, ke + 2, ke + 3].filter((k) => k <= hops);
+      const cutK = Array.from({ length: Math.max(0, Math.min(ke - 3, hops)) }, (_, j) => j + 1);
+      out.pos.push(windowsAt(data, this.init, win, posK));
+      out.neg.push(windowsAt(data, this.init, win, cutK));
+      out.durations.push(said.end / SAMPLE_RATE);
+      if (i % 3 === 0) { // the same voice without the term
+        const other = await synthesize(`${pick(this.rng, CARRIER_PREFIXES)} ${pick(this.rng, CARRIER_SUFFIXES)}`, voice);
+        const placed = place(other, this.rng);
+        const e = await embedding.embedAsStream(placed.pcm);
+        out.neg.push(windowsAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)));
+      }
+    }
+    return out;
+  }
+
+  async compile(vocabPath: string): Promise<HeadCompileResult> {
+    const { heads, bank, scorePivot } = this.opts, logger = this.opts.logger ?? silentLogger;
+    const clipsPerTerm = this.opts.clipsPerTerm ?? 60;
+    const outPath = this.opts.outPath ?? compiledHeadsPathFor(vocabPath);
+    const vocab = await loadVocabulary(vocabPath);
+    const shippedTerms = new Set(heads.manifest.terms.map((t) => t.term));
+    const terms = [...new Set(vocab.terms.map((t) => t.term))];
+    const shipped = terms.filter((t) => shippedTerms.has(t));
+    const wanted = terms.filter((t) => !shippedTerms.has(t));
+    const previous = await readCompiledHeadsFile(outPath).catch(() => null);
+    const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm ? previous : null;
+    const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
+    const todo = wanted.filter((t) => !cached.includes(t));
+    const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
+    const compiled: CompiledTermEntry[] = [];
+    if (todo.length > 0) {
+      const t0 = performance.now();
+      const win = heads.manifest.window;
+      // The bank's features: four fifths to fit against, one fifth held out to set the bias.
+      const fitParts: Float32Array[] = [], heldParts: Float32Array[] = [];
+      for (const held of [false, true]) {
+        for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? heldParts : fitParts).push(await this.features(b.data, b.count));
+      }
+      const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim;
+      const bankFit = concat(fitParts), bankHeld = concat(heldParts);
+      logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
+      const withFlite = await hasProgram('flite');
+      const all: Array<TermClips & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
+      for (const term of todo) {
+        const t1 = performance.now();
+        const c = await this.clips(term, clipsPerTerm, withFlite);
+        const pos = concat(c.pos), neg = concat(c.neg), per = win * heads.manifest.dim;
+        all.push({ ...c, pf: await this.features(pos, pos.length / per), nf: await this.features(neg, neg.length / per), seconds: (performance.now() - t1) / 1000 });
+      }
+      for (const c of all) {
+        const t2 = performance.now();
+        // The other new terms' positives are negatives here, unless this term is inside them.
+        const others = all.filter((o) => o !== c && !` ${o.term} `.includes(` ${c.term} `)).map((o) => o.pf);
+        const neg: Rows = { data: concat([bankFit, c.nf, ...others]), dim };
+        const pos: Rows = { data: c.pf, dim };
+        const unit = fitUnit(pos, neg);
+        const logit = (p: number): number => Math.log(p / (1 - p));
+        const heldMax = Math.max(...unitLogits(unit, { data: bankHeld, dim }));
+        const margin = 0.5;
+        const shift = Math.max(0, heldMax - logit(scorePivot) + margin);
+        unit.bias -= shift;
+        const posLogits = unitLogits(unit, pos);
+        const recall = posLogits.filter((z) => z >= logit(scorePivot)).length / posLogits.length;
+        const entry: CompiledTermEntry = {
+          term: c.term, durationSec: round(median(c.durations)), bias: unit.bias, weights: Array.from(unit.weights, (w) => Number(w.toPrecision(6))),
+          clips: c.durations.length, positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
+          synthRecallAtPivot: round(recall), seconds: round(c.seconds + (performance.now() - t2) / 1000),
+        };
+        compiled.push(entry);
+        logger.info('compile heads: term', { term: c.term, seconds: entry.seconds, synthRecallAtPivot: entry.synthRecallAtPivot, biasLoweredBy: entry.biasLoweredBy });
+      }
+      entries.push(...compiled);
+    }
+    const file: CompiledHeadsFile = {
+      format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
+      vocabulary: path.basename(vocabPath), scorePivot, clipsPerTerm, featureDim: entries[0]?.weights.length ?? 0,
+      terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
+    };
+    const tmp = `${outPath}.tmp`;
+    await writeFile(tmp, JSON.stringify(file) + '\n');
+    await rename(tmp, outPath);
+    return { outPath, shipped, compiled, cached };
+  }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0.6;
