@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +13,9 @@ import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples } from '../src/cli/detect.js';
 import { SpeechEmbedding } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
+import { NegativeBank } from '../src/model/negative-bank.js';
+import { HeadCompiler } from '../src/kws/head-compile.js';
+import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
 import { cacheDir, formatTable, repoRoot, round, writeWav } from './lib/common.js';
 import { runPocketsphinx } from './lib/pocketsphinx.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_VOCAB, loadModel, loadVocab } from './lib/setup.js';
@@ -71,19 +74,20 @@ export function evaluate(terms: readonly string[], A: { pos: Scored[]; neg: Scor
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' },
+      detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' }, terms: { type: 'string' }, compile: { type: 'boolean' },
       'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
-  const terms = await readTerms();
+  const termsFile = values.terms ? path.resolve(values.terms) : TERMS_FILE;
+  const terms = await readTerms(termsFile);
   const shipped = await readTerms(DEFAULT_VOCAB);
   const t0 = Date.now();
   const log = (m: string): void => void process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}\n`);
   log('building the benchmark audio');
   const parts = await buildBench(terms, { excludeTerms: shipped.map((l) => l.split('|')[0]!.trim()), maxPerTerm: Number(values['max-per-term']), maxNegativeHours: Number(values['neg-hours']) });
   for (const p of parts) log(`part ${p.name}: ${p.positives.spans.length} words, ${round(p.negatives.hours, 2)} h of negative speech (${p.negatives.utterances} utterances)`);
-  const { specs } = await loadVocab(TERMS_FILE, 0.02);
+  const { specs } = await loadVocab(termsFile, 0.02);
   const model = await loadModel(DEFAULT_MODEL_DIR);
   const results: Record<string, unknown> = { terms, parts: parts.map((p) => ({ name: p.name, words: p.positives.spans.length, negativeHours: round(p.negatives.hours, 3) })) };
   const tables: string[] = [];
@@ -134,12 +138,22 @@ async function main(): Promise<void> {
   if (detectors.has('heads')) {
     const embedding = await SpeechEmbedding.load();
     for (const dir of headsDirs) {
-      const heads = await TermHeads.load(dir);
-      log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}`);
+      const shippedHeads = await TermHeads.load(dir);
+      let heads = shippedHeads;
+      if (values.compile) {
+        // gearhear vocab compile's heads for the terms these heads lack, timed.
+        const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}.heads.json`);
+        const t1 = Date.now();
+        const r = await new HeadCompiler({ heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: 0.99 /* model.headsThreshold's default */, outPath }).compile(termsFile);
+        log(`compiled heads for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s`).join(', ')})`);
+        results[`compiled ${dir}`] = { terms: r.compiled.map(({ weights: _w, ...e }) => e), seconds: (Date.now() - t1) / 1000 };
+        heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, outPath));
+      }
+      log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled` : ''}`);
       const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-      report(`term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir})`, ...folds(A, B));
+      report(`term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? ', compiled' : ''})`, ...folds(A, B));
       log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
-      await heads.dispose();
+      await shippedHeads.dispose();
     }
   }
   if (detectors.has('shipped')) {

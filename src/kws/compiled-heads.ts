@@ -40,7 +40,9 @@ export function compiledHeadsPathFor(vocabPath: string): string {
   return `${base}.heads.json`;
 }
 
-export class CompiledHeadsError extends Error {}
+export class CompiledHeadsError extends Error {
+  override name = 'CompiledHeadsError';
+}
 
 /** The file as written, or null when there is none. Throws CompiledHeadsError naming the file. */
 export async function readCompiledHeadsFile(file: string): Promise<CompiledHeadsFile | null> {
@@ -67,8 +69,7 @@ export async function readCompiledHeadsFile(file: string): Promise<CompiledHeads
  * The compiled heads for `vocabPath` that fit `heads`, ready for `heads.useCompiled`. No file: none.
  * A file for other heads (or unreadable) is an error that says how to remake it.
  */
-export async function loadCompiledHeads(vocabPath: string, heads: TermHeads): Promise<CompiledHead[]> {
-  const file = compiledHeadsPathFor(vocabPath);
+export async function loadCompiledHeads(vocabPath: string, heads: TermHeads, file = compiledHeadsPathFor(vocabPath)): Promise<CompiledHead[]> {
   const remake = `run: gearhear vocab compile ${vocabPath}`;
   let f: CompiledHeadsFile | null;
   try {

@@ -24,49 +24,44 @@ export interface Rows {
 const count = (r: Rows): number => r.data.length / r.dim;
 
 export function fitUnit(pos: Rows, neg: Rows, options: FitOptions = {}): Unit {
-  const { epochs = 300, learningRate = 0.05, l2 = 1e-3 } = options;
+  const { epochs = 200, learningRate = 0.05, l2 = 1e-3 } = options;
   const dim = pos.dim, np = count(pos), nn = count(neg);
   if (np === 0 || nn === 0) throw new Error(`fitUnit: need positives and negatives (got ${np} and ${nn})`);
   const mean = new Float64Array(dim), std = new Float64Array(dim);
   for (let i = 0; i < nn; i++) for (let k = 0; k < dim; k++) mean[k] += neg.data[i * dim + k]! / nn;
   for (let i = 0; i < nn; i++) for (let k = 0; k < dim; k++) std[k] += (neg.data[i * dim + k]! - mean[k]!) ** 2 / nn;
   for (let k = 0; k < dim; k++) std[k] = Math.sqrt(std[k]!) + 1e-3;
-  const w = new Float64Array(dim);
-  let b = 0;
+  const standardise = (r: Rows): Float32Array => Float32Array.from(r.data, (x, i) => (x - mean[i % dim]!) / std[i % dim]!);
+  const xs = [standardise(pos), standardise(neg)];
+  const labels = [1, 0], weights = [0.5 / np, 0.5 / nn], counts = [np, nn];
+  const w = new Float64Array(dim + 1); // weights, then the bias
   const m = new Float64Array(dim + 1), v = new Float64Array(dim + 1), g = new Float64Array(dim + 1);
-  const z = (rows: Float32Array, i: number): number => {
-    let s = b;
-    for (let k = 0; k < dim; k++) s += w[k]! * ((rows[i * dim + k]! - mean[k]!) / std[k]!);
-    return s;
-  };
-  const accumulate = (rows: Float32Array, n: number, label: number, weight: number): void => {
-    for (let i = 0; i < n; i++) {
-      const p = 1 / (1 + Math.exp(-z(rows, i)));
-      const d = (p - label) * weight;
-      for (let k = 0; k < dim; k++) g[k] += d * ((rows[i * dim + k]! - mean[k]!) / std[k]!);
-      g[dim] += d;
-    }
-  };
   for (let t = 1; t <= epochs; t++) {
     g.fill(0);
-    accumulate(pos.data, np, 1, 0.5 / np);
-    accumulate(neg.data, nn, 0, 0.5 / nn);
+    for (let s = 0; s < 2; s++) {
+      const x = xs[s]!, label = labels[s]!, weight = weights[s]!;
+      for (let i = 0, o = 0; i < counts[s]!; i++, o += dim) {
+        let z = w[dim]!;
+        for (let k = 0; k < dim; k++) z += w[k]! * x[o + k]!;
+        const d = (1 / (1 + Math.exp(-z)) - label) * weight;
+        for (let k = 0; k < dim; k++) g[k] += d * x[o + k]!;
+        g[dim] += d;
+      }
+    }
     for (let k = 0; k < dim; k++) g[k] += l2 * w[k]!;
     for (let k = 0; k <= dim; k++) {
       m[k] = 0.9 * m[k]! + 0.1 * g[k]!;
       v[k] = 0.999 * v[k]! + 0.001 * g[k]! ** 2;
-      const step = (learningRate * (m[k]! / (1 - 0.9 ** t))) / (Math.sqrt(v[k]! / (1 - 0.999 ** t)) + 1e-8);
-      if (k < dim) w[k] -= step;
-      else b -= step;
+      w[k] -= (learningRate * (m[k]! / (1 - 0.9 ** t))) / (Math.sqrt(v[k]! / (1 - 0.999 ** t)) + 1e-8);
     }
   }
-  const weights = new Float32Array(dim);
-  let bias = b;
+  const out = new Float32Array(dim);
+  let bias = w[dim]!;
   for (let k = 0; k < dim; k++) {
-    weights[k] = w[k]! / std[k]!;
+    out[k] = w[k]! / std[k]!;
     bias -= (w[k]! * mean[k]!) / std[k]!;
   }
-  return { weights, bias };
+  return { weights: out, bias };
 }
 
 /** The unit's logit of each row. */

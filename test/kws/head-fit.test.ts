@@ -1,0 +1,31 @@
+import t from 'tap';
+import { fitUnit, unitLogits } from '../../src/kws/head-fit.js';
+import { seededRandom } from '../../src/kws/term-synth.js';
+
+/** Gaussian-ish rows around `centre` (Irwin-Hall), with a large offset and scale on every dimension. */
+function rows(n: number, dim: number, centre: number[], rng: () => number): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) out[i * dim + k] = 100 + 20 * (centre[k]! + (rng() + rng() + rng() - 1.5));
+  return out;
+}
+
+t.test('a unit separates two clouds that differ in one direction, on raw (unstandardised) features', async (t) => {
+  const rng = seededRandom(3), dim = 8;
+  const pos = rows(200, dim, [1.5, 0, 0, 0, 0, 0, 0, 0], rng), neg = rows(2000, dim, [-1.5, 0, 0, 0, 0, 0, 0, 0], rng);
+  const u = fitUnit({ data: pos, dim }, { data: neg, dim });
+  const lp = unitLogits(u, { data: pos, dim }), ln = unitLogits(u, { data: neg, dim });
+  t.ok(lp.filter((z) => z > 0).length / lp.length > 0.97, 'positives above 0');
+  t.ok(ln.filter((z) => z < 0).length / ln.length > 0.97, 'negatives below 0');
+  t.ok(Math.abs(u.weights[0]!) > 5 * Math.max(...Array.from(u.weights.slice(1), Math.abs)), 'the weight is on the dimension that separates');
+});
+
+t.test('positives and negatives weigh the same in total: a 1:100 imbalance does not swamp the positives', async (t) => {
+  const rng = seededRandom(4), dim = 4;
+  const pos = rows(20, dim, [0.8, 0, 0, 0], rng), neg = rows(2000, dim, [-0.8, 0, 0, 0], rng);
+  const lp = unitLogits(fitUnit({ data: pos, dim }, { data: neg, dim }), { data: pos, dim });
+  t.ok(lp.filter((z) => z > 0).length >= 15, `${lp.filter((z) => z > 0).length} of 20 positives above 0`);
+});
+
+t.test('refuses an empty class', async (t) => {
+  t.throws(() => fitUnit({ data: new Float32Array(0), dim: 2 }, { data: new Float32Array(4), dim: 2 }), /need positives and negatives/);
+});
