@@ -8,6 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { jsonLines, runCli, sayWithSlt, sharedData, tempDir } from '../fixtures/gearhear-cli.js';
 import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 
 const dir = await tempDir(t, 'gearhear-detect-heads-');
 
@@ -42,4 +43,35 @@ t.test('a heads folder that is not there is a clear error naming it, exit 78', a
   const r = await runCli(t, ['detect', '--detector', 'heads', '--heads', path.join(dir, 'nowhere'), wav]);
   t.equal(r.code, 78, 'a model-like mistake does not restart-loop');
   t.match(r.stderr, path.join(dir, 'nowhere', 'heads.json'));
+});
+
+t.test('vocab compile gives a new term a head: detect finds it said alone, not in other speech or noise; a stale file is exit 78', async (t) => {
+  const vocab = path.join(dir, 'site.txt');
+  await writeFile(vocab, 'oil leak | category=leak severity=high\nconveyor jam | category=fault severity=high\n');
+  const c = await runCli(t, ['vocab', 'compile', vocab, '--clips', '12'], {}, 180_000);
+  t.equal(c.code, 0, 'compile exits 0', { stderr: c.stderr });
+  t.match(c.stdout, /site\.heads\.json: 1 terms have shipped heads, 1 compiled in [\d.]+ s/);
+  t.match(c.stdout, /conveyor jam: 12 clips/);
+  const said = await alone('conveyor jam', 'conveyor-jam');
+  const plain = await sayWithSlt('please check the schedule for the second shift before you leave', path.join(dir, 'plain2.wav'));
+  const noise = path.join(sharedData, 'noise/tumult/machine05_furnace-pump.wav');
+  const r = await runCli(t, ['detect', '--json', '--detector', 'heads', '--heads-threshold', '0.9', '--vocab', vocab, said, plain, noise]);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
+  const lines = jsonLines(r.stdout);
+  const termsIn = (f: string): string[] => [...new Set(lines.filter((d) => d.file === f).map((d) => String(d.term)))];
+  t.same(termsIn(said), ['conveyor jam'], 'the compiled term is found');
+  t.same(termsIn(plain), [], 'nothing in a sentence without terms');
+  t.same(termsIn(noise), [], 'nothing in machine noise');
+  t.match(lines.find((d) => d.term === 'conveyor jam') ?? {}, { category: 'fault', severity: 'high' });
+
+  const again = await runCli(t, ['vocab', 'compile', vocab, '--clips', '12'], {}, 180_000);
+  t.match(again.stdout, /0 compiled, 1 kept from the last compile/, 'nothing changed: nothing refitted');
+
+  const file = path.join(dir, 'site.heads.json');
+  const stale = JSON.parse(await readFile(file, 'utf8')) as { heads: { sha256: string } };
+  stale.heads.sha256 = 'f'.repeat(64);
+  await writeFile(file, JSON.stringify(stale));
+  const refused = await runCli(t, ['detect', '--detector', 'heads', '--vocab', vocab, said]);
+  t.equal(refused.code, 78, 'heads compiled for other heads: exit 78');
+  t.match(refused.stderr, /site\.heads\.json was compiled for term heads .* run: gearhear vocab compile/);
 });
