@@ -4,6 +4,7 @@ import path from 'node:path';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { compileVocabulary } from '../../src/kws/compile.js';
+import { compiledHeadsPathFor } from '../../src/kws/compiled-heads.js';
 import { VocabularyWatcher, type LoadedVocabulary, type VocabularyWatcherEvents } from '../../src/kws/watch.js';
 
 const defaults = { threshold: 0.5, boost: 0 };
@@ -89,6 +90,14 @@ t.test('a new word waits for the lexicon, then a recompile reloads', async (t) =
   const reloaded = next(watcher, 'reload');
   await compileVocabulary(vocabPath);
   t.same((await reloaded).specs.map((s) => s.term), ['bearing', 'gearbox'], 'lexicon change triggered the reload');
+});
+
+t.test('new compiled term heads beside the vocabulary reload it, though its terms are the same', async (t) => {
+  const { vocabPath, watcher, initial } = await setup(t, 'bearing\n');
+  const reloaded = next(watcher, 'reload');
+  await writeFile(compiledHeadsPathFor(vocabPath), '{"format":"gearhear-compiled-heads/1"}\n');
+  t.same((await reloaded).specs, initial.specs, 'same keywords, reloaded for the heads');
+  t.equal(await watcher.reload('manual'), 'unchanged', 'and unchanged afterwards');
 });
 
 t.test('SIGHUP reloads; stop removes exactly its own handler', async (t) => {
