@@ -3,6 +3,7 @@
  * `gearhear calibrate` beside the vocabulary (`<vocab>.calibration.json` by default; never into the
  * vocabulary file) and loaded by the daemon with it. Format: docs/calibration.md.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ThresholdOverrides } from '../kws/types.js';
@@ -15,6 +16,18 @@ export interface CalibrationIdentity {
   vocabulary: { version: string };
   /** kws.boost at calibration time: it shifts every score. */
   boost: number;
+}
+
+/**
+ * The detectors' identity for a calibration or a score history: the phone model's, or with term
+ * heads (model.detector = heads) both, since each term is scored by one or the other.
+ */
+export function detectorIdentity(model: { id: string; version: string; sha256: string }, heads?: { manifest: { id: string; version: string }; sha256: string } | null): CalibrationIdentity['model'] {
+  if (!heads) return { id: model.id, version: model.version, sha256: model.sha256 };
+  return {
+    id: `${model.id}+${heads.manifest.id}`, version: `${model.version}+${heads.manifest.version}`,
+    sha256: createHash('sha256').update(`${model.sha256}\n${heads.sha256}`).digest('hex'),
+  };
 }
 
 export interface CalibratedTerm {

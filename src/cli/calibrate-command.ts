@@ -15,7 +15,7 @@ import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
-  CALIBRATION_FORMAT, CalibrationError, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
+  CALIBRATION_FORMAT, CalibrationError, detectorIdentity, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
   type Calibration, type CalibrationIdentity,
 } from '../calibration/file.js';
 import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.js';
@@ -23,6 +23,8 @@ import { OccurrenceLog, OccurrenceTail, type ScoreTail } from '../calibration/oc
 import { listRecordings, matchLabels, readLabels, readRecording, scoreRecordings } from '../calibration/recordings.js';
 import { CALIBRATION_FLOOR, MARGIN, chooseThresholds, type TermThreshold } from '../calibration/thresholds.js';
 import { detectSamples } from './detect.js';
+import { loadListenerHeads } from './load-heads.js';
+import type { ListenerHeads } from '../daemon/listener.js';
 import { loadConfigOrReport } from './run-command.js';
 import { COMMAND_USAGE, parseCommandArgs, usageError } from './usage.js';
 import { keywordDefaults, modelOptions } from '../daemon/wiring.js';
@@ -60,6 +62,7 @@ interface Setup {
   specs: KeywordSpec[];
   vocabVersion: string;
   model: OnnxAcousticModel;
+  heads?: ListenerHeads;
   identity: CalibrationIdentity;
   out: string;
 }
@@ -105,9 +108,11 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const model = await OnnxAcousticModel.load({
     ...modelOptions(config), dir: path.resolve(values.model ?? config.model.dir), variant: (values.variant as 'int8' | 'fp32' | undefined) ?? config.model.variant,
   });
+  // model.detector = heads: the terms with a head are scored by it, as in the daemon.
+  const heads = await loadListenerHeads(config, vocabPath);
   const setup: Setup = {
-    config, vocabPath, specs, vocabVersion: vocab.version, model,
-    identity: { model: { id: model.id, version: model.version, sha256: model.sha256 }, vocabulary: { version: vocab.version }, boost: config.kws.boost },
+    config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
+    identity: { model: detectorIdentity(model, heads?.listener.heads), vocabulary: { version: vocab.version }, boost: config.kws.boost },
     out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath) : calibrationFileFor(config, vocabPath))),
   };
   try {
@@ -119,8 +124,8 @@ export async function runCalibrate(args: string[]): Promise<number> {
     if (history) {
       const h = history;
       const file = historyFile;
-      if (h.modelSha256 !== model.sha256) {
-        process.stderr.write(`gearhear calibrate: the score history ${file} is for another model (sha256 ${h.modelSha256.slice(0, 12)}, this is ${model.sha256.slice(0, 12)}); let the daemon listen with this model first\n`);
+      if (h.modelSha256 !== setup.identity.model.sha256) {
+        process.stderr.write(`gearhear calibrate: the score history ${file} is for other detectors (sha256 ${h.modelSha256.slice(0, 12)}, these are ${setup.identity.model.id} ${setup.identity.model.sha256.slice(0, 12)}); let the daemon listen with them first\n`);
         return EX_CONFIG;
       }
       const r = historyTails(h, specs);
@@ -137,7 +142,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
       }
       const log = new OccurrenceLog(CALIBRATION_FLOOR, labels);
       const scored = await scoreRecordings(files, log, labels, {
-        model, keywords: specs, search: { refractorySec: config.kws.refractoryMs / 1000 },
+        model, keywords: specs, search: { refractorySec: config.kws.refractoryMs / 1000 }, heads: setup.heads,
         gate: {
           engine: config.vad.engine, threshold: config.vad.threshold, preRollMs: config.vad.preRollMs, hangoverMs: config.vad.hangoverMs,
           minSpeechMs: config.vad.minSegmentMs, maxSegmentMs: config.vad.maxSegmentMs, energyMarginDb: config.vad.energyMarginDb,
@@ -179,6 +184,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
     throw err;
   } finally {
     await model.dispose();
+    await heads?.dispose();
   }
 }
 
@@ -247,7 +253,7 @@ async function fromFeedback(setup: Setup, source: FeedbackSource, json: boolean)
     const log = new OccurrenceLog(0.05);
     log.file = clip;
     const pcm = await readRecording(clip);
-    await detectSamples(clip, pcm, { model: setup.model, keywords: [spec], scores: log, gate: { engine: setup.config.vad.engine } });
+    await detectSamples(clip, pcm, { model: setup.model, heads: setup.heads, keywords: [spec], scores: log, gate: { engine: setup.config.vad.engine } });
     const scores = (log.byTerm.get(term) ?? []).map((o) => o.score);
     return scores.length > 0 ? Math.max(...scores) : null;
   };

@@ -3,7 +3,7 @@ import { OnnxAcousticModel } from '../model/onnx-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
-import { loadCompiledHeads } from '../kws/compiled-heads.js';
+import { loadListenerHeads } from './load-heads.js';
 import { loadKeywords } from '../kws/load.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
@@ -76,14 +76,8 @@ export async function runDetect(args: string[]): Promise<number> {
   const logger = createLogger('warn');
   const { specs } = await loadKeywords(config.vocab.file, { defaults: keywordDefaults(config), compileIfMissing: true, logger });
   const model = await OnnxAcousticModel.load(modelOptions(config));
-  let heads: ListenerHeads | undefined;
-  let disposeHeads = async (): Promise<void> => undefined;
-  if (config.model.detector === 'heads') {
-    const h = headsOptions(config);
-    const shipped = await TermHeads.load(h.dir, h.intraOpThreads);
-    heads = { embedding: await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads }), heads: shipped.withCompiled(await loadCompiledHeads(config.vocab.file, shipped)), scorePivot: h.scorePivot };
-    disposeHeads = () => shipped.dispose();
-  }
+  const loadedHeads = await loadListenerHeads(config, config.vocab.file);
+  const heads: ListenerHeads | undefined = loadedHeads?.listener;
   let failed = 0;
   try {
     for (const file of files) {
@@ -101,7 +95,7 @@ export async function runDetect(args: string[]): Promise<number> {
     }
   } finally {
     await model.dispose();
-    await disposeHeads();
+    await loadedHeads?.dispose();
     await heads?.embedding.dispose();
   }
   return failed === 0 ? 0 : 1;

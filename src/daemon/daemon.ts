@@ -24,7 +24,7 @@ import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
 import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
-import { calibrationPathFor } from '../calibration/file.js';
+import { calibrationPathFor, detectorIdentity } from '../calibration/file.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 
 export interface DaemonOptions {
@@ -162,7 +162,7 @@ export class Daemon {
       start: async () => {
         this.calibration = await this.loadCalibration(this.vocabulary!);
         if (!c.calibration.history) return;
-        this.history = await ScoreHistory.open(c.state.dir, this.model!.sha256, this.vocabulary!.specs);
+        this.history = await ScoreHistory.open(c.state.dir, detectorIdentity(this.model!, this.headsInUse).sha256, this.vocabulary!.specs);
         this.historyTimer = setInterval(() => void this.writeHistory(), HISTORY_WRITE_MS);
         this.historyTimer.unref();
       },
@@ -221,8 +221,7 @@ export class Daemon {
   private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
     const { config: c, logger } = this.opts;
     const file = c.calibration.file || calibrationPathFor(c.vocab.file);
-    const m = this.model!;
-    const inUse = await calibrationFor(file, { model: { id: m.id, version: m.version, sha256: m.sha256 }, vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
+    const inUse = await calibrationFor(file, { model: detectorIdentity(this.model!, this.headsInUse), vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
     if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
     else if (inUse.status.used) logger.info('calibration loaded', { file, terms: inUse.status.terms, source: inUse.status.source });
     return inUse;
@@ -414,8 +413,6 @@ export class Daemon {
   }
 
   private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
-    const calibration = await this.loadCalibration(loaded);
-    if (calibration.error) this.publisher?.publishError('calibration', calibration.error);
     if (this.heads) {
       try {
         this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(this.opts.config.vocab.file, this.heads));
@@ -424,6 +421,8 @@ export class Daemon {
         this.publisher?.publishError('vocabulary', err);
       }
     }
+    const calibration = await this.loadCalibration(loaded);
+    if (calibration.error) this.publisher?.publishError('calibration', calibration.error);
     try {
       this.listener!.setKeywords(loaded.specs, calibration.thresholds, this.headsInUse ?? undefined);
       this.calibration = calibration;

@@ -35,12 +35,11 @@ export interface ListenerOptions {
   /** Term heads on the speech embedding: keywords they cover are detected by them, the rest by the phone search. */
   heads?: ListenerHeads;
   /**
-   * Final per-term thresholds (a site calibration) replacing the keywords' own. They are phone-model
-   * scores (calibrate runs the phone search), so they apply to the terms the phone search detects;
-   * terms with a term head keep their head thresholds.
+   * Final per-term thresholds (a site calibration) replacing the keywords' own, on the keyword scale
+   * of whichever detector has the term (calibrate runs the same detectors as the daemon).
    */
   thresholds?: ThresholdOverrides;
-  /** Sees every occurrence the phone search scores, thresholds ignored (calibration, score history). */
+  /** Sees every occurrence the detectors score, thresholds ignored (calibration, score history). */
   scores?: ScoreSink;
   logger?: Logger;
 }
@@ -104,7 +103,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
     this.logger = opts.logger ?? silentLogger;
     this.thresholds = opts.thresholds;
     this.heads = opts.heads;
-    const { phones, heads } = this.split(opts.keywords);
+    const { phones, heads } = this.split(opts.keywords, this.thresholds);
     this.search = this.buildSearch(phones, this.thresholds);
     this.phoneKeywords = phones.length;
     this.headDetector = heads;
@@ -118,7 +117,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
   setKeywords(keywords: readonly KeywordSpec[], thresholds?: ThresholdOverrides | null, heads?: TermHeads): void {
     const next = thresholds === undefined ? this.thresholds : thresholds ?? undefined;
     if (heads && this.heads) this.heads = { ...this.heads, heads };
-    const { phones, heads: detector } = this.split(keywords);
+    const { phones, heads: detector } = this.split(keywords, next);
     this.pendingSearch = this.buildSearch(phones, next); // built now, so a bad vocabulary is refused at once
     this.pendingPhoneKeywords = phones.length;
     this.pendingHeads = detector;
@@ -126,7 +125,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
   }
 
   /** Keywords with a head go to the head detector; the rest to the phone search. */
-  private split(keywords: readonly KeywordSpec[]): { phones: readonly KeywordSpec[]; heads: HeadDetector | null } {
+  private split(keywords: readonly KeywordSpec[], thresholds: ThresholdOverrides | undefined): { phones: readonly KeywordSpec[]; heads: HeadDetector | null } {
     const h = this.heads;
     if (!h) return { phones: keywords, heads: null };
     const { covered, uncovered } = headCovers(h.heads, keywords);
@@ -135,7 +134,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
     }
     const refractorySec = this.opts.searchOptions?.refractorySec ?? KEYWORD_SEARCH_DEFAULTS.refractorySec;
     const heads = covered.length === 0 ? null
-      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, scorePivot: h.scorePivot, refractorySec, onScores: h.onScores });
+      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, scorePivot: h.scorePivot, refractorySec, onScores: h.onScores, thresholds, scores: this.opts.scores });
     return { phones: uncovered, heads };
   }
 

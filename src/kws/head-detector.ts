@@ -1,6 +1,6 @@
 import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, type EmbeddingStream, type SpeechEmbedding } from '../model/speech-embedding.js';
 import type { TermHeads } from '../model/term-heads.js';
-import type { Detection, KeywordSpec } from './types.js';
+import type { Detection, KeywordSpec, ScoreSink, ThresholdOverrides } from './types.js';
 
 export interface HeadDetectorOptions {
   embedding: SpeechEmbedding;
@@ -15,8 +15,12 @@ export interface HeadDetectorOptions {
   scorePivot: number;
   /** The same term is not reported again within this time (seconds). */
   refractorySec: number;
-  /** Every hop's scores of every head term (calibration and benchmarks: sub-threshold scores too). */
+  /** Every hop's scores of every head term (benchmarks: sub-threshold scores too). */
   onScores?: (endSec: number, scores: Float32Array, segmentId: string) => void;
+  /** Final per-term thresholds (a site calibration, on the keyword scale) replacing the keywords' own. */
+  thresholds?: ThresholdOverrides;
+  /** Sees each hop's confidence of every keyword at or above its floor (calibration, score history). */
+  scores?: ScoreSink;
 }
 
 interface HeadKeyword {
@@ -64,7 +68,7 @@ export class HeadDetector {
       return {
         spec,
         column: heads.termIndex.get(spec.term)!,
-        threshold: spec.threshold,
+        threshold: opts.thresholds?.get(spec.term) ?? spec.threshold,
         durationSec: duration(spec.term),
         holdHops: longer.length === 0 ? 0 : Math.min(MAX_HOLD_HOPS, Math.ceil(extra / EMBEDDING_SHIFT_SEC) + HOLD_MARGIN_HOPS),
         containedIn: longer.map((o) => heads.termIndex.get(o.term)!),
@@ -96,8 +100,12 @@ export class HeadDetector {
   decide(seg: HeadSegment, scores: Float32Array, endSec: number): Detection[] {
     this.opts.onScores?.(endSec, scores, seg.segmentId);
     const out: Detection[] = [];
+    const sink = this.opts.scores;
     for (const k of this.keywords) {
       const score = this.confidence(scores[k.column]!);
+      if (sink && score >= sink.floor) {
+        sink.score({ term: k.spec.term, score, start: Math.max(seg.startSec, endSec - k.durationSec), end: endSec, segmentId: seg.segmentId });
+      }
       if (score < k.threshold) continue;
       const last = this.lastReported.get(k.spec.term);
       if (last !== undefined && endSec - last < this.opts.refractorySec) continue;

@@ -64,6 +64,17 @@ export class TermHeads {
   }
 
   /**
+   * What a calibration or score history made with these heads depends on: the shipped model's
+   * SHA-256, or with compiled heads a SHA-256 over it and their weights.
+   */
+  get sha256(): string {
+    if (this.compiled.length === 0) return this.manifest.sha256;
+    const h = createHash('sha256').update(this.manifest.sha256);
+    for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
+    return h.digest('hex');
+  }
+
+  /**
    * The same heads plus heads compiled for terms they lack (a compiled term the shipped heads already
    * have is ignored: the shipped head wins). A view: it shares this model, and only the model loaded
    * with `load` is disposed.

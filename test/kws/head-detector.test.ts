@@ -86,3 +86,18 @@ t.test('a stream turns audio into one decision per 80 ms hop', async (t) => {
   t.equal(seen.length, 12, '1 s of audio: 12 complete hops of 1280 samples');
   t.equal(seen[0], 5.04);
 });
+
+t.test('a site calibration\'s thresholds replace the keywords\'; a score sink sees every hop at or above its floor', async (t) => {
+  const seen: Array<{ term: string; score: number; end: number }> = [];
+  const d = new HeadDetector({
+    embedding, heads, keywords: [spec('gearbox'), spec('cavitation')], scorePivot: 0.6, refractorySec: 1,
+    thresholds: new Map([['gearbox', 0.95]]), scores: { floor: 0.3, score: (o) => seen.push({ term: o.term, score: o.score, end: o.end }) },
+  });
+  const seg = await d.startSegment('s', 0);
+  t.same(seg.hop(scoresWith({ gearbox: 0.9, cavitation: 0.1 })), [], `gearbox at confidence ${onScale(0.9)}: under its calibrated 0.95`);
+  t.same(seen.map((o) => o.term), ['gearbox'], 'the sink saw gearbox (above the floor), not cavitation (below it)');
+  t.ok(Math.abs(seen[0]!.score - onScale(0.9)) < 1e-3, 'on the keyword scale');
+  const [det] = seg.hop(scoresWith({ gearbox: 0.99, cavitation: 0.7 }));
+  t.equal(det?.threshold, 0.95, 'the calibrated threshold is reported');
+  t.equal(seen.length, 3, 'every hop reached the sink, reported or not');
+});
