@@ -37,10 +37,10 @@ const quiet = await joinWithSilence([
 const ogg = path.resolve(repoRoot, '../shared/train-speech/cathy/arctic_a0001_1592748600.ogg');
 // Audio in which a term is said, with a labels file naming where.
 const said = await joinWithSilence([await sayWithSlt('there is an oil leak under the motor', path.join(dir, 's1.wav'))], path.join(dir, 'said.wav'), 1);
-// Calibration scores and thresholds are the phone model's (calibrate runs the phone search), so the
-// daemon here detects every term with the phone model; with term heads, terms they cover keep the heads'.
+// A calibration is tied to the detectors that made it: these runs calibrate and listen with the
+// phone model (model.detector = phones); the term-heads test below calibrates with the heads.
 const phoneDaemonEnv = (o: Parameters<typeof daemonEnv>[0]): Record<string, string> => ({ ...daemonEnv(o), GEARHEAR_MODEL_DETECTOR: 'phones' });
-const env = (stateDir: string): Record<string, string> => ({ GEARHEAR_STATE_DIR: stateDir, GEARHEAR_LOG_LEVEL: 'warn' });
+const env = (stateDir: string): Record<string, string> => ({ GEARHEAR_STATE_DIR: stateDir, GEARHEAR_LOG_LEVEL: 'warn', GEARHEAR_MODEL_DETECTOR: 'phones' });
 
 interface JsonReport { file: string; audioHours: number; terms: Array<{ term: string; threshold: number; faPerHour: number; atFloor: number; reached: boolean; vocabularyFaPerHour: number }> }
 
@@ -177,6 +177,19 @@ t.test('calibrate --from-feedback reads the verdicts the daemon stored with its 
   const after = JSON.parse(await readFile(calFile, 'utf8')) as Calibration;
   t.ok(after.terms['oil leak']!.threshold > siteCalibration.terms['oil leak']!.threshold, 'the term with a stored false verdict is raised');
   t.equal(after.source, 'feedback');
+});
+
+t.test('with term heads, calibrate scores the head terms with the heads, and the calibration is tied to them', async (t) => {
+  const out = path.join(dir, 'heads.calibration.json');
+  const heads = { ...env(await tempDir(t)), GEARHEAR_MODEL_DETECTOR: 'heads' };
+  const r = await runCli(t, ['calibrate', '--vocab', vocab, '--out', out, '--json', '--target-fa-per-hour', '500', quiet, ogg], heads, 120_000);
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
+  const cal = JSON.parse(await readFile(out, 'utf8')) as Calibration;
+  t.match(cal.model, { id: 'gearhear-kws+gearhear-heads', sha256: /^[0-9a-f]{64}$/ }, 'identity: both detectors');
+  t.match(cal.model.version, /^[^+]+\+[^+]+$/, 'both versions');
+  t.same(Object.keys(cal.terms).sort(), ['bearing', 'gearbox', 'motor', 'oil leak', 'pump']);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  t.ok(report.terms.every((x) => x.vocabularyFaPerHour >= 0), 'every term measured at the vocabulary threshold too');
 });
 
 t.test('calibrate --help prints every option; a wrong command line is a usage error', async (t) => {
