@@ -96,7 +96,6 @@ export async function runDetect(args: string[]): Promise<number> {
   } finally {
     await model.dispose();
     await loadedHeads?.dispose();
-    await heads?.embedding.dispose();
   }
   return failed === 0 ? 0 : 1;
 }

@@ -52,9 +52,9 @@ or the model is wrong.
        gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--config FILE] [--set KEY=VALUE ...]
 
 check     does every term have a pronunciation the keyword search accepts? (exit 1 when not)
-compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words, then
-          FILE's .heads.json: a term head for every term the shipped term heads (model.headsDir)
-          lack, fitted on synthesised speech of the term (espeak-ng, and flite when installed)
+compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words; with
+          model.detector = heads also FILE's .heads.json: a term head for every term the shipped
+          term heads (model.headsDir) lack, fitted on synthesised speech of the term (espeak-ng, and flite when installed)
           against the heads' bank of real speech; terms unchanged since the last compile are kept
 
 Options:

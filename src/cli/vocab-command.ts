@@ -28,11 +28,12 @@ export async function runVocab(args: string[]): Promise<number> {
     }
     const clips = values.clips === undefined ? 60 : Number(values.clips);
     if (!(Number.isInteger(clips) && clips >= 6 && clips <= 1000)) return usageError('vocab', `--clips must be a whole number from 6 to 1000, got "${values.clips}"`);
-    const config = values['no-heads'] ? null : loadConfigOrReport({ config: values.config, set: values.set });
-    if (!values['no-heads'] && !config) return EX_CONFIG;
+    const config = loadConfigOrReport({ config: values.config, set: values.set });
+    if (!config) return EX_CONFIG;
     const r = await compileVocabulary(file, { g2p: g2pByName(g2pName) });
     process.stdout.write(`wrote ${r.outPath}: ${r.words} words (${r.fromG2p.length} from ${g2pName}${r.fromG2p.length ? ': ' + r.fromG2p.join(', ') : ''}), vocabulary version ${r.vocabularyVersion}\n`);
-    if (config) await compileHeads(file, headsOptions(config), clips);
+    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips);
+    else if (!values['no-heads']) process.stdout.write('term heads not compiled: model.detector is phones (add --set model.detector=heads to compile them)\n');
     return 0;
   }
   const c = await checkVocabulary(file);

@@ -48,7 +48,7 @@ t.test('a heads folder that is not there is a clear error naming it, exit 78', a
 t.test('vocab compile gives a new term a head: detect finds it said alone, not in other speech or noise; a stale file is exit 78', async (t) => {
   const vocab = path.join(dir, 'site.txt');
   await writeFile(vocab, 'oil leak | category=leak severity=high\nconveyor jam | category=fault severity=high\n');
-  const c = await runCli(t, ['vocab', 'compile', vocab, '--clips', '12'], {}, 180_000);
+  const c = await runCli(t, ['vocab', 'compile', vocab, '--clips', '12', '--set', 'model.detector=heads'], {}, 180_000);
   t.equal(c.code, 0, 'compile exits 0', { stderr: c.stderr });
   t.match(c.stdout, /site\.heads\.json: 1 terms have shipped heads, 1 compiled in [\d.]+ s/);
   t.match(c.stdout, /conveyor jam: 12 clips/);
@@ -64,7 +64,7 @@ t.test('vocab compile gives a new term a head: detect finds it said alone, not i
   t.same(termsIn(noise), [], 'nothing in machine noise');
   t.match(lines.find((d) => d.term === 'conveyor jam') ?? {}, { category: 'fault', severity: 'high' });
 
-  const again = await runCli(t, ['vocab', 'compile', vocab, '--clips', '12'], {}, 180_000);
+  const again = await runCli(t, ['vocab', 'compile', vocab, '--clips', '12', '--set', 'model.detector=heads'], {}, 180_000);
   t.match(again.stdout, /0 compiled, 1 kept from the last compile/, 'nothing changed: nothing refitted');
 
   const file = path.join(dir, 'site.heads.json');
