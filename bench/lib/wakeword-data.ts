@@ -153,3 +153,17 @@ export async function buildBench(terms: readonly string[], o: BuildOptions): Pro
   }
   return parts;
 }
+
+/**
+ * Real read sentences that say a vocabulary term (every speaker of ../shared/train-speech): the
+ * term heads never trained on them (their negatives leave out every utterance with a vocabulary
+ * term), but the phone model 0.2.0 did, so its figure on them is optimistic.
+ */
+export async function sentencesSayingTerms(terms: readonly string[]): Promise<Array<{ path: string; text: string; terms: string[]; samples: Float32Array }>> {
+  const out = [];
+  for (const r of await trainSpeechRows()) {
+    const said = terms.filter((t) => ` ${r.text.toLowerCase()} `.includes(` ${t} `));
+    if (said.length > 0) out.push({ path: r.path, text: r.text, terms: said, samples: await readOgg(path.join(TRAIN_SPEECH, r.path)) });
+  }
+  return out;
+}
