@@ -1,7 +1,7 @@
 /**
  * `gearhear detect --detector heads`: the term heads on the speech embedding, end to end through the
  * built CLI, on terms said alone by flite's SLT voice, a sentence without terms, and real machine
- * noise. The heads threshold is lowered from its 0-false-alarm default (0.99) to 0.9 here, as an
+ * noise. The heads threshold is lowered from its 0-false-alarm default (0.95) to 0.9 here, as an
  * operator would for a quiet room: the default's recall is measured by `npm run bench:wakeword`.
  */
 import path from 'node:path';
