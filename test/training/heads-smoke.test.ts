@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TermHeads } from '../../src/model/term-heads.js';
+import { NegativeBank } from '../../src/model/negative-bank.js';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 
@@ -26,4 +27,11 @@ t.test('models/training/heads/run.sh --smoke builds term heads the detector can 
   const scores = await heads.score(new Float32Array(2 * 16 * 96), 2);
   t.equal(scores.length, 2 * heads.manifest.terms.length, 'one score per term per window');
   t.ok(Array.from(scores).every((s) => s >= 0 && s <= 1), 'scores are probabilities');
+  const manifest = JSON.parse(readFileSync(path.join(out, 'heads.json'), 'utf8')) as { training: { ensemble?: unknown[] } };
+  t.equal(manifest.training.ensemble?.length, 2, 'the mean of two seeds');
+  const { features, featureDim } = await heads.run(new Float32Array(16 * 96), 1);
+  t.equal(featureDim, 512, 'features of both members, for vocab compile');
+  t.equal(features.length, 512);
+  const bank = await NegativeBank.load(out);
+  t.ok(bank.hops >= 70, `a negative bank beside the heads (${bank.hops} hops)`);
 });

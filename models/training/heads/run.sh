@@ -11,7 +11,7 @@ PY=/usr/bin/python3
 steps=${HEADS_STEPS:-3000}
 if [[ "${1:-}" == "--smoke" ]]; then
   export GEARHEAR_TRAIN_DIR="${GEARHEAR_TRAIN_DIR:-$(mktemp -d)}"
-  export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_SENTENCE_CLIPS=1 HEADS_NEG_LIMIT=12
+  export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_SENTENCE_CLIPS=1 HEADS_NEG_LIMIT=12 HEADS_BANK_HOPS=negspeech=40,negtts=20,negnoise=10
   steps=20
   HEADS_OUT="${HEADS_OUT:-$GEARHEAR_TRAIN_DIR/heads-model}"
 fi
@@ -21,5 +21,13 @@ sets=(pos possent negspeech negunl negtts negnoise)
 [[ -f "$work/negnoise.jsonl" ]] || (cd "$here" && HEADS_SETS=pos,possent,negspeech,negunl,negtts,negnoise $PY prepare.py)
 todo=(); for s in "${sets[@]}"; do [[ -f "$work/$s.emb.jsonl" ]] || todo+=("$s"); done
 ((${#todo[@]})) && node "$here/embed.mjs" "$work" "${todo[@]}"
-(cd "$here" && $PY train_heads.py "$work" "$out" --steps "$steps" ${HEADS_TRAIN_ARGS:-})
-node -e "import('$repo/dist/src/model/term-heads.js').then(async ({ TermHeads }) => { const h = await TermHeads.load('$out'); const s = await h.score(new Float32Array(16 * 96), 1); console.log('heads load and score:', h.manifest.terms.length, 'terms,', s.length, 'scores'); await h.dispose(); })"
+# One head per seed (HEADS_SEEDS, default "1 2"), then their mean is the shipped model (ensemble.py),
+# then the negative bank that `gearhear vocab compile` fits new terms against (bank.py).
+members=()
+for seed in ${HEADS_SEEDS:-1 2}; do
+  (cd "$here" && $PY train_heads.py "$work" "$work/member-$seed" --steps "$steps" --seed "$seed" ${HEADS_TRAIN_ARGS:-})
+  members+=("$work/member-$seed")
+done
+(cd "$here" && $PY ensemble.py "$out" "${members[@]}" ${HEADS_VERSION:+--version "$HEADS_VERSION"})
+(cd "$here" && $PY bank.py "$work" "$out" ${HEADS_BANK_HOPS:+--hops "$HEADS_BANK_HOPS"})
+node -e "Promise.all([import('$repo/dist/src/model/term-heads.js'), import('$repo/dist/src/model/negative-bank.js')]).then(async ([{ TermHeads }, { NegativeBank }]) => { const h = await TermHeads.load('$out'); const s = await h.score(new Float32Array(16 * 96), 1); const b = await NegativeBank.load('$out'); console.log('heads load and score:', h.manifest.terms.length, 'terms,', s.length, 'scores; negative bank', b.hops, 'hops'); await h.dispose(); })"
