@@ -5,8 +5,9 @@
  * oldest with a verdict only when none is left without). Age is also enforced at open and hourly.
  * Every drop is counted by cause. Mutations run one at a time.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../durable-file.js';
 import type { Logger } from '../log.js';
 import {
   EVIDENCE_FORMAT, VERDICT_COUNTS_FILE, evidenceDir, listClips, readVerdictCounts,
@@ -38,17 +39,6 @@ interface Entry { clipId: string; detectionId: string; term: string; bytes: numb
 
 const PRUNE_INTERVAL_MS = 3600_000;
 const VERDICT_FIELD: Record<VerdictKind, keyof TermVerdicts> = { false: 'false', true: 'true', 'wrong-term': 'wrongTerm' };
-
-async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
 
 export type NewClip = Omit<ClipMeta, 'format' | 'wavBytes' | 'verdict'>;
 
@@ -109,8 +99,8 @@ export class EvidenceWriter {
       const meta: ClipMeta = { format: EVIDENCE_FORMAT, ...clip, wavBytes: wav.length };
       const wavPath = path.join(this.dir, `${clip.clipId}.wav`);
       try {
-        await writeAtomic(wavPath, wav);
-        await writeAtomic(path.join(this.dir, `${clip.clipId}.json`), JSON.stringify(meta, null, 1) + '\n');
+        await writeFileAtomic(wavPath, wav);
+        await writeFileAtomic(path.join(this.dir, `${clip.clipId}.json`), JSON.stringify(meta, null, 1) + '\n');
       } catch (err) {
         await rm(wavPath, { force: true }).catch(() => undefined);
         this.figures.writeFailures++;
@@ -133,11 +123,11 @@ export class EvidenceWriter {
       const meta = JSON.parse(await readFile(metaPath, 'utf8')) as ClipMeta;
       const previous = meta.verdict;
       meta.verdict = verdict;
-      await writeAtomic(metaPath, JSON.stringify(meta, null, 1) + '\n');
+      await writeFileAtomic(metaPath, JSON.stringify(meta, null, 1) + '\n');
       const counts = (this.counts[meta.term] ??= { false: 0, true: 0, wrongTerm: 0 });
       if (previous) counts[VERDICT_FIELD[previous.verdict]] = Math.max(0, counts[VERDICT_FIELD[previous.verdict]] - 1);
       counts[VERDICT_FIELD[verdict.verdict]]++;
-      await writeAtomic(path.join(this.dir, VERDICT_COUNTS_FILE), JSON.stringify(this.counts) + '\n');
+      await writeFileAtomic(path.join(this.dir, VERDICT_COUNTS_FILE), JSON.stringify(this.counts) + '\n');
       const entry = this.entries.find((e) => e.clipId === found.clipId);
       if (entry) entry.hasVerdict = true;
       return { meta, counts: { ...counts } };

@@ -1,5 +1,6 @@
 import { open, readFile, rename, mkdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../durable-file.js';
 import { EX_CONFIG } from '../config/errors.js';
 
 /** One detection waiting in the outbox: its payload is the exact JSON text that will be published. */
@@ -84,30 +85,6 @@ export function parseLog(text: string, file: string): ParsedLog {
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '')}` : String((err as Error).message ?? err);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try { await fh.sync(); } catch { /* some filesystems refuse fsync on a directory; the rename is still ordered */ } finally { await fh.close(); }
-}
-
-/** Writes a small file atomically: temp file, fsync, rename, fsync directory. A failed try leaves no temp file behind. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data); // loops until every byte is written, or throws
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(path.dirname(file));
 }
 
 /**
