@@ -21,7 +21,7 @@ import { Evidence } from '../evidence/evidence.js';
 import { buildDeviceRequests } from './device-requests.js';
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
-import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
+import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
 import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
 import { calibrationPathFor, detectorIdentity } from '../calibration/file.js';
@@ -130,7 +130,7 @@ export class Daemon {
     await parts.start({
       name: 'speech embedding',
       start: async () => {
-        if (heads) this.embedding = await SpeechEmbedding.load({ intraOpThreads: heads.intraOpThreads });
+        if (heads) this.embedding = await SpeechEmbedding.load(await embeddingOptions(heads));
       },
       stop: () => this.embedding?.dispose(),
     });
