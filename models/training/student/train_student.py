@@ -147,18 +147,29 @@ def kd_loss(s_logits, t_logits):
     return loss / len(s_logits)
 
 
-@torch.no_grad()
-def evaluate(model, members, data, max_clips=400, seed=1):
-    """Held-out clips: embedding cosine and MSE per window, and the heads' scores on every run."""
-    model.eval()
+def held_clips(data, max_clips, seed=1):
     rng = np.random.default_rng(seed)
-    ids = data.held_ids if len(data.held_ids) <= max_clips else rng.choice(data.held_ids, max_clips, replace=False)
-    init_s = model(data.ones[None])[0]
+    return data.held_ids if len(data.held_ids) <= max_clips else rng.choice(data.held_ids, max_clips, replace=False)
+
+
+@torch.no_grad()
+def evaluate(model, members, data, max_clips=400, seed=1, given=None):
+    """Held-out clips: embedding cosine and MSE per window, and the heads' scores on every run.
+    `given`: the student's embeddings computed elsewhere (onnxruntime) of the windows dump_heldout wrote."""
+    if model is not None:
+        model.eval()
+    ids = held_clips(data, max_clips, seed)
+    init_s = model(data.ones[None])[0] if given is None else given[0]
+    at = 1
     cos, mse, smse, sc_t, sc_s = [], [], [], [], []
     for c in ids:
         n = int(data.count[c])
         x, t, _ = data.windows(np.full(n, c), np.arange(1, n + 1))
-        s = model(x)
+        if given is None:
+            s = model(x)
+        else:
+            s = given[at:at + n]
+            at += n
         cos.append(F.cosine_similarity(s, t, dim=1))
         mse.append(((s - t) ** 2).mean(1))
         smse.append((((s - t) / data.std) ** 2).mean(1))
@@ -188,8 +199,32 @@ def evaluate(model, members, data, max_clips=400, seed=1):
         a, b = st >= thr, ss >= thr
         res[f'decisions@{thr}'] = {'teacher_pos': int(a.sum()), 'student_pos': int(b.sum()), 'both': int((a & b).sum()),
                                    'recall_of_teacher': ((a & b).sum() / a.sum().clamp_min(1)).item()}
-    model.train()
+    if model is not None:
+        model.train()
     return res
+
+
+def dump_heldout(a):
+    """The held-out windows evaluate() scores (a window of ones first), for onnxruntime: OUT/heldout.f32 [n, 76, 32]."""
+    data = Data(a.data, a.init)
+    xs = [data.ones[None]]
+    for c in held_clips(data, a.eval_clips):
+        n = int(data.count[c])
+        xs.append(data.windows(np.full(n, c), np.arange(1, n + 1))[0])
+    x = torch.cat(xs)
+    x.numpy().astype('<f4').tofile(os.path.join(a.out, 'heldout.f32'))
+    print(f'{len(x)} windows')
+
+
+def score(a):
+    """evaluate() on embeddings onnxruntime made of heldout.f32 (run_onnx.mjs)."""
+    torch.set_num_threads(a.threads)
+    data = Data(a.data, a.init)
+    given = torch.from_numpy(np.fromfile(a.embeddings, dtype=np.float32).reshape(-1, DIM))
+    res = evaluate(None, load_heads(a.heads), data, max_clips=a.eval_clips, given=given)
+    print(json.dumps(res, indent=1))
+    if a.json:
+        json.dump(res, open(a.json, 'w'), indent=1)
 
 
 def train(a):
@@ -271,8 +306,17 @@ def main():
     e = sub.add_parser('export')
     e.add_argument('ckpt')
     e.add_argument('out')
+    for name in ('dump-heldout', 'score'):
+        d = sub.add_parser(name)
+        d.add_argument('data')
+        d.add_argument('out' if name == 'dump-heldout' else 'embeddings')
+        d.add_argument('--init', default='/work/gearhear-train/heads/init.emb.json')
+        d.add_argument('--eval-clips', type=int, default=300)
+        d.add_argument('--heads', nargs='+', default=['/work/heads-run3', '/work/heads-run4'])
+        d.add_argument('--threads', type=int, default=1)
+        d.add_argument('--json', default=None)
     a = ap.parse_args()
-    train(a) if a.cmd == 'train' else export(a)
+    {'train': train, 'export': export, 'dump-heldout': dump_heldout, 'score': score}[a.cmd](a)
 
 
 if __name__ == '__main__':
