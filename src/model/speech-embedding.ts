@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -51,9 +52,16 @@ interface StudentManifest {
   files: Record<'fp32' | 'int8', { file: string; sha256: string }>;
 }
 
-/** models/gearhear-student in this package (dist/src/model -> the repository root). */
+/** models/gearhear-student in this package (the folder above this file holding gearhear's package.json; src/ or dist/src/). */
 export function defaultStudentDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', STUDENT_DIR);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'gearhear') return path.join(dir, 'models', STUDENT_DIR);
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new ModelLoadError(`student embedding: cannot find gearhear's package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
 }
 
 /**
