@@ -106,6 +106,12 @@ export interface SpeechEmbeddingOptions {
 export class SpeechEmbedding {
   private compute = 0;
 
+  /**
+   * SHA-256 of the embedding file when it is not the package's (model.embedding = student...), else
+   * null: calibrations and score histories made with one embedding are not used with another.
+   */
+  embeddingSha256: string | null = null;
+
   private constructor(private readonly mel: ort.InferenceSession, private readonly emb: ort.InferenceSession) {}
 
   static async load(options: SpeechEmbeddingOptions = {}): Promise<SpeechEmbedding> {
@@ -126,7 +132,9 @@ export class SpeechEmbedding {
         throw new ModelLoadError(`speech embedding: onnxruntime could not load ${p}: ${(cause as Error).message}; reinstall with \`npm ci\``, { cause });
       }
     };
-    return new SpeechEmbedding(await open(MEL_FILE), await open(options.embeddingFile ?? EMBEDDING_FILE));
+    const model = new SpeechEmbedding(await open(MEL_FILE), await open(options.embeddingFile ?? EMBEDDING_FILE));
+    if (options.embeddingFile) model.embeddingSha256 = createHash('sha256').update(await readFile(path.resolve(dir, options.embeddingFile))).digest('hex');
+    return model;
   }
 
   /** Seconds spent in the two models so far. */

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import t from 'tap';
 import { readWavFile } from '../../src/audio/wav-decode.js';
+import { detectorIdentity } from '../../src/calibration/file.js';
 import { ModelLoadError } from '../../src/model/manifest.js';
 import { EMBEDDING_DIM, SpeechEmbedding, defaultStudentDir, embeddingFileFor } from '../../src/model/speech-embedding.js';
 import { repoRoot } from '../fixtures/audio-helpers.js';
@@ -46,6 +47,10 @@ for (const choice of ['student', 'student-int8'] as const) {
     t.ok(file && file.startsWith(defaultStudentDir()), 'the file comes from models/gearhear-student');
     const student = await SpeechEmbedding.load({ embeddingFile: file });
     t.teardown(() => student.dispose());
+    t.match(student.embeddingSha256, /^[0-9a-f]{64}$/, 'the student\'s file hash is known');
+    const model = { id: 'm', version: '1', sha256: 'a' }, heads = { manifest: { id: 'h', version: '2' }, sha256: 'b' };
+    t.not(detectorIdentity(model, heads, student).sha256, detectorIdentity(model, heads, teacher).sha256, 'calibrations on Google\'s embedding are not this detector\'s');
+    t.same(detectorIdentity(model, heads, teacher), detectorIdentity(model, heads), 'Google\'s embedding keeps the identity it had');
     const init = await student.initialEmbedding();
     t.equal(init.length, EMBEDDING_DIM, 'one 96-dim embedding of a window of ones');
     t.ok(meanCosine(init, await teacher.initialEmbedding()) > BOUNDS.init, 'the initial embedding is the teacher\'s, nearly');
