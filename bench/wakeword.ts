@@ -199,7 +199,7 @@ async function main(): Promise<void> {
     // (heads: model.headsThreshold 0.95 unless --heads-threshold; phones: kws.threshold 0.5).
     const sentences = await sentencesSayingTerms(shipped.map((l) => l.split('|')[0]!.trim()));
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
-    const embedding = await SpeechEmbedding.load();
+    const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
     const heads = await TermHeads.load(headsDirs[0]!);
     const pivot = Number(values['heads-threshold'] ?? 0.95);
     const rowsOut: Array<Array<string | number>> = [];
