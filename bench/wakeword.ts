@@ -4,14 +4,14 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples } from '../src/cli/detect.js';
-import { SpeechEmbedding } from '../src/model/speech-embedding.js';
+import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
 import { HeadCompiler } from '../src/kws/head-compile.js';
@@ -76,9 +76,12 @@ async function main(): Promise<void> {
     options: {
       detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' }, terms: { type: 'string' }, compile: { type: 'boolean' },
       'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' }, 'heads-threshold': { type: 'string' },
+      embedding: { type: 'string', default: 'google' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
+  const embeddingChoice = values.embedding as EmbeddingChoice;
+  if (!EMBEDDING_CHOICES.includes(embeddingChoice)) throw new Error(`--embedding: one of ${EMBEDDING_CHOICES.join(', ')}`);
   const termsFile = values.terms ? path.resolve(values.terms) : TERMS_FILE;
   const terms = await readTerms(termsFile);
   const shipped = await readTerms(DEFAULT_VOCAB);
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
   for (const p of parts) log(`part ${p.name}: ${p.positives.spans.length} words, ${round(p.negatives.hours, 2)} h of negative speech (${p.negatives.utterances} utterances)`);
   const { specs } = await loadVocab(termsFile, 0.02);
   const model = await loadModel(DEFAULT_MODEL_DIR);
-  const results: Record<string, unknown> = { terms, parts: parts.map((p) => ({ name: p.name, words: p.positives.spans.length, negativeHours: round(p.negatives.hours, 3) })) };
+  const results: Record<string, unknown> = { terms, embedding: embeddingChoice, parts: parts.map((p) => ({ name: p.name, words: p.positives.spans.length, negativeHours: round(p.negatives.hours, 3) })) };
   const tables: string[] = [];
   /** The A->B table, then the other fold (thresholds on B, reported on A) and both folds pooled per term. */
   const report = (name: string, r: TermResult[], rBA: TermResult[]): void => {
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
   };
   const headsDirs = (values.heads ?? path.join(repoRoot, 'models/gearhear-heads')).split(',');
   if (detectors.has('heads')) {
-    const embedding = await SpeechEmbedding.load();
+    const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
     for (const dir of headsDirs) {
       const shippedHeads = await TermHeads.load(dir);
       let heads = shippedHeads;
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
     // term is said in it) find the lowest head score (the grid) with at most 1 false alarm per hour
     // summed over all terms, then run the real detector (gearhear detect's path) on part B with it
     // as model.headsThreshold (vocabulary lines with threshold= are stricter, as in the daemon).
-    const embedding = await SpeechEmbedding.load();
+    const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
     const heads = await TermHeads.load(headsDirs[0]!);
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
     const cols = shippedSpecs.map((k) => heads.termIndex.get(k.term)).filter((c): c is number => c !== undefined);
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
     // (heads: model.headsThreshold 0.95 unless --heads-threshold; phones: kws.threshold 0.5).
     const sentences = await sentencesSayingTerms(shipped.map((l) => l.split('|')[0]!.trim()));
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
-    const embedding = await SpeechEmbedding.load();
+    const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
     const heads = await TermHeads.load(headsDirs[0]!);
     const pivot = Number(values['heads-threshold'] ?? 0.95);
     const rowsOut: Array<Array<string | number>> = [];

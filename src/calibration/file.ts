@@ -22,11 +22,14 @@ export interface CalibrationIdentity {
  * The detectors' identity for a calibration or a score history: the phone model's, or with term
  * heads (model.detector = heads) both, since each term is scored by one or the other.
  */
-export function detectorIdentity(model: { id: string; version: string; sha256: string }, heads?: { manifest: { id: string; version: string }; sha256: string } | null): CalibrationIdentity['model'] {
+export function detectorIdentity(model: { id: string; version: string; sha256: string }, heads?: { manifest: { id: string; version: string }; sha256: string } | null,
+  embedding?: { embeddingSha256: string | null } | null): CalibrationIdentity['model'] {
   if (!heads) return { id: model.id, version: model.version, sha256: model.sha256 };
+  // Heads on another embedding than Google's (model.embedding = student...) are another detector.
+  const other = embedding?.embeddingSha256;
   return {
-    id: `${model.id}+${heads.manifest.id}`, version: `${model.version}+${heads.manifest.version}`,
-    sha256: createHash('sha256').update(`${model.sha256}\n${heads.sha256}`).digest('hex'),
+    id: `${model.id}+${heads.manifest.id}${other ? '+student-embedding' : ''}`, version: `${model.version}+${heads.manifest.version}`,
+    sha256: createHash('sha256').update(`${model.sha256}\n${heads.sha256}${other ? `\n${other}` : ''}`).digest('hex'),
   };
 }
 

@@ -112,7 +112,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const heads = await loadListenerHeads(config, vocabPath);
   const setup: Setup = {
     config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
-    identity: { model: detectorIdentity(model, heads?.listener.heads), vocabulary: { version: vocab.version }, boost: config.kws.boost },
+    identity: { model: detectorIdentity(model, heads?.listener.heads, heads?.listener.embedding), vocabulary: { version: vocab.version }, boost: config.kws.boost },
     out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath) : calibrationFileFor(config, vocabPath))),
   };
   try {

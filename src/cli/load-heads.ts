@@ -1,6 +1,6 @@
 import type { GearhearConfig } from '../config/index.js';
 import type { ListenerHeads } from '../daemon/listener.js';
-import { headsOptions } from '../daemon/wiring.js';
+import { embeddingOptions, headsOptions } from '../daemon/wiring.js';
 import { loadCompiledHeads } from '../kws/compiled-heads.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
@@ -15,7 +15,7 @@ export async function loadListenerHeads(config: GearhearConfig, vocabPath: strin
   const shipped = await TermHeads.load(h.dir, h.intraOpThreads);
   try {
     const heads = shipped.withCompiled(await loadCompiledHeads(vocabPath, shipped));
-    const embedding = await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads });
+    const embedding = await SpeechEmbedding.load(await embeddingOptions(h));
     return { listener: { embedding, heads, scorePivot: h.scorePivot }, dispose: async () => { await embedding.dispose(); await shipped.dispose(); } };
   } catch (err) {
     await shipped.dispose();

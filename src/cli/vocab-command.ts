@@ -6,7 +6,7 @@ import { NegativeBank } from '../model/negative-bank.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import { EX_CONFIG } from '../config/index.js';
-import { headsOptions } from '../daemon/wiring.js';
+import { embeddingOptions, headsOptions } from '../daemon/wiring.js';
 import { createLogger } from '../log.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
@@ -56,7 +56,7 @@ export async function runVocab(args: string[]): Promise<number> {
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
 async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number): Promise<void> {
   const heads = await TermHeads.load(h.dir, h.intraOpThreads);
-  const embedding = await SpeechEmbedding.load({ intraOpThreads: h.intraOpThreads });
+  const embedding = await SpeechEmbedding.load(await embeddingOptions(h));
   try {
     const bank = await NegativeBank.load(h.dir);
     const t0 = performance.now();

@@ -38,6 +38,7 @@ export interface GearhearConfig {
     chunkMs: number;
     detector: 'heads' | 'phones';
     headsDir: string;
+    embedding: 'google' | 'student' | 'student-int8';
     headsThreshold: number;
   };
   vocab: { file: string };

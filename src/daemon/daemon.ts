@@ -21,7 +21,7 @@ import { Evidence } from '../evidence/evidence.js';
 import { buildDeviceRequests } from './device-requests.js';
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
-import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
+import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
 import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
 import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
 import { calibrationPathFor, detectorIdentity } from '../calibration/file.js';
@@ -130,7 +130,7 @@ export class Daemon {
     await parts.start({
       name: 'speech embedding',
       start: async () => {
-        if (heads) this.embedding = await SpeechEmbedding.load({ intraOpThreads: heads.intraOpThreads });
+        if (heads) this.embedding = await SpeechEmbedding.load(await embeddingOptions(heads));
       },
       stop: () => this.embedding?.dispose(),
     });
@@ -162,7 +162,7 @@ export class Daemon {
       start: async () => {
         this.calibration = await this.loadCalibration(this.vocabulary!);
         if (!c.calibration.history) return;
-        this.history = await ScoreHistory.open(c.state.dir, detectorIdentity(this.model!, this.headsInUse).sha256, this.vocabulary!.specs);
+        this.history = await ScoreHistory.open(c.state.dir, detectorIdentity(this.model!, this.headsInUse, this.embedding).sha256, this.vocabulary!.specs);
         this.historyTimer = setInterval(() => void this.writeHistory(), HISTORY_WRITE_MS);
         this.historyTimer.unref();
       },
@@ -221,7 +221,7 @@ export class Daemon {
   private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
     const { config: c, logger } = this.opts;
     const file = c.calibration.file || calibrationPathFor(c.vocab.file);
-    const inUse = await calibrationFor(file, { model: detectorIdentity(this.model!, this.headsInUse), vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
+    const inUse = await calibrationFor(file, { model: detectorIdentity(this.model!, this.headsInUse, this.embedding), vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
     if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
     else if (inUse.status.used) logger.info('calibration loaded', { file, terms: inUse.status.terms, source: inUse.status.source });
     return inUse;

@@ -10,6 +10,7 @@ import type { ResolveDefaults } from '../kws/lexicon.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import type { Logger } from '../log.js';
 import type { ModelOptions } from '../model/onnx-model.js';
+import { embeddingFileFor, type SpeechEmbeddingOptions } from '../model/speech-embedding.js';
 import type { PublisherOptions } from '../publish/types.js';
 import type { GateOptions } from '../vad/index.js';
 
@@ -18,8 +19,13 @@ export function modelOptions(c: GearhearConfig): ModelOptions {
 }
 
 /** The term heads and the speech embedding they stand on (model.detector = heads). */
-export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; scorePivot: number } {
-  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, scorePivot: c.model.headsThreshold };
+export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; scorePivot: number; embedding: GearhearConfig['model']['embedding'] } {
+  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, scorePivot: c.model.headsThreshold, embedding: c.model.embedding };
+}
+
+/** The speech embedding's load options for model.embedding (the student's file checked against its manifest). */
+export async function embeddingOptions(h: { intraOpThreads: number; embedding: GearhearConfig['model']['embedding'] }): Promise<SpeechEmbeddingOptions> {
+  return { intraOpThreads: h.intraOpThreads, embeddingFile: await embeddingFileFor(h.embedding) };
 }
 
 /** Threshold and boost of vocabulary terms that set none. */

@@ -1,6 +1,9 @@
-import { access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from './ort.js';
 import { ModelLoadError } from './manifest.js';
 
@@ -36,9 +39,66 @@ export function defaultEmbeddingDir(): string {
   }
 }
 
+/**
+ * Which network maps a mel window to the 96-dim embedding: Google's (`google`, the package's
+ * embedding_model.onnx) or our student distilled from it (models/gearhear-student, fp32 or int8).
+ */
+export const EMBEDDING_CHOICES = ['google', 'student', 'student-int8'] as const;
+export type EmbeddingChoice = (typeof EMBEDDING_CHOICES)[number];
+export const STUDENT_DIR = 'gearhear-student';
+const STUDENT_MANIFEST = 'student.json';
+
+interface StudentManifest {
+  files: Record<'fp32' | 'int8', { file: string; sha256: string }>;
+}
+
+/** models/gearhear-student in this package (the folder above this file holding gearhear's package.json; src/ or dist/src/). */
+export function defaultStudentDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'gearhear') return path.join(dir, 'models', STUDENT_DIR);
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new ModelLoadError(`student embedding: cannot find gearhear's package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+/**
+ * The embedding file of a choice: undefined for `google` (the package's), else the student's file
+ * named by `dir`/student.json, its SHA-256 checked.
+ */
+export async function embeddingFileFor(choice: EmbeddingChoice, dir = defaultStudentDir()): Promise<string | undefined> {
+  if (choice === 'google') return undefined;
+  const file = path.join(dir, STUDENT_MANIFEST);
+  let manifest: StudentManifest;
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8')) as StudentManifest;
+  } catch (cause) {
+    throw new ModelLoadError(`student embedding: cannot read ${file}: ${(cause as Error).message}; set model.embedding=google`, { cause });
+  }
+  const entry = manifest.files?.[choice === 'student-int8' ? 'int8' : 'fp32'];
+  if (!entry) throw new ModelLoadError(`student embedding: ${file} names no ${choice} file`);
+  const onnx = path.join(dir, entry.file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(onnx);
+  } catch (cause) {
+    throw new ModelLoadError(`student embedding: ${onnx} (named by ${file}) cannot be read: ${(cause as Error).message}`, { cause });
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== entry.sha256) throw new ModelLoadError(`student embedding: ${onnx} has SHA-256 ${sha}, ${file} says ${entry.sha256}; reinstall the package`);
+  return onnx;
+}
+
 export interface SpeechEmbeddingOptions {
   /** Folder holding melspectrogram.onnx and embedding_model.onnx (default: the npm package's). */
   dir?: string;
+  /**
+   * The embedding network to run instead of `dir`/embedding_model.onnx (absolute, or relative to
+   * `dir`): same interface, input `input_1` [n, 76, 32, 1], first output n x 96 values.
+   */
+  embeddingFile?: string;
   intraOpThreads?: number;
 }
 
@@ -46,17 +106,23 @@ export interface SpeechEmbeddingOptions {
 export class SpeechEmbedding {
   private compute = 0;
 
+  /**
+   * SHA-256 of the embedding file when it is not the package's (model.embedding = student...), else
+   * null: calibrations and score histories made with one embedding are not used with another.
+   */
+  embeddingSha256: string | null = null;
+
   private constructor(private readonly mel: ort.InferenceSession, private readonly emb: ort.InferenceSession) {}
 
   static async load(options: SpeechEmbeddingOptions = {}): Promise<SpeechEmbedding> {
     const dir = options.dir ?? defaultEmbeddingDir();
     const threads = options.intraOpThreads ?? 1;
     const open = async (file: string): Promise<ort.InferenceSession> => {
-      const p = path.join(dir, file);
+      const p = path.resolve(dir, file);
       try {
         await access(p);
       } catch (cause) {
-        throw new ModelLoadError(`speech embedding: ${p} not found; run \`npm ci\` (package ${PACKAGE}) or set model.embeddingDir`, { cause });
+        throw new ModelLoadError(`speech embedding: ${p} not found; run \`npm ci\` (package ${PACKAGE}) or set model.embedding=google`, { cause });
       }
       try {
         return await ort.InferenceSession.create(p, {
@@ -66,7 +132,9 @@ export class SpeechEmbedding {
         throw new ModelLoadError(`speech embedding: onnxruntime could not load ${p}: ${(cause as Error).message}; reinstall with \`npm ci\``, { cause });
       }
     };
-    return new SpeechEmbedding(await open(MEL_FILE), await open(EMBEDDING_FILE));
+    const model = new SpeechEmbedding(await open(MEL_FILE), await open(options.embeddingFile ?? EMBEDDING_FILE));
+    if (options.embeddingFile) model.embeddingSha256 = createHash('sha256').update(await readFile(path.resolve(dir, options.embeddingFile))).digest('hex');
+    return model;
   }
 
   /** Seconds spent in the two models so far. */

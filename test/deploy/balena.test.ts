@@ -111,6 +111,10 @@ t.test('every file the Dockerfile copies from the build context is in the reposi
   for (const file of named) t.ok(sources.includes(file), `${file} (named in model.json) is copied into the image`);
   const heads = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-heads/heads.json'), 'utf8')) as { file: string };
   for (const file of ['models/gearhear-heads/heads.json', `models/gearhear-heads/${heads.file}`, 'models/gearhear-heads/negatives.json', 'models/gearhear-heads/negatives.u8']) t.ok(sources.includes(file), `${file} (the term heads and the negative bank vocab compile needs) is copied into the image`);
+  const student = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-student/student.json'), 'utf8')) as { files: Record<string, { file: string }> };
+  for (const file of ['models/gearhear-student/student.json', ...Object.values(student.files).map((f) => `models/gearhear-student/${f.file}`)]) {
+    t.ok(sources.includes(file), `${file} (model.embedding=student) is copied into the image`);
+  }
 });
 
 t.test('trim-speech-embedding.sh keeps the two embedding files and drops the non-commercial word models', async (t) => {
