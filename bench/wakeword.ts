@@ -150,7 +150,7 @@ async function main(): Promise<void> {
         const r = await new HeadCompiler({ heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: 0.95 /* model.headsThreshold's default */, outPath }).compile(termsFile);
         log(`compiled heads for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s`).join(', ')})`);
         results[`compiled ${dir}`] = { terms: r.compiled.map(({ weights: _w, ...e }) => e), seconds: (Date.now() - t1) / 1000 };
-        heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, outPath));
+        heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, embeddingChoice, outPath));
       }
       log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled` : ''}`);
       const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];

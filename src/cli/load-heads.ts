@@ -14,7 +14,7 @@ export async function loadListenerHeads(config: GearhearConfig, vocabPath: strin
   const h = headsOptions(config);
   const shipped = await TermHeads.load(h.dir, h.intraOpThreads);
   try {
-    const heads = shipped.withCompiled(await loadCompiledHeads(vocabPath, shipped));
+    const heads = shipped.withCompiled(await loadCompiledHeads(vocabPath, shipped, config.model.embedding));
     const embedding = await SpeechEmbedding.load(await embeddingOptions(h));
     return { listener: { embedding, heads, scorePivot: h.scorePivot }, dispose: async () => { await embedding.dispose(); await shipped.dispose(); } };
   } catch (err) {

@@ -2,6 +2,7 @@ import { checkVocabulary } from '../kws/lexicon.js';
 import { compileVocabulary } from '../kws/compile.js';
 import { g2pByName } from '../kws/g2p.js';
 import { HeadCompiler } from '../kws/head-compile.js';
+import { COMPILED_EMBEDDING, CompiledHeadsError } from '../kws/compiled-heads.js';
 import { NegativeBank } from '../model/negative-bank.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
@@ -55,6 +56,9 @@ export async function runVocab(args: string[]): Promise<number> {
 
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
 async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number): Promise<void> {
+  if (h.embedding !== COMPILED_EMBEDDING) {
+    throw new CompiledHeadsError(`term heads for new terms are fitted against the negative bank of the ${COMPILED_EMBEDDING} speech embedding, but model.embedding is ${h.embedding}: compile with --set model.embedding=${COMPILED_EMBEDDING} (and listen with it), or --no-heads`);
+  }
   const heads = await TermHeads.load(h.dir, h.intraOpThreads);
   const embedding = await SpeechEmbedding.load(await embeddingOptions(h));
   try {

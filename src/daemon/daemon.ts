@@ -149,7 +149,7 @@ export class Daemon {
         this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
         this.vocabulary = await this.watcher.start();
         if (this.heads) {
-          this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(c.vocab.file, this.heads));
+          this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(c.vocab.file, this.heads, c.model.embedding));
           if (this.headsInUse.compiledTerms > 0) logger.info('compiled term heads loaded', { file: compiledHeadsPathFor(c.vocab.file), terms: this.headsInUse.compiledTerms });
         }
       },
@@ -415,7 +415,7 @@ export class Daemon {
   private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
     if (this.heads) {
       try {
-        this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(this.opts.config.vocab.file, this.heads));
+        this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(this.opts.config.vocab.file, this.heads, this.opts.config.model.embedding));
       } catch (err) {
         this.opts.logger.error('compiled term heads refused; keeping the previous ones', { error: (err as Error).message });
         this.publisher?.publishError('vocabulary', err);

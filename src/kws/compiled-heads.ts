@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { CompiledHead, TermHeads } from '../model/term-heads.js';
 
 export const COMPILED_HEADS_FORMAT = 'gearhear-compiled-heads/1';
+/** The embedding compiled heads are fitted on: the negative bank holds its embeddings. */
+export const COMPILED_EMBEDDING = 'google';
 
 export interface CompiledTermEntry {
   term: string;
@@ -28,6 +30,8 @@ export interface CompiledHeadsFile {
   format: string;
   heads: { id: string; version: string; sha256: string };
   vocabulary: string;
+  /** The speech embedding the heads were fitted on (model.embedding); absent in older files: google. */
+  embedding?: string;
   scorePivot: number;
   clipsPerTerm: number;
   featureDim: number;
@@ -69,7 +73,7 @@ export async function readCompiledHeadsFile(file: string): Promise<CompiledHeads
  * The compiled heads for `vocabPath` that fit `heads`, ready for `heads.useCompiled`. No file: none.
  * A file for other heads (or unreadable) is an error that says how to remake it.
  */
-export async function loadCompiledHeads(vocabPath: string, heads: TermHeads, file = compiledHeadsPathFor(vocabPath)): Promise<CompiledHead[]> {
+export async function loadCompiledHeads(vocabPath: string, heads: TermHeads, embedding: string, file = compiledHeadsPathFor(vocabPath)): Promise<CompiledHead[]> {
   const remake = `run: gearhear vocab compile ${vocabPath}`;
   let f: CompiledHeadsFile | null;
   try {
@@ -80,6 +84,9 @@ export async function loadCompiledHeads(vocabPath: string, heads: TermHeads, fil
   if (!f) return [];
   if (f.heads.sha256 !== heads.manifest.sha256) {
     throw new CompiledHeadsError(`${file} was compiled for term heads ${f.heads.id} ${f.heads.version} (${f.heads.sha256.slice(0, 12)}), but ${heads.manifest.id} ${heads.manifest.version} (${heads.manifest.sha256.slice(0, 12)}) is loaded; ${remake}`);
+  }
+  if (f.terms.length > 0 && (f.embedding ?? COMPILED_EMBEDDING) !== embedding) {
+    throw new CompiledHeadsError(`${file} was fitted on the ${f.embedding ?? COMPILED_EMBEDDING} speech embedding, but model.embedding is ${embedding}; set model.embedding=${f.embedding ?? COMPILED_EMBEDDING}, or remove the file to detect those terms with the phone model`);
   }
   const featureDim = (await heads.run(new Float32Array(heads.manifest.window * heads.manifest.dim), 1)).featureDim;
   if (f.terms.length > 0 && f.featureDim !== featureDim) throw new CompiledHeadsError(`${file}: ${f.featureDim} features per head, the loaded heads give ${featureDim}; ${remake}`);

@@ -14,7 +14,7 @@ import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
 import type { TermHeads } from '../model/term-heads.js';
 import { fitUnit, unitLogits, type Rows } from './head-fit.js';
-import { COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
+import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
 
@@ -195,7 +195,7 @@ export class HeadCompiler {
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), scorePivot, clipsPerTerm, featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;

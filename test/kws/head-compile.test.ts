@@ -52,7 +52,7 @@ t.test('a new term gets a head that hears it, and a second compile keeps it', as
   t.same(r.shipped, ['cavitation'], 'a term with a shipped head is not compiled');
   t.same(r.compiled.map((e) => e.term), ['conveyor jam']);
   t.equal(r.compiled[0]!.clips, 12);
-  const view = heads.withCompiled(await loadCompiledHeads(vocab, heads));
+  const view = heads.withCompiled(await loadCompiledHeads(vocab, heads, 'google'));
   t.equal(view.compiledTerms, 1);
   t.equal(view.termIndex.get('conveyor jam'), heads.manifest.terms.length, 'compiled terms come after the shipped ones');
   t.equal(heads.termIndex.has('conveyor jam'), false, 'the shipped heads are unchanged');
@@ -73,10 +73,11 @@ t.test('a compiled file for other heads, or a damaged one, is refused with the c
   const good = JSON.parse(await readFile(compiledHeadsPathFor(path.join(dir, 'site.txt')), 'utf8')) as { heads: { sha256: string } };
   good.heads.sha256 = '0'.repeat(64);
   await writeFile(compiledHeadsPathFor(vocab), JSON.stringify(good));
-  await t.rejects(loadCompiledHeads(vocab, heads), { name: CompiledHeadsError.name, message: /compiled for term heads .* run: gearhear vocab compile .*other\.txt/ });
+  await t.rejects(loadCompiledHeads(vocab, heads, 'google'), { name: CompiledHeadsError.name, message: /compiled for term heads .* run: gearhear vocab compile .*other\.txt/ });
   await writeFile(compiledHeadsPathFor(vocab), '{"format":"gearhear-compiled-heads/1","heads":{"sha256":"x"},"featureDim":2,"terms":[{"term":"a","bias":0,"weights":[1]}]}');
-  await t.rejects(loadCompiledHeads(vocab, heads), /other\.heads\.json: not a gearhear-compiled-heads\/1 file.*run: gearhear vocab compile/);
+  await t.rejects(loadCompiledHeads(vocab, heads, 'google'), /other\.heads\.json: not a gearhear-compiled-heads\/1 file.*run: gearhear vocab compile/);
   await writeFile(compiledHeadsPathFor(vocab), '{');
-  await t.rejects(loadCompiledHeads(vocab, heads), /other\.heads\.json: not JSON/);
-  t.same(await loadCompiledHeads(path.join(dir, 'none.txt'), heads), [], 'no file: no compiled heads');
+  await t.rejects(loadCompiledHeads(vocab, heads, 'google'), /other\.heads\.json: not JSON/);
+  t.same(await loadCompiledHeads(path.join(dir, 'none.txt'), heads, 'google'), [], 'no file: no compiled heads');
+  await t.rejects(loadCompiledHeads(path.join(dir, 'site.txt'), heads, 'student-int8'), /fitted on the google speech embedding, but model.embedding is student-int8/);
 });
