@@ -28,7 +28,7 @@ def brief(r):
 
 
 manifest = {
-    'id': 'gearhear-student-embedding', 'version': '0.1.0',
+    'id': 'gearhear-student-embedding', 'version': '0.1.1',
     'interface': 'as embedding_model.onnx: input input_1 [n, 76, 32, 1] (mel frames x/10 + 2 from melspectrogram.onnx), output [n, 96]',
     'files': {'fp32': entry('student.onnx'), 'int8': entry('student.int8.onnx')},
     'params': ev['params'],
