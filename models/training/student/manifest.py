@@ -28,7 +28,7 @@ def brief(r):
 
 
 manifest = {
-    'id': 'gearhear-student-embedding', 'version': '0.1.0',
+    'id': 'gearhear-student-embedding', 'version': '0.1.1',
     'interface': 'as embedding_model.onnx: input input_1 [n, 76, 32, 1] (mel frames x/10 + 2 from melspectrogram.onnx), output [n, 96]',
     'files': {'fp32': entry('student.onnx'), 'int8': entry('student.int8.onnx')},
     'params': ev['params'],
@@ -38,7 +38,7 @@ manifest = {
                 'licensed real speech of ../shared), with targets that are the outputs of Google\'s embedding. Whether the '
                 'embedding\'s licence reaches a model distilled from its outputs is as open as the embedding\'s own licence '
                 '(see models/gearhear-heads/MODEL_CARD.md): resolve both before commercial shipping.'),
-    'training': {k: ev[k] for k in ('steps', 'seconds', 'runs_per_batch', 'alpha', 'T', 'lr', 'threads') if k in ev},
+    'training': {k: ev[k] for k in ('steps', 'seconds', 'runs_per_batch', 'alpha', 'T', 'lr', 'threads', 'warmup', 'seed', 'resumed_from') if k in ev},
     'heldOut': {'torch': brief(ev), **({'onnxFp32': brief(scores[0])} if scores else {}), **({'onnxInt8': brief(scores[1])} if len(scores) > 1 else {})},
 }
 json.dump(manifest, open(os.path.join(out, 'student.json'), 'w'), indent=1)

@@ -10,6 +10,7 @@ Held out: 5 % of the clips (by clip). Trains for a wall-clock budget (the learni
 cosine over the budget).
 
   train_student.py train DATA OUT --heads /work/heads-run3 /work/heads-run4 [--minutes 25]
+  train_student.py train DATA OUT2 --resume OUT/student.pt --lr 1e-3 --warmup 50 --seed 2   # more steps
   train_student.py export OUT/student.pt OUT_DIR      # student.onnx ([n,76,32,1] `input_1` -> [n,96])
 """
 import argparse
@@ -235,6 +236,9 @@ def train(a):
     data = Data(a.data, a.init)
     members = load_heads(a.heads)
     model = Student()
+    if a.resume:
+        model.load_state_dict(torch.load(a.resume))
+        print(f'resumed from {a.resume}', flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f'clips {len(data.clips)} (held out {len(data.held_ids)}), windows {len(data.emb)}, student params {params}', flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
@@ -247,7 +251,7 @@ def train(a):
         if el > budget or (a.steps and step >= a.steps):
             break
         frac = el / budget
-        lr = a.lr * (min(1.0, step / 200) if step < 200 else 0.5 * (1 + math.cos(math.pi * frac)))
+        lr = a.lr * (step / a.warmup if step < a.warmup else 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g['lr'] = lr
         clip, k = data.runs(rng, a.runs)
@@ -271,7 +275,8 @@ def train(a):
     torch.save(model.state_dict(), os.path.join(a.out, 'student.pt'))
     res = evaluate(model, members, data, max_clips=a.eval_clips)
     res.update({'steps': step, 'seconds': round(time.time() - t0), 'params': params, 'runs_per_batch': a.runs,
-                'alpha': a.alpha, 'T': T, 'lr': a.lr, 'threads': a.threads})
+                'alpha': a.alpha, 'T': T, 'lr': a.lr, 'threads': a.threads,
+                'resumed_from': a.resume, 'warmup': a.warmup, 'seed': a.seed})
     print(json.dumps(res, indent=1), flush=True)
     json.dump(res, open(os.path.join(a.out, 'eval.json'), 'w'), indent=1)
 
@@ -302,6 +307,8 @@ def main():
     t.add_argument('--lr', type=float, default=3e-3)
     t.add_argument('--threads', type=int, default=2)
     t.add_argument('--seed', type=int, default=1)
+    t.add_argument('--resume', default=None, help='start from this state dict (student.pt); the optimizer starts afresh')
+    t.add_argument('--warmup', type=int, default=200, help='steps of linear warmup of the learning rate')
     t.add_argument("--eval-clips", type=int, default=400)
     e = sub.add_parser('export')
     e.add_argument('ckpt')
