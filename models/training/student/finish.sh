@@ -3,7 +3,9 @@
 #   finish.sh [WORK]   env RUN (default WORK/student-run: student.pt, eval.json), OUT (default models/gearhear-student)
 set -e
 cd "$(dirname "$0")/../../.."
-WORK=${1:-/work}
+WORK=${1:-${GEARHEAR_TRAIN_DIR:-../gearhear-train}}
+# The Python scripts find the heads members (heads/member-1, -2) and the initial embedding under it.
+export GEARHEAR_TRAIN_DIR="$WORK"
 PY=${PY:-/usr/bin/python3}
 S=models/training/student
 OUT=${OUT:-models/gearhear-student}

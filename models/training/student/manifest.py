@@ -38,7 +38,9 @@ manifest = {
                 'licensed real speech of ../shared), with targets that are the outputs of Google\'s embedding. Whether the '
                 'embedding\'s licence reaches a model distilled from its outputs is as open as the embedding\'s own licence '
                 '(see models/gearhear-heads/MODEL_CARD.md): resolve both before commercial shipping.'),
-    'training': {k: ev[k] for k in ('steps', 'seconds', 'runs_per_batch', 'alpha', 'T', 'lr', 'threads', 'warmup', 'seed', 'resumed_from') if k in ev},
+    'training': {**{k: ev[k] for k in ('steps', 'seconds', 'runs_per_batch', 'alpha', 'T', 'lr', 'threads', 'warmup', 'seed') if k in ev},
+                 # the checkpoint resumed from, by its run folder and name (not this machine's path)
+                 **({'resumed_from': os.path.join(*ev['resumed_from'].split(os.sep)[-2:])} if ev.get('resumed_from') else {})},
     'heldOut': {'torch': brief(ev), **({'onnxFp32': brief(scores[0])} if scores else {}), **({'onnxInt8': brief(scores[1])} if len(scores) > 1 else {})},
 }
 json.dump(manifest, open(os.path.join(out, 'student.json'), 'w'), indent=1)

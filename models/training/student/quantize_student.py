@@ -17,7 +17,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_student import Data, Student  # noqa: E402
+from train_student import DEFAULT_INIT, Data, Student  # noqa: E402
 
 
 def qparams(lo, hi):
@@ -32,7 +32,7 @@ def ranges(ckpt, data_dir, n_windows):
     model = Student()
     model.load_state_dict(torch.load(ckpt))
     model.eval()
-    data = Data(data_dir, '/work/gearhear-train/heads/init.emb.json')
+    data = Data(data_dir, DEFAULT_INIT)
     rng = np.random.default_rng(7)
     clip, k = data.runs(rng, n_windows // 16)
     x, _, _ = data.windows(clip, k)

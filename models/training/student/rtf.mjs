@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const { SpeechEmbedding, embeddingFileFor } = await import(path.join(repo, 'dist/src/model/speech-embedding.js'));
-const [audio = '/work/gearhear-train/heads/negspeech.i16', secArg = '60'] = process.argv.slice(2);
+const trainDir = process.env.GEARHEAR_TRAIN_DIR ?? path.join(repo, '..', 'gearhear-train');
+const [audio = path.join(trainDir, 'heads', 'negspeech.i16'), secArg = '60'] = process.argv.slice(2);
 const n = Number(secArg) * 16000;
 const buf = readFileSync(audio).subarray(0, n * 2);
 const pcm = Float32Array.from(new Int16Array(buf.buffer, buf.byteOffset, n), (v) => v / 32767);

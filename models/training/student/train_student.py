@@ -9,7 +9,7 @@ of a window of ones, as the daemon's ring buffer is), through each member's logi
 Held out: 5 % of the clips (by clip). Trains for a wall-clock budget (the learning rate follows a
 cosine over the budget).
 
-  train_student.py train DATA OUT --heads /work/heads-run3 /work/heads-run4 [--minutes 25]
+  train_student.py train DATA OUT [--heads MEMBER_DIR...] [--minutes 25]   (default: heads/run.sh's member-1, member-2)
   train_student.py train DATA OUT2 --resume OUT/student.pt --lr 1e-3 --warmup 50 --seed 2   # more steps
   train_student.py export OUT/student.pt OUT_DIR      # student.onnx ([n,76,32,1] `input_1` -> [n,96])
 """
@@ -292,14 +292,20 @@ def export(a):
     print(f'wrote {path}, params {sum(p.numel() for p in model.parameters())}')
 
 
+# Where heads/run.sh leaves its work ($GEARHEAR_TRAIN_DIR/heads, default ../gearhear-train/heads).
+TRAIN_DIR = os.environ.get('GEARHEAR_TRAIN_DIR', os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'gearhear-train')))
+DEFAULT_INIT = os.path.join(TRAIN_DIR, 'heads', 'init.emb.json')
+DEFAULT_MEMBERS = [os.path.join(TRAIN_DIR, 'heads', f'member-{seed}') for seed in (1, 2)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest='cmd', required=True)
     t = sub.add_parser('train')
     t.add_argument('data')
     t.add_argument('out')
-    t.add_argument('--heads', nargs='+', default=['/work/heads-run3', '/work/heads-run4'])
-    t.add_argument('--init', default='/work/gearhear-train/heads/init.emb.json')
+    t.add_argument('--heads', nargs='+', default=DEFAULT_MEMBERS)
+    t.add_argument('--init', default=DEFAULT_INIT)
     t.add_argument('--minutes', type=float, default=25)
     t.add_argument('--steps', type=int, default=0)
     t.add_argument('--runs', type=int, default=12, help='runs of 16 windows per batch')
@@ -317,9 +323,9 @@ def main():
         d = sub.add_parser(name)
         d.add_argument('data')
         d.add_argument('out' if name == 'dump-heldout' else 'embeddings')
-        d.add_argument('--init', default='/work/gearhear-train/heads/init.emb.json')
+        d.add_argument('--init', default=DEFAULT_INIT)
         d.add_argument('--eval-clips', type=int, default=300)
-        d.add_argument('--heads', nargs='+', default=['/work/heads-run3', '/work/heads-run4'])
+        d.add_argument('--heads', nargs='+', default=DEFAULT_MEMBERS)
         d.add_argument('--threads', type=int, default=1)
         d.add_argument('--json', default=None)
     a = ap.parse_args()
