@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readWavFile } from '../../src/audio/file.js';
+import { concatSamples } from '../../src/audio/pcm.js';
 import { SAMPLE_RATE } from '../../src/audio/types.js';
 import { execFileAsync, repoRoot, seededRandom } from './common.js';
 import { readManifest, rms, splitCsvLine, type ManifestRow } from './data.js';
@@ -53,13 +54,6 @@ function mixNoise(x: Float32Array, speechRms: number, beds: Float32Array[], rand
   const gain = speechRms / (rms(bed) * 10 ** (SNR_DB / 20) + 1e-12);
   let pos = Math.floor(rand() * bed.length);
   for (let i = 0; i < x.length; i++, pos++) x[i]! += bed[pos % bed.length]! * gain;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
 }
 
 interface TrainSpeechRow { path: string; text: string; speaker: string; duration: number }
@@ -110,7 +104,7 @@ export async function buildBench(terms: readonly string[], o: BuildOptions): Pro
       negAudio.push(x, new Float32Array(SAMPLE_RATE / 2));
       negSec += x.length / SAMPLE_RATE + 0.5;
     }
-    const negatives = concat(negAudio);
+    const negatives = concatSamples(negAudio);
     // Noise over the whole negative stream, at 10 dB below its speech level (measured per second).
     const sec = SAMPLE_RATE;
     for (let s = 0; s < negatives.length; s += sec * 5) {
@@ -141,7 +135,7 @@ export async function buildBench(terms: readonly string[], o: BuildOptions): Pro
           }
           return c;
         };
-        const clip = concat([side(), word, side()]);
+        const clip = concatSamples([side(), word, side()]);
         mixNoise(clip, level, beds, rand);
         spans.push({ term, start: t + CONTEXT_SEC, end: t + CONTEXT_SEC + word.length / SAMPLE_RATE });
         posAudio.push(clip, new Float32Array(SAMPLE_RATE / 2));
@@ -149,7 +143,7 @@ export async function buildBench(terms: readonly string[], o: BuildOptions): Pro
         k++;
       }
     }
-    parts.push({ name, positives: { samples: concat(posAudio), spans }, negatives: { samples: negatives, hours: negSec / 3600, utterances: used } });
+    parts.push({ name, positives: { samples: concatSamples(posAudio), spans }, negatives: { samples: negatives, hours: negSec / 3600, utterances: used } });
   }
   return parts;
 }

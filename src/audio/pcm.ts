@@ -47,3 +47,15 @@ export function clampToUnit(samples: Float32Array): Float32Array {
   }
   return samples;
 }
+
+/** The parts laid end to end (the part itself when there is only one: do not modify the result then). */
+export function concatSamples(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  * file made for other heads is refused with the command that remakes it.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { vocabularySibling } from './lexicon.js';
 import type { CompiledHead, TermHeads } from '../model/term-heads.js';
 
 export const COMPILED_HEADS_FORMAT = 'gearhear-compiled-heads/1';
@@ -39,9 +39,7 @@ export interface CompiledHeadsFile {
 }
 
 export function compiledHeadsPathFor(vocabPath: string): string {
-  const ext = path.extname(vocabPath);
-  const base = ext === '.txt' || ext === '.vocab' ? vocabPath.slice(0, -ext.length) : vocabPath;
-  return `${base}.heads.json`;
+  return vocabularySibling(vocabPath, '.heads.json');
 }
 
 export class CompiledHeadsError extends Error {

@@ -9,10 +9,11 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { concatSamples } from '../audio/pcm.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
-import type { TermHeads } from '../model/term-heads.js';
+import { windowsEndingAt, type TermHeads } from '../model/term-heads.js';
 import { fitUnit, unitLogits, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
@@ -79,18 +80,6 @@ function place(speech: Float32Array, rng: () => number): { pcm: Float32Array; le
   return { pcm: x, lead };
 }
 
-/** Windows of `win` embeddings ending at hops `ks` (1-based) of a clip's embeddings, padded as a fresh stream is. */
-function windowsAt(emb: Float32Array, init: Float32Array, win: number, ks: number[]): Float32Array {
-  const dim = init.length, out = new Float32Array(ks.length * win * dim);
-  ks.forEach((k, w) => {
-    for (let j = 0; j < win; j++) {
-      const hop = k - win + j; // 0-based embedding index
-      out.set(hop < 0 ? init : emb.subarray(hop * dim, (hop + 1) * dim), (w * win + j) * dim);
-    }
-  });
-  return out;
-}
-
 export class HeadCompiler {
   private readonly rng: () => number;
   private init: Float32Array | null = null;
@@ -106,7 +95,7 @@ export class HeadCompiler {
       const m = Math.min(512, n - b);
       parts.push(Float32Array.from((await heads.run(windows.subarray(b * per, (b + m) * per), m)).features));
     }
-    return concat(parts);
+    return concatSamples(parts);
   }
 
   /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
@@ -122,14 +111,14 @@ export class HeadCompiler {
       const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
       const posK = [ke, ke + 1, ke + 2, ke + 3].filter((k) => k <= hops);
       const cutK = Array.from({ length: Math.max(0, Math.min(ke - 3, hops)) }, (_, j) => j + 1);
-      out.pos.push(windowsAt(data, this.init, win, posK));
-      out.neg.push(windowsAt(data, this.init, win, cutK));
+      out.pos.push(windowsEndingAt(data, this.init, win, posK));
+      out.neg.push(windowsEndingAt(data, this.init, win, cutK));
       out.durations.push(said.end / SAMPLE_RATE);
       if (i % 3 === 0) { // the same voice without the term
         const other = await synthesize(`${pick(this.rng, CARRIER_PREFIXES)} ${pick(this.rng, CARRIER_SUFFIXES)}`, voice);
         const placed = place(other, this.rng);
         const e = await embedding.embedAsStream(placed.pcm);
-        out.neg.push(windowsAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)));
+        out.neg.push(windowsEndingAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)));
       }
     }
     return out;
@@ -159,21 +148,21 @@ export class HeadCompiler {
         for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? heldParts : fitParts).push(await this.features(b.data, b.count));
       }
       const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim;
-      const bankFit = concat(fitParts), bankHeld = concat(heldParts);
+      const bankFit = concatSamples(fitParts), bankHeld = concatSamples(heldParts);
       logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
       const withFlite = await hasProgram('flite');
       const all: Array<TermClips & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
       for (const term of todo) {
         const t1 = performance.now();
         const c = await this.clips(term, clipsPerTerm, withFlite);
-        const pos = concat(c.pos), neg = concat(c.neg), per = win * heads.manifest.dim;
+        const pos = concatSamples(c.pos), neg = concatSamples(c.neg), per = win * heads.manifest.dim;
         all.push({ ...c, pf: await this.features(pos, pos.length / per), nf: await this.features(neg, neg.length / per), seconds: (performance.now() - t1) / 1000 });
       }
       for (const c of all) {
         const t2 = performance.now();
         // The other new terms' positives are negatives here, unless this term is inside them.
         const others = all.filter((o) => o !== c && !` ${o.term} `.includes(` ${c.term} `)).map((o) => o.pf);
-        const neg: Rows = { data: concat([bankFit, c.nf, ...others]), dim };
+        const neg: Rows = { data: concatSamples([bankFit, c.nf, ...others]), dim };
         const pos: Rows = { data: c.pf, dim };
         const unit = fitUnit(pos, neg);
         const logit = (p: number): number => Math.log(p / (1 - p));
@@ -203,16 +192,6 @@ export class HeadCompiler {
     await rename(tmp, outPath);
     return { outPath, shipped, compiled, cached };
   }
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;

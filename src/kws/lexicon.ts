@@ -57,10 +57,15 @@ export interface ResolveDefaults {
 }
 
 /** `vocab/mechanical-en.txt` -> `vocab/mechanical-en.lexicon.json`. */
-export function lexiconPathFor(vocabPath: string): string {
+/** A file kept beside the vocabulary: `plant.txt` -> `plant<suffix>` (a .txt or .vocab extension is dropped). */
+export function vocabularySibling(vocabPath: string, suffix: string): string {
   const ext = path.extname(vocabPath);
   const base = ext === '.txt' || ext === '.vocab' ? vocabPath.slice(0, -ext.length) : vocabPath;
-  return `${base}.lexicon.json`;
+  return `${base}${suffix}`;
+}
+
+export function lexiconPathFor(vocabPath: string): string {
+  return vocabularySibling(vocabPath, '.lexicon.json');
 }
 
 export function formatLexicon(data: LexiconFile): string {

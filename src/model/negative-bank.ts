@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelLoadError } from './manifest.js';
 import { EMBEDDING_DIM } from './speech-embedding.js';
+import { windowsEndingAt } from './term-heads.js';
 
 export const NEGATIVE_BANK_MANIFEST = 'negatives.json';
 const FORMAT = 'gearhear-negative-embeddings/1';
@@ -68,27 +69,20 @@ export class NegativeBank {
   /**
    * Every window of `window` embeddings ending at a hop of the chosen segments (those for which
    * `pick(segmentIndex)` is true), padded before each segment with the initial embedding as a fresh
-   * stream is, in batches of at most `batch` windows: [count x window x 96] each (one buffer, reused:
-   * use each batch before asking for the next).
+   * stream is, in batches of at most `batch` windows (a batch never spans two segments).
    */
   *windows(window: number, pick: (segment: number) => boolean, batch = 1024): Generator<{ data: Float32Array; count: number }> {
-    const out = new Float32Array(batch * window * EMBEDDING_DIM);
-    let w = 0, first = 0;
+    let first = 0;
     for (const [i, len] of this.segments.entries()) {
       if (pick(i)) {
-        for (let k = 0; k < len; k++) {
-          for (let j = 0; j < window; j++) {
-            const hop = k - (window - 1) + j; // hop index within the segment; < 0 is padding
-            out.set(hop < 0 ? this.init : this.data.subarray((first + hop) * EMBEDDING_DIM, (first + hop + 1) * EMBEDDING_DIM), (w * window + j) * EMBEDDING_DIM);
-          }
-          if (++w === batch) {
-            yield { data: out, count: w };
-            w = 0;
-          }
+        const emb = this.data.subarray(first * EMBEDDING_DIM, (first + len) * EMBEDDING_DIM);
+        for (let k = 1; k <= len; k += batch) {
+          const ends = Array.from({ length: Math.min(batch, len - k + 1) }, (_, j) => k + j);
+          yield { data: windowsEndingAt(emb, this.init, window, ends), count: ends.length };
         }
       }
       first += len;
     }
-    if (w > 0) yield { data: out.subarray(0, w * window * EMBEDDING_DIM), count: w };
   }
+
 }

@@ -159,3 +159,18 @@ export function unitScore(h: { weights: Float32Array; bias: number }, features: 
   for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
   return 1 / (1 + Math.exp(-z));
 }
+
+/**
+ * Windows of `window` embeddings ending at hops `ends` (1-based) of a clip's embeddings `emb`, padded
+ * before the clip with `init` as a fresh stream's window is: [ends.length x window x dim].
+ */
+export function windowsEndingAt(emb: Float32Array, init: Float32Array, window: number, ends: readonly number[]): Float32Array {
+  const dim = init.length, out = new Float32Array(ends.length * window * dim);
+  ends.forEach((k, w) => {
+    for (let j = 0; j < window; j++) {
+      const hop = k - window + j; // 0-based embedding index; < 0 is padding
+      out.set(hop < 0 ? init : emb.subarray(hop * dim, (hop + 1) * dim), (w * window + j) * dim);
+    }
+  });
+  return out;
+}

@@ -1,3 +1,4 @@
+import { concatSamples } from '../audio/pcm.js';
 import type { GateEvent } from './types.js';
 
 export interface SegmenterOptions {
@@ -127,7 +128,7 @@ export class Segmenter {
 
   private promoteIfLongEnough(state: Pending, events: GateEvent[]): void {
     if (state.speechSamples < this.options.minSpeechSamples) return;
-    let audio = concat(state.parts);
+    let audio = concatSamples(state.parts);
     let startSample = state.startSample;
     const excess = audio.length - this.options.maxSegmentSamples;
     if (excess > 0) {
@@ -213,15 +214,4 @@ class RecentAudio {
     this.writeIndex = 0;
     this.stored = 0;
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

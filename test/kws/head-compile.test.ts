@@ -11,8 +11,8 @@ import { readWavFile } from '../../src/audio/file.js';
 import { CompiledHeadsError, compiledHeadsPathFor, loadCompiledHeads } from '../../src/kws/compiled-heads.js';
 import { HeadCompiler } from '../../src/kws/head-compile.js';
 import { NegativeBank } from '../../src/model/negative-bank.js';
-import { EMBEDDING_DIM, INT16_SCALE, SpeechEmbedding } from '../../src/model/speech-embedding.js';
-import { TermHeads } from '../../src/model/term-heads.js';
+import { INT16_SCALE, SpeechEmbedding } from '../../src/model/speech-embedding.js';
+import { TermHeads, windowsEndingAt } from '../../src/model/term-heads.js';
 import { sayWithSlt, tempDir } from '../fixtures/gearhear-cli.js';
 
 const headsDir = path.resolve(import.meta.dirname, '../../models/gearhear-heads');
@@ -30,12 +30,7 @@ async function maxScore(h: TermHeads, term: string, file: string): Promise<numbe
   const padded = new Float32Array(pcm.length + 16000);
   padded.set(pcm, 8000);
   const { data, count } = await embedding.embedAsStream(padded);
-  const init = await embedding.initialEmbedding();
-  const win = h.manifest.window, windows = new Float32Array(count * win * EMBEDDING_DIM);
-  for (let k = 0; k < count; k++) for (let j = 0; j < win; j++) {
-    const hop = k - (win - 1) + j;
-    windows.set(hop < 0 ? init : data.subarray(hop * EMBEDDING_DIM, (hop + 1) * EMBEDDING_DIM), (k * win + j) * EMBEDDING_DIM);
-  }
+  const windows = windowsEndingAt(data, await embedding.initialEmbedding(), h.manifest.window, Array.from({ length: count }, (_, k) => k + 1));
   const scores = await h.score(windows, count), col = h.termIndex.get(term)!, n = h.terms.length;
   let best = 0;
   for (let k = 0; k < count; k++) best = Math.max(best, scores[k * n + col]!);
