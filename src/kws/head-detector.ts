@@ -45,6 +45,8 @@ export function headCovers(heads: TermHeads, keywords: readonly KeywordSpec[]): 
   return { covered, uncovered };
 }
 
+const logit = (p: number): number => Math.log(Math.max(p, 1e-7) / Math.max(1 - p, 1e-7));
+
 const contains = (longer: string, shorter: string): boolean => longer !== shorter && ` ${longer} `.includes(` ${shorter} `);
 
 /**
@@ -55,11 +57,14 @@ const contains = (longer: string, shorter: string): boolean => longer !== shorte
  */
 export class HeadDetector {
   private readonly keywords: HeadKeyword[];
+  /** logit(scorePivot), once: confidence() runs for every keyword on every hop. */
+  private readonly pivotLogit: number;
   private readonly lastReported = new Map<string, number>();
   private init: Float32Array | null = null;
 
   constructor(private readonly opts: HeadDetectorOptions) {
     const { heads } = opts;
+    this.pivotLogit = logit(opts.scorePivot);
     const covered = headCovers(heads, opts.keywords).covered;
     const duration = (term: string): number => heads.terms[heads.termIndex.get(term)!]!.durationSec;
     this.keywords = covered.map((spec) => {
@@ -78,8 +83,7 @@ export class HeadDetector {
 
   /** A head score on the keyword scale (see scorePivot). */
   confidence(score: number): number {
-    const logit = (p: number): number => Math.log(Math.max(p, 1e-7) / Math.max(1 - p, 1e-7));
-    return 1 / (1 + Math.exp(-(logit(score) - logit(this.opts.scorePivot))));
+    return 1 / (1 + Math.exp(-(logit(score) - this.pivotLogit)));
   }
 
   get size(): number {
