@@ -17,14 +17,9 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from train_student import DEFAULT_INIT, Data, Student  # noqa: E402
-
-
-def qparams(lo, hi):
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
-    scale = max(hi - lo, 1e-8) / 255.0
-    zp = int(round(-lo / scale))
-    return np.float32(scale), np.uint8(min(255, max(0, zp)))
+from quantize import qparams  # noqa: E402  (the phone model's uint8 activation parameters)
 
 
 def ranges(ckpt, data_dir, n_windows):
