@@ -140,6 +140,14 @@ def positive_job(args):
 _CTX = None
 _AUG = None
 
+
+def augmenter(seed):
+    """This worker process's Augmenter, made on its first job."""
+    global _AUG
+    if _AUG is None:
+        _AUG = Augmenter(seed)
+    return _AUG
+
 PREFIXES = ['i think the', 'there is a', 'we have', 'check the', 'it sounds like', 'the operator reported', 'we found',
             'i can hear', 'looks like', 'please look at the', 'there might be', 'again we have', 'maybe it is the', 'that is']
 SUFFIXES = ['on pump four', 'again today', 'near the motor', 'since this morning', 'on line two', 'in the back',
@@ -150,17 +158,13 @@ def sentence_job(args):
     """A term inside a sentence said in one go: the term's end is where "prefix term" alone ends."""
     term, seed = args
     rng = random.Random(seed)
-    global _AUG
-    if _AUG is None:
-        _AUG = Augmenter(seed)
+    aug = augmenter(seed)
     spec = voice_spec(rng)
     prefix, suffix = rng.choice(PREFIXES), rng.choice(SUFFIXES)
     head = synth(spec, f'{prefix} {term}')
     full = synth(spec, f'{prefix} {term} {suffix}')
     if head is None or full is None:
         return None
-    a = np.abs(full)
-    lead = int(np.nonzero(a > a.max() * 0.01)[0][0])
     ah = np.abs(head)
     idx = np.nonzero(ah > ah.max() * 0.01)[0]
     end = int(idx[-1]) - int(idx[0])
@@ -171,21 +175,19 @@ def sentence_job(args):
     end = int(end / f)
     pad = int(SR * rng.uniform(0.2, 0.8))
     x = np.concatenate([np.zeros(pad, np.float32), x, np.zeros(int(SR * 0.3), np.float32)])
-    x = _AUG(x, p_noise=0.75, p_reverb=0.25)
+    x = aug(x, p_noise=0.75, p_reverb=0.25)
     return term, x, pad + end
 
 
 def negative_tts_job(args):
     text, seed = args
     rng = random.Random(seed)
-    global _AUG
-    if _AUG is None:
-        _AUG = Augmenter(seed)
+    aug = augmenter(seed)
     x = tts(text, rng)
     if x is None:
         return None
     x = np.concatenate([np.zeros(int(SR * 0.3), np.float32), x, np.zeros(int(SR * 0.3), np.float32)])
-    return _AUG(x, p_noise=0.6, p_reverb=0.2)
+    return aug(x, p_noise=0.6, p_reverb=0.2)
 
 
 class Writer:
