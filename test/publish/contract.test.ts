@@ -9,7 +9,7 @@ import { buildDetection } from '../../src/publish/messages.js';
 import { MqttPublisher } from '../../src/publish/publisher.js';
 import { DeviceTopics } from '../../src/publish/topics.js';
 import { detectionJson } from '../../src/cli/detect.js';
-import { startMosquitto } from '../fixtures/mosquitto.js';
+import { startMosquitto, TcpProxy } from '../fixtures/mosquitto.js';
 import { Collector, detectionInput, loadSchemas, publisherOptions, tempDir, waitFor } from './helpers.js';
 
 t.test('every Home Assistant discovery config asks for QoS 1', async (t) => {
@@ -56,8 +56,13 @@ t.test('detection payload figures are rounded as detect --json rounds them', asy
 t.test('a detection replayed after an outage keeps its original timestamp', async (t) => {
   const broker = await startMosquitto();
   t.teardown(() => broker.close());
+  // The publisher reaches the broker through a proxy held shut until the subscriber is subscribed:
+  // a broker without persistence would drop a replay that beats the subscriber to it.
+  const proxy = await TcpProxy.create(broker.port);
+  t.teardown(() => proxy.shut());
+  await proxy.shut();
   await broker.stop();
-  const publisher = new MqttPublisher(publisherOptions(broker.url, await tempDir(t)));
+  const publisher = new MqttPublisher(publisherOptions(`mqtt://127.0.0.1:${proxy.port}`, await tempDir(t)));
   t.teardown(() => publisher.stop());
   await publisher.start();
   const heardAt = Date.now();
@@ -67,6 +72,7 @@ t.test('a detection replayed after an outage keeps its original timestamp', asyn
   const sub = await Collector.connect(broker.url, ['gearhear/dev1/detection']);
   t.teardown(() => sub.close());
   const reconnectedAt = Date.now();
+  await proxy.open();
   await waitFor('the replayed detection', () => sub.on('gearhear/dev1/detection').length > 0, 20_000);
   const d = JSON.parse(sub.on('gearhear/dev1/detection')[0]!.payload) as { timestamp: string };
   const ts = Date.parse(d.timestamp);
