@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,phones,pocketsphinx] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,pocketsphinx] [--embphones DIR] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +13,8 @@ import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples } from '../src/cli/detect.js';
 import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
+import { EMBEDDING_PHONES_DIR, EmbeddingPhoneModel } from '../src/model/embedding-phones.js';
+import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
 import { HeadCompiler } from '../src/kws/head-compile.js';
 import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
     options: {
       detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' }, terms: { type: 'string' }, compile: { type: 'boolean' },
       'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' }, 'heads-threshold': { type: 'string' },
-      embedding: { type: 'string', default: 'google' },
+      embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
   const folds = (A: { pos: Scored[]; neg: Scored[] }, B: { pos: Scored[]; neg: Scored[] }): [TermResult[], TermResult[]] => [
     evaluate(terms, { ...A, part: parts[0]! }, { ...B, part: parts[1]! }), evaluate(terms, { ...B, part: parts[1]! }, { ...A, part: parts[0]! }),
   ];
-  const run = async (p: BenchPart, heads: TermHeads | null, embedding: SpeechEmbedding | null): Promise<{ pos: Scored[]; neg: Scored[]; rtf: number }> => {
+  const run = async (p: BenchPart, heads: TermHeads | null, embedding: SpeechEmbedding | null, phoneModel: AcousticModel = model): Promise<{ pos: Scored[]; neg: Scored[]; rtf: number }> => {
     const out: { pos: Scored[]; neg: Scored[]; rtf: number } = { pos: [], neg: [], rtf: 0 };
     let sec = 0, audio = 0;
     for (const kind of ['pos', 'neg'] as const) {
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
       const cols = heads ? terms.map((t) => heads.termIndex.get(t)) : [];
       const r = await detectSamples(`${p.name}-${kind}`, samples, {
         // Scoring passes: the heads report nothing (threshold above 1), every hop's scores are kept.
-        model, keywords: heads ? specs.map((k) => ({ ...k, threshold: 2 })) : specs, search: { refractorySec: 0.3 },
+        model: phoneModel, keywords: heads ? specs.map((k) => ({ ...k, threshold: 2 })) : specs, search: { refractorySec: 0.3 },
         heads: heads && embedding ? {
           embedding, heads, scorePivot: 0.5,
           onScores: (endSec, scores) => terms.forEach((term, i) => { if (cols[i] !== undefined) scored.push({ term, time: endSec, score: scores[cols[i]!]! }); }),
@@ -220,10 +222,54 @@ async function main(): Promise<void> {
     await heads.dispose();
     await embedding.dispose();
   }
+  if (detectors.has('defaults')) {
+    // Each phone model as the default detector (model.detector = phones) with the shipped vocabulary
+    // at its default settings: false alarms per hour on all the negative speech (both parts, no
+    // vocabulary term said in it), and the shipped terms found inside real read sentences.
+    const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
+    const sentences = await sentencesSayingTerms(shipped.map((l) => l.split('|')[0]!.trim()));
+    const emb = await EmbeddingPhoneModel.load({ dir: values.embphones ?? path.join(repoRoot, 'models', EMBEDDING_PHONES_DIR) });
+    const rowsOut: Array<Array<string | number>> = [];
+    const summary: Record<string, unknown> = {};
+    for (const [name, m] of [[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb]] as const) {
+      const byTerm: Record<string, number> = {};
+      let hours = 0, fa = 0;
+      for (const p of parts) {
+        const r = await detectSamples(`${p.name}-neg`, p.negatives.samples, { model: m, keywords: shippedSpecs });
+        for (const d of r.detections) byTerm[d.term] = (byTerm[d.term] ?? 0) + 1;
+        fa += r.detections.length;
+        hours += p.negatives.hours;
+      }
+      let found = 0, others = 0;
+      for (const s of sentences) {
+        const got = new Set((await detectSamples(s.path, s.samples, { model: m, keywords: shippedSpecs })).detections.map((d) => d.term));
+        if (s.terms.some((t) => got.has(t))) found++;
+        others += [...got].filter((t) => !s.terms.includes(t)).length;
+      }
+      const top = Object.entries(byTerm).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([t, n]) => `${t} ${n}`).join(', ');
+      summary[name] = { faPerHour: round(fa / hours, 2), falseAlarms: byTerm, sentencesFound: found, sentences: sentences.length, otherTermsInSentences: others };
+      rowsOut.push([name, round(fa / hours, 2), top, `${found} / ${sentences.length}`, others]);
+      log(`defaults: ${name} done`);
+    }
+    results.defaults = summary;
+    tables.push(`shipped vocabulary at default settings (kws.threshold 0.5), each phone model as the detector
+` + formatTable([
+      ['phone model', 'FA/h on all negative speech', 'most frequent', 'sentences whose term was found', 'other terms in them'], ...rowsOut,
+    ]));
+    await emb.dispose();
+  }
   if (detectors.has('phones')) {
     const [A, B] = [await run(parts[0]!, null, null), await run(parts[1]!, null, null)];
     report(`phone model ${model.version}`, ...folds(A, B));
     log(`phones done, pipeline RTF ${round(B.rtf, 4)}`);
+  }
+  if (detectors.has('embphones')) {
+    // The open-vocabulary phone head on the speech embedding (models/gearhear-embphones).
+    const emb = await EmbeddingPhoneModel.load({ dir: values.embphones ?? path.join(repoRoot, 'models', EMBEDDING_PHONES_DIR) });
+    const [A, B] = [await run(parts[0]!, null, null, emb), await run(parts[1]!, null, null, emb)];
+    report(`embedding phone model ${emb.version}`, ...folds(A, B));
+    log(`embphones done, pipeline RTF ${round(B.rtf, 4)}`);
+    await emb.dispose();
   }
   if (detectors.has('pocketsphinx')) {
     // PocketSphinx has no per-detection score: its threshold is the keyword exponent per phone.

@@ -11,7 +11,8 @@ import { loadKeywords } from '../kws/load.js';
 import { effectiveThreshold } from '../kws/prefix-tree.js';
 import { KEYWORD_SEARCH_DEFAULTS } from '../kws/search-options.js';
 import type { KeywordSpec } from '../kws/types.js';
-import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { loadPhoneModel } from '../model/phone-model.js';
+import type { AcousticModel } from '../model/types.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
@@ -27,7 +28,7 @@ import { loadListenerHeads } from './load-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
 import { loadConfigOrReport } from './run-command.js';
 import { COMMAND_USAGE, parseCommandArgs, usageError } from './usage.js';
-import { keywordDefaults, modelOptions } from '../daemon/wiring.js';
+import { keywordDefaults, phoneModelOptions } from '../daemon/wiring.js';
 
 /** The command's usage (usage.ts holds every command's). */
 export const CALIBRATE_USAGE: string = COMMAND_USAGE.calibrate;
@@ -61,7 +62,7 @@ interface Setup {
   vocabPath: string;
   specs: KeywordSpec[];
   vocabVersion: string;
-  model: OnnxAcousticModel;
+  model: AcousticModel;
   heads?: ListenerHeads;
   identity: CalibrationIdentity;
   out: string;
@@ -105,8 +106,9 @@ export async function runCalibrate(args: string[]): Promise<number> {
   }
   const vocabPath = path.resolve(values.vocab ?? config.vocab.file);
   const { vocab, specs } = await loadKeywords(vocabPath, { defaults: keywordDefaults(config) });
-  const model = await OnnxAcousticModel.load({
-    ...modelOptions(config), dir: path.resolve(values.model ?? config.model.dir), variant: (values.variant as 'int8' | 'fp32' | undefined) ?? config.model.variant,
+  const phones = phoneModelOptions(config);
+  const { model } = await loadPhoneModel({
+    ...phones, kws: { ...phones.kws, dir: path.resolve(values.model ?? config.model.dir), variant: (values.variant as 'int8' | 'fp32' | undefined) ?? config.model.variant },
   });
   // model.detector = heads: the terms with a head are scored by it, as in the daemon.
   const heads = await loadListenerHeads(config, vocabPath);

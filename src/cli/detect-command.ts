@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { loadPhoneModel } from '../model/phone-model.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
@@ -7,7 +7,7 @@ import { loadListenerHeads } from './load-heads.js';
 import { loadKeywords } from '../kws/load.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
-import { gateOptions, headsOptions, keywordDefaults, modelOptions, searchOptions } from '../daemon/wiring.js';
+import { gateOptions, headsOptions, keywordDefaults, phoneModelOptions, searchOptions } from '../daemon/wiring.js';
 import { detectFile, detectStream, detectionJson, detectionLine, type DetectFileOptions } from './detect.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
@@ -30,7 +30,7 @@ export async function runDetect(args: string[]): Promise<number> {
       vocab: { type: 'string' }, model: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' },
       threshold: { type: 'string' }, vad: { type: 'string' }, threads: { type: 'string' }, 'files-from': { type: 'string' },
       config: { type: 'string' }, set: { type: 'string', multiple: true },
-      detector: { type: 'string' }, heads: { type: 'string' }, 'heads-threshold': { type: 'string' },
+      detector: { type: 'string' }, phones: { type: 'string' }, heads: { type: 'string' }, 'heads-threshold': { type: 'string' },
     },
   });
   if (typeof parsed === 'number') return parsed;
@@ -67,7 +67,7 @@ export async function runDetect(args: string[]): Promise<number> {
   }
   const shorthands: Array<[string, string | number | undefined]> = [
     ['vocab.file', values.vocab], ['model.dir', values.model], ['model.variant', variant], ['kws.threshold', threshold],
-    ['vad.engine', engine], ['model.intraOpThreads', threads], ['model.detector', values.detector], ['model.headsDir', values.heads],
+    ['vad.engine', engine], ['model.intraOpThreads', threads], ['model.detector', values.detector], ['model.phones', values.phones], ['model.headsDir', values.heads],
     ['model.headsThreshold', values['heads-threshold']],
   ];
   const set = [...(values.set ?? []), ...shorthands.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`)];
@@ -75,7 +75,7 @@ export async function runDetect(args: string[]): Promise<number> {
   if (!config) return EX_CONFIG;
   const logger = createLogger('warn');
   const { specs } = await loadKeywords(config.vocab.file, { defaults: keywordDefaults(config), compileIfMissing: true, logger });
-  const model = await OnnxAcousticModel.load(modelOptions(config));
+  const { model } = await loadPhoneModel(phoneModelOptions(config));
   const loadedHeads = await loadListenerHeads(config, config.vocab.file);
   const heads: ListenerHeads | undefined = loadedHeads?.listener;
   let failed = 0;

@@ -3,7 +3,7 @@ import { readWavFile } from '../audio/file.js';
 import { openWavFile, streamAudio } from '../audio/wav-stream.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 import { createGate, type GateOptions } from '../vad/index.js';
-import type { OnnxAcousticModel } from '../model/onnx-model.js';
+import type { AcousticModel } from '../model/types.js';
 import type { KeywordSpec, ScoreSink, ThresholdOverrides } from '../kws/types.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import { Listener, type HeardDetection, type ListenerHeads, type ListenerTimings } from '../daemon/listener.js';
@@ -17,7 +17,7 @@ export interface FileDetections {
 }
 
 export interface DetectFileOptions {
-  model: OnnxAcousticModel;
+  model: AcousticModel;
   keywords: readonly KeywordSpec[];
   gate?: Partial<GateOptions>;
   search?: Partial<KeywordSearchOptions>;

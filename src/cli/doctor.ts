@@ -8,11 +8,11 @@ import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
 import { loadKeywords } from '../kws/load.js';
 import { redactUrl } from '../redact.js';
-import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { framesOf, loadPhoneModel } from '../model/phone-model.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs } from './usage.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
-import { audioSourceOptions, audioSourceSpec, keywordDefaults, modelOptions, publisherOptions } from '../daemon/wiring.js';
+import { audioSourceOptions, audioSourceSpec, keywordDefaults, phoneModelOptions, publisherOptions } from '../daemon/wiring.js';
 import { silentLogger } from '../log.js';
 import { MqttPublisher } from '../publish/publisher.js';
 
@@ -29,11 +29,10 @@ const CHECKS: Check[] = [
   {
     name: 'model',
     run: async (c) => {
-      const m = await OnnxAcousticModel.load(modelOptions(c));
+      const { model: m } = await loadPhoneModel(phoneModelOptions(c));
       try {
-        const out = await m.run(new Float32Array(16000));
-        if (out.frames <= 0) throw new Error('the model produced no frames for 1 s of audio');
-        return `${m.id} ${m.version} (${c.model.variant}), SHA-256 verified, runs`;
+        if (await framesOf(m, new Float32Array(16000)) <= 0) throw new Error('the model produced no frames for 1 s of audio');
+        return `${m.id} ${m.version} (${c.model.phones === 'kws' ? c.model.variant : 'on the speech embedding'}), SHA-256 verified, runs`;
       } finally {
         await m.dispose();
       }

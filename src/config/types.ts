@@ -40,6 +40,8 @@ export interface GearhearConfig {
     headsDir: string;
     embedding: 'google' | 'student' | 'student-int8';
     headsThreshold: number;
+    phones: 'kws' | 'embedding';
+    embeddingPhonesDir: string;
   };
   vocab: { file: string };
   kws: {

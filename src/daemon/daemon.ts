@@ -9,7 +9,8 @@ import { printableConfig } from '../config/index.js';
 import { HealthMonitor, MemoryBudget, SystemdNotifier, percentile, type HealthSample, type MemoryTransition } from '../health/index.js';
 import { VocabularyWatcher, type LoadedVocabulary } from '../kws/watch.js';
 import type { Logger } from '../log.js';
-import { OnnxAcousticModel } from '../model/onnx-model.js';
+import { loadPhoneModel } from '../model/phone-model.js';
+import type { AcousticModel } from '../model/types.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import { compiledHeadsPathFor, loadCompiledHeads } from '../kws/compiled-heads.js';
@@ -21,7 +22,7 @@ import { Evidence } from '../evidence/evidence.js';
 import { buildDeviceRequests } from './device-requests.js';
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
-import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, modelOptions, publisherOptions, searchOptions } from './wiring.js';
+import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, phoneModelOptions, publisherOptions, searchOptions } from './wiring.js';
 import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
 import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
 import { calibrationPathFor, detectorIdentity } from '../calibration/file.js';
@@ -73,7 +74,7 @@ export interface Heartbeat {
  * and the next still stopped, each part's listeners removed. `finished` resolves with the exit code.
  */
 export class Daemon {
-  private model: OnnxAcousticModel | null = null;
+  private model: AcousticModel | null = null;
   private embedding: SpeechEmbedding | null = null;
   private heads: TermHeads | null = null;
   /** The heads with the vocabulary's compiled ones (`vocab compile`), as the listener uses them. */
@@ -117,15 +118,8 @@ export class Daemon {
     const parts = this.lifecycle;
     // The watchdog keeps running until everything else has stopped.
     await parts.start({ name: 'systemd watchdog', start: () => undefined, stop: () => this.notifier.stop() });
-    await parts.start({
-      name: 'model',
-      start: async () => {
-        this.model = await OnnxAcousticModel.load(modelOptions(c));
-        logger.info('model loaded', { id: this.model.id, version: this.model.version, variant: this.model.variant, streaming: this.model.streaming });
-      },
-      stop: () => this.model?.dispose(),
-    });
-    // model.detector = heads: the speech embedding, then the term heads that stand on it (disposed in reverse).
+    // model.detector = heads: the speech embedding, then the phone model (which shares it when it is
+    // Google's and model.phones = embedding), then the term heads that stand on it (disposed in reverse).
     const heads = c.model.detector === 'heads' ? headsOptions(c) : null;
     await parts.start({
       name: 'speech embedding',
@@ -133,6 +127,15 @@ export class Daemon {
         if (heads) this.embedding = await SpeechEmbedding.load(await embeddingOptions(heads));
       },
       stop: () => this.embedding?.dispose(),
+    });
+    await parts.start({
+      name: 'model',
+      start: async () => {
+        const { model, about } = await loadPhoneModel(phoneModelOptions(c, this.embedding ?? undefined));
+        this.model = model;
+        logger.info('model loaded', { id: model.id, version: model.version, ...about });
+      },
+      stop: () => this.model?.dispose(),
     });
     await parts.start({
       name: 'term heads',

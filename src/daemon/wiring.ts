@@ -10,12 +10,18 @@ import type { ResolveDefaults } from '../kws/lexicon.js';
 import type { KeywordSearchOptions } from '../kws/search.js';
 import type { Logger } from '../log.js';
 import type { ModelOptions } from '../model/onnx-model.js';
-import { embeddingFileFor, type SpeechEmbeddingOptions } from '../model/speech-embedding.js';
+import type { PhoneModelOptions } from '../model/phone-model.js';
+import { embeddingFileFor, type SpeechEmbedding, type SpeechEmbeddingOptions } from '../model/speech-embedding.js';
 import type { PublisherOptions } from '../publish/types.js';
 import type { GateOptions } from '../vad/index.js';
 
 export function modelOptions(c: GearhearConfig): ModelOptions {
   return { dir: c.model.dir, variant: c.model.variant, intraOpThreads: c.model.intraOpThreads, chunkMs: c.model.chunkMs, streaming: c.model.streaming };
+}
+
+/** The phone model for model.phones; `embedding`: Google's speech embedding when the heads already loaded it. */
+export function phoneModelOptions(c: GearhearConfig, embedding?: SpeechEmbedding): PhoneModelOptions {
+  return { kind: c.model.phones, kws: modelOptions(c), embeddingDir: c.model.embeddingPhonesDir, embedding: c.model.embedding === 'google' ? embedding : undefined };
 }
 
 /** The term heads and the speech embedding they stand on (model.detector = heads). */

@@ -111,6 +111,8 @@ t.test('every file the Dockerfile copies from the build context is in the reposi
   for (const file of named) t.ok(sources.includes(file), `${file} (named in model.json) is copied into the image`);
   const heads = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-heads/heads.json'), 'utf8')) as { file: string };
   for (const file of ['models/gearhear-heads/heads.json', `models/gearhear-heads/${heads.file}`, 'models/gearhear-heads/negatives.json', 'models/gearhear-heads/negatives.u8']) t.ok(sources.includes(file), `${file} (the term heads and the negative bank vocab compile needs) is copied into the image`);
+  const embphones = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-embphones/model.json'), 'utf8')) as { file: string };
+  for (const file of ['models/gearhear-embphones/model.json', `models/gearhear-embphones/${embphones.file}`]) t.ok(sources.includes(file), `${file} (model.phones=embedding) is copied into the image`);
   const student = JSON.parse(await readFile(path.join(repoRoot, 'models/gearhear-student/student.json'), 'utf8')) as { files: Record<string, { file: string }> };
   for (const file of ['models/gearhear-student/student.json', ...Object.values(student.files).map((f) => `models/gearhear-student/${f.file}`)]) {
     t.ok(sources.includes(file), `${file} (model.embedding=student) is copied into the image`);
