@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,pocketsphinx] [--embphones DIR] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples } from '../src/cli/detect.js';
 import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
+import { calibrationThresholds, readCalibration } from '../src/calibration/file.js';
 import { EMBEDDING_PHONES_DIR, EmbeddingPhoneModel } from '../src/model/embedding-phones.js';
 import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     options: {
       detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' }, terms: { type: 'string' }, compile: { type: 'boolean' },
       'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' }, 'heads-threshold': { type: 'string' },
-      embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' },
+      embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' }, calibrations: { type: 'string' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -231,18 +232,26 @@ async function main(): Promise<void> {
     const emb = await EmbeddingPhoneModel.load({ dir: values.embphones ?? path.join(repoRoot, 'models', EMBEDDING_PHONES_DIR) });
     const rowsOut: Array<Array<string | number>> = [];
     const summary: Record<string, unknown> = {};
-    for (const [name, m] of [[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb]] as const) {
+    // --calibrations KWS_FILE,EMB_FILE: a calibration file per phone model ('-' for none, 'skip' not to run that model), applied as the daemon applies it.
+    const calibrationFiles = (values.calibrations ?? '-,-').split(',');
+    for (const [i, [label, m]] of ([[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb]] as const).entries()) {
+      const file = calibrationFiles[i] ?? '-';
+      if (file === 'skip') continue;
+      const c = file === '-' ? null : await readCalibration(file);
+      if (c && c.model.sha256 !== m.sha256) throw new Error(`${file} is a calibration for ${c.model.id} ${c.model.version}, not ${m.id} ${m.version}`);
+      const thresholds = c ? calibrationThresholds(c) : undefined;
+      const name = c ? `${label}, calibrated (${path.basename(file)})` : label;
       const byTerm: Record<string, number> = {};
       let hours = 0, fa = 0;
       for (const p of parts) {
-        const r = await detectSamples(`${p.name}-neg`, p.negatives.samples, { model: m, keywords: shippedSpecs });
+        const r = await detectSamples(`${p.name}-neg`, p.negatives.samples, { model: m, keywords: shippedSpecs, thresholds });
         for (const d of r.detections) byTerm[d.term] = (byTerm[d.term] ?? 0) + 1;
         fa += r.detections.length;
         hours += p.negatives.hours;
       }
       let found = 0, others = 0;
       for (const s of sentences) {
-        const got = new Set((await detectSamples(s.path, s.samples, { model: m, keywords: shippedSpecs })).detections.map((d) => d.term));
+        const got = new Set((await detectSamples(s.path, s.samples, { model: m, keywords: shippedSpecs, thresholds })).detections.map((d) => d.term));
         if (s.terms.some((t) => got.has(t))) found++;
         others += [...got].filter((t) => !s.terms.includes(t)).length;
       }

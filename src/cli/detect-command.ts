@@ -5,6 +5,8 @@ import { TermHeads } from '../model/term-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
 import { loadListenerHeads } from './load-heads.js';
 import { loadKeywords } from '../kws/load.js';
+import { calibrationFor } from '../calibration/in-use.js';
+import { calibrationPathFor, detectorIdentity } from '../calibration/file.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
 import { gateOptions, headsOptions, keywordDefaults, phoneModelOptions, searchOptions } from '../daemon/wiring.js';
@@ -74,15 +76,21 @@ export async function runDetect(args: string[]): Promise<number> {
   const config = loadConfigOrReport({ config: values.config, set });
   if (!config) return EX_CONFIG;
   const logger = createLogger('warn');
-  const { specs } = await loadKeywords(config.vocab.file, { defaults: keywordDefaults(config), compileIfMissing: true, logger });
+  const { vocab, specs } = await loadKeywords(config.vocab.file, { defaults: keywordDefaults(config), compileIfMissing: true, logger });
   const { model } = await loadPhoneModel(phoneModelOptions(config));
   const loadedHeads = await loadListenerHeads(config, config.vocab.file);
   const heads: ListenerHeads | undefined = loadedHeads?.listener;
+  // The calibration the daemon would use (calibration.file, else the one beside the vocabulary).
+  const calibration = await calibrationFor(config.calibration.file || calibrationPathFor(config.vocab.file), {
+    model: detectorIdentity(model, heads?.heads, heads?.embedding), vocabulary: { version: vocab.version }, boost: config.kws.boost,
+  });
+  if (calibration.error) process.stderr.write(`gearhear detect: ${calibration.error.message}; the vocabulary's thresholds apply\n`);
+  const thresholds = calibration.thresholds ?? undefined;
   let failed = 0;
   try {
     for (const file of files) {
       try {
-        const options: DetectFileOptions = { model, keywords: specs, gate: gateOptions(config), search: searchOptions(config), heads };
+        const options: DetectFileOptions = { model, keywords: specs, gate: gateOptions(config), search: searchOptions(config), heads, thresholds };
         const result = file === STDIN ? await detectStream(file, process.stdin, options) : await detectFile(file, options);
         for (const d of result.detections) {
           process.stdout.write((values.json ? detectionJson(file, d) : detectionLine(file, d)) + '\n');

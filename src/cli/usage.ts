@@ -27,7 +27,9 @@ not drained in time; 78 the configuration, the vocabulary or the model is wrong 
 
 Runs the daemon's listening path over WAV files as fast as possible and prints what it hears. A file
 named \`-\` is audio on stdin (a WAV stream, or raw s16le 16 kHz mono). The parts are built from the
-same configuration as \`gearhear run\`; the flags are shorthands for its keys.
+same configuration as \`gearhear run\`; the flags are shorthands for its keys. Like the daemon it
+applies the calibration (calibration.file, else <vocabulary>.calibration.json) when it was made for
+these detectors and this vocabulary version.
 
 Options:
   --json                one JSON object per detection per line

@@ -12,7 +12,7 @@ import t from 'tap';
 import type { Calibration } from '../../src/calibration/file.js';
 import { HISTORY_BYTES_PER_TERM, HISTORY_FILE, type ScoreHistoryFile } from '../../src/calibration/history.js';
 import { startMosquitto } from '../fixtures/mosquitto.js';
-import { joinWithSilence, repoRoot, runCli, sayWithSlt, spawnCli, tempDir } from '../fixtures/gearhear-cli.js';
+import { joinWithSilence, jsonLines, repoRoot, runCli, sayWithSlt, spawnCli, tempDir } from '../fixtures/gearhear-cli.js';
 import { daemonEnv, loadTopicSchemas, MqttRecorder } from '../fixtures/daemon-helpers.js';
 
 // About a dozen CLI and daemon runs, each loading the model: more than tap's default on a shared 2-core machine.
@@ -59,6 +59,27 @@ t.test('calibrate writes per-term thresholds beside the vocabulary and leaves th
   t.ok(Object.values(cal.terms).every((x) => x.threshold >= 0.3 && x.threshold <= 1 && x.siteThreshold === x.threshold), 'thresholds in [floor, 1]');
   t.match(cal.model, { id: 'gearhear-kws', sha256: /^[0-9a-f]{64}$/ });
   t.ok(cal.audioHours > 10 / 3600 && cal.audioHours < 60 / 3600, `${cal.audioHours * 3600} s of audio`);
+});
+
+t.test('detect applies the calibration beside the vocabulary, as the daemon does, and says why it refuses one', async (t) => {
+  const site = await tempDir(t, 'gearhear-calibrate-detect-');
+  const v = path.join(site, 'site.txt');
+  await writeFile(v, vocabText);
+  await copyFile(path.join(repoRoot, 'vocab/mechanical-en.lexicon.json'), path.join(site, 'site.lexicon.json'));
+  const terms = async (): Promise<string[]> => {
+    const r = await runCli(t, ['detect', '--json', '--vocab', v, said], env(await tempDir(t)), 120_000);
+    t.equal(r.code, 0, 'detect exits 0', { stderr: r.stderr.slice(-2000) });
+    return [...new Set(jsonLines(r.stdout).map((d) => String(d.term)))];
+  };
+  t.ok((await terms()).includes('oil leak'), 'without a calibration "oil leak" is found');
+  const cal = JSON.parse(await readFile(calFile, 'utf8')) as Calibration;
+  cal.terms['oil leak'] = { ...cal.terms['oil leak']!, threshold: 1, siteThreshold: 1 };
+  await writeFile(path.join(site, 'site.calibration.json'), JSON.stringify(cal));
+  t.notOk((await terms()).includes('oil leak'), 'with the site calibration raising it to 1, it is not');
+  await writeFile(path.join(site, 'site.calibration.json'), JSON.stringify({ ...cal, model: { ...cal.model, sha256: '0'.repeat(64) } }));
+  const r = await runCli(t, ['detect', '--json', '--vocab', v, said], env(await tempDir(t)), 120_000);
+  t.ok(jsonLines(r.stdout).some((d) => d.term === 'oil leak'), 'a calibration for another model is not used');
+  t.match(r.stderr, /site\.calibration\.json.*the vocabulary's thresholds apply/s, 'and detect says so');
 });
 
 t.test('occurrences inside labelled spans are not false alarms', async (t) => {

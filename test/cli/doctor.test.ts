@@ -22,6 +22,17 @@ t.test('doctor passes with the shipped model, vocabulary, a file source and a re
   t.notMatch(r.stdout, /FAILED/);
 });
 
+t.test('doctor checks the phone model on the speech embedding with model.phones = embedding', async (t) => {
+  const wav = path.join(dir, 'doctor.wav');
+  await writeFile(wav, 'not even audio');
+  const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir, GEARHEAR_MODEL_PHONES: 'embedding' });
+  t.equal(r.code, 0, 'exit 0', { stdout: r.stdout });
+  t.match(r.stdout, /^model: ok — gearhear-embphones 0\.\d+\.\d+ \(on the speech embedding\), SHA-256 verified, runs$/m);
+  const bad = await runCli(t, ['doctor', '--quick'], { GEARHEAR_MODEL_PHONES: 'wav2vec' });
+  t.equal(bad.code, 78, 'an unknown model.phones is a configuration error (exit 78)');
+  t.match(bad.stderr + bad.stdout, /model\.phones/);
+});
+
 t.test('doctor --quick without a running daemon says there is no heartbeat', async (t) => {
   const r = await runCli(t, ['doctor', '--quick'], { GEARHEAR_STATE_DIR: dir });
   t.equal(r.code, 1, 'exit 1');

@@ -69,6 +69,20 @@ t.test('recognition: the terms said in SLT speech reach the subscriber', async (
   t.same(invalid(sub.on('detection')), [], 'detections validate against the schema');
 });
 
+t.test('model.phones = embedding: the phone head on the speech embedding detects for the daemon, and shares the heads\' embedding', async (t) => {
+  const sub = await recorder(t);
+  const wav = await sayWithSlt('there is an oil leak under the motor.', path.join(dir, 'embphones.wav'));
+  const env = { ...daemonEnv({ url: broker.url, stateDir: await tempDir(t), source: `file:${wav}`, vocab: shippedVocab }), GEARHEAR_MODEL_PHONES: 'embedding' };
+  const r = await spawnCli(t, ['run'], env).exit();
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
+  t.match(r.stdout + r.stderr, /model loaded.*gearhear-embphones.*"phones":"embedding".*"sharedEmbedding":"false"/, 'the embedding phone model, with its own embedding');
+  t.ok(sub.detections().some((d) => d.term === 'oil leak'), `"oil leak" published (got: ${sub.detections().map((d) => d.term).join(', ') || 'nothing'})`);
+  t.same(invalid(sub.on('detection')), [], 'detections validate against the schema');
+  const withHeads = await spawnCli(t, ['run'], { ...env, GEARHEAR_MODEL_DETECTOR: 'heads', GEARHEAR_STATE_DIR: await tempDir(t) }).exit();
+  t.equal(withHeads.code, 0, 'with model.detector = heads: exit 0', { stderr: withHeads.stderr.slice(-2000) });
+  t.match(withHeads.stdout + withHeads.stderr, /model loaded.*"sharedEmbedding":"true"/, 'one embedding loaded for the heads and the phone model');
+});
+
 t.test('stdin source: raw S16_LE piped into gearhear run', async (t) => {
   const sub = await recorder(t);
   const raw = await rawS16le(speech, path.join(dir, 'speech.raw'));

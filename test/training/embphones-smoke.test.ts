@@ -20,6 +20,8 @@ t.test('models/training/embphones/run.sh --smoke builds a phone model the keywor
   const rows = readFileSync(path.join(work, 'embphones/speech.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { phones: string; copy: number });
   t.equal(rows.length, 24 * 3, 'each utterance in three versions (as recorded, noisy, speed-perturbed)');
   t.ok(rows.every((r) => r.phones.split(' ').length > 0), 'every utterance has phones');
+  const tts = readFileSync(path.join(work, 'embphones/tts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { phones: string; speaker: string });
+  t.ok(tts.length >= 6 && tts.every((r) => r.speaker === 'tts' && r.phones.length > 0), `synthesised sentences with phones (${tts.length}; EMBPHONES_WITH_TTS=1)`);
   const model = await EmbeddingPhoneModel.load({ dir: out });
   t.teardown(() => model.dispose());
   t.equal(model.tokens.length, 40, 'blank and the 39 phones of the lexicon');

@@ -44,6 +44,7 @@ manifest = {
     'input': {'embeddings': 'embeddings', 'state': 'state_in'}, 'output': {'logProbs': 'log_probs', 'state': 'state_out'},
     'state': list(h.shape), 'tokens': TOKENS, 'blank': 0,
     'file': 'model.onnx', 'sha256': sha, 'bytes': os.path.getsize(onnx_path),
+    'licence': 'MIT (this project); stands on Google speech_embedding (see MODEL_CARD.md)',
     'training': {'parameters': ck['params'], 'validationPer': round(ck['val_per'], 4), 'epoch': ck['epoch']},
 }
 json.dump(manifest, open(os.path.join(args.out, 'model.json'), 'w'), indent=1)
