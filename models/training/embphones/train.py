@@ -158,7 +158,7 @@ def main():
     ap.add_argument('out')
     ap.add_argument('--epochs', type=int, default=30)
     ap.add_argument('--hidden', type=int, default=224)
-    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--max-frames', type=int, default=4000)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--sets', default='speech', help='comma-separated sets of WORK (embed.mjs output)')

@@ -19,6 +19,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from split import bench_terms, shipped_terms  # noqa: E402
@@ -73,6 +74,37 @@ class Head(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+    def features(self, x):
+        return self.net[:-1](x)
+
+    def scores(self, hidden):
+        return self.net[-1](hidden)
+
+
+class PerTermHead(nn.Module):
+    """A separate small network for every term (no layer shared between terms), as one graph:
+    Linear(1536, terms x hidden) -> per-term LayerNorm (GroupNorm, a group a term) -> ReLU ->
+    grouped 1x1 Conv (hidden -> hidden per term) -> GroupNorm -> ReLU -> grouped 1x1 Conv (hidden -> 1)."""
+
+    def __init__(self, n_terms, hidden):
+        super().__init__()
+        c = n_terms * hidden
+        self.l1 = nn.Linear(WIN * DIM, c)
+        self.n1 = nn.GroupNorm(n_terms, c)
+        self.l2 = nn.Conv1d(c, c, 1, groups=n_terms)
+        self.n2 = nn.GroupNorm(n_terms, c)
+        self.l3 = nn.Conv1d(c, n_terms, 1, groups=n_terms)
+
+    def features(self, x):
+        z = F.relu(self.n1(self.l1(x.flatten(1))))
+        return F.relu(self.n2(self.l2(z[:, :, None])[:, :, 0]))
+
+    def scores(self, hidden):
+        return self.l3(hidden[:, :, None])[:, :, 0]
+
+    def forward(self, x):
+        return self.scores(self.features(x))
 
 
 def contained(a, b):
@@ -148,11 +180,11 @@ def mine(model, data, rng, sample=120000, keep=15000):
     return idx[order]
 
 
-def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg=768, batch_hard=128, lr=1e-3, pos_weight=20.0, mine_every=0):
+def train(data, terms, steps, neg_weight, hidden, seed, batch_pos=256, batch_neg=768, batch_hard=128, lr=1e-3, pos_weight=20.0, mine_every=0, per_term=False):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     n = len(terms)
-    model = Head(n, hidden)
+    model = PerTermHead(n, hidden) if per_term else Head(n, hidden)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     bce = nn.BCEWithLogitsLoss(reduction='none')
@@ -206,8 +238,8 @@ class Scored(nn.Module):
         self.m = m
 
     def forward(self, x):
-        hidden = self.m.net[:-1](x)
-        return torch.sigmoid(self.m.net[-1](hidden)), hidden
+        hidden = self.m.features(x)
+        return torch.sigmoid(self.m.scores(hidden)), hidden
 
 
 def export(model, terms, data, out, meta):
@@ -252,15 +284,17 @@ def main():
     ap.add_argument('--default-threshold', type=float, default=0.5)
     ap.add_argument('--sets', default='negspeech,negunl,negtts,negnoise')
     ap.add_argument('--max-clips-per-term', type=int, default=0, help='learning curve: use at most N positive clips per term')
+    ap.add_argument('--per-term', action='store_true', help='a separate network per term (--hidden units each) instead of one multi-term head')
+    ap.add_argument('--only-bench-terms', action='store_true', help='heads for the benchmark terms only (experiments)')
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get('HEADS_THREADS', '1')))
-    terms = shipped_terms() + bench_terms()
+    terms = bench_terms() if a.only_bench_terms else shipped_terms() + bench_terms()
     data = build(a.work, terms, a.sets.split(','), a.max_clips_per_term)
     print(f"positives {len(data['pos_ends'])} hard {len(data['hard_ends'])} negatives {len(data['neg_ends'])} "
           f"({len(data['neg_ends']) * 0.08 / 3600:.2f} h)", flush=True)
-    model = train(data, terms, a.steps, a.neg_weight, a.hidden, a.seed, pos_weight=a.pos_weight, mine_every=a.mine_every)
+    model = train(data, terms, a.steps, a.neg_weight, a.hidden, a.seed, pos_weight=a.pos_weight, mine_every=a.mine_every, per_term=a.per_term)
     export(model, terms, data, a.out, {'version': a.version, 'defaultThreshold': a.default_threshold, 'steps': a.steps,
-                                      'posWeight': a.pos_weight, 'mineEvery': a.mine_every, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed,
+                                      'posWeight': a.pos_weight, 'mineEvery': a.mine_every, 'negWeight': a.neg_weight, 'hidden': a.hidden, 'seed': a.seed, 'perTerm': a.per_term,
                                       'negativeHours': round(len(data['neg_ends']) * 0.08 / 3600, 2)})
 
 
