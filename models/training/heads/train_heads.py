@@ -97,8 +97,8 @@ class PerTermHead(nn.Module):
         self.l3 = nn.Conv1d(c, n_terms, 1, groups=n_terms)
 
     def features(self, x):
-        z = F.relu(self.n1(self.l1(x.flatten(1))))
-        return F.relu(self.n2(self.l2(z[:, :, None])[:, :, 0]))
+        z = F.relu(self.n1(self.l1(x.flatten(1))[:, :, None]))  # [B, C, 1]: GroupNorm exports to ONNX on 3-D input
+        return F.relu(self.n2(self.l2(z)))[:, :, 0]
 
     def scores(self, hidden):
         return self.l3(hidden[:, :, None])[:, :, 0]
@@ -245,8 +245,9 @@ class Scored(nn.Module):
 def export(model, terms, data, out, meta):
     model.eval()
     dur = {t: float(np.median(v)) if v else 0.6 for t, v in data['durations'].items()}
+    os.makedirs(out, exist_ok=True)
+    torch.save(model.state_dict(), os.path.join(out, 'heads.pt'))  # first: a failed export keeps the weights
     write_model(Scored(model), terms, dur, out, meta)
-    torch.save(model.state_dict(), os.path.join(out, 'heads.pt'))
 
 
 def write_model(scored, terms, durations, out, meta):
