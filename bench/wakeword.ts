@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SAMPLE_RATE } from '../src/audio/types.js';
-import { detectSamples } from '../src/cli/detect.js';
+import { detectSamples, type DetectFileOptions } from '../src/cli/detect.js';
 import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
 import { calibrationThresholds, readCalibration } from '../src/calibration/file.js';
@@ -61,6 +61,17 @@ function chooseThreshold(neg: readonly Scored[], term: string, hours: number, pe
     else lo = mid + 1;
   }
   return hi >= candidates.length ? candidates[candidates.length - 1]! + 1e-6 : candidates[hi]!;
+}
+
+/** Of real sentences that say terms: how many had one of their terms found, and how many other terms were reported. */
+async function findInSentences(sentences: ReadonlyArray<{ path: string; samples: Float32Array; terms: string[] }>, options: DetectFileOptions): Promise<{ found: number; others: number }> {
+  let found = 0, others = 0;
+  for (const s of sentences) {
+    const got = new Set((await detectSamples(s.path, s.samples, options)).detections.map((d) => d.term));
+    if (s.terms.some((t) => got.has(t))) found++;
+    others += [...got].filter((t) => !s.terms.includes(t)).length;
+  }
+  return { found, others };
 }
 
 export function evaluate(terms: readonly string[], A: { pos: Scored[]; neg: Scored[]; part: BenchPart }, B: { pos: Scored[]; neg: Scored[]; part: BenchPart }): TermResult[] {
@@ -208,13 +219,7 @@ async function main(): Promise<void> {
     const rowsOut: Array<Array<string | number>> = [];
     const summary: Record<string, unknown> = { utterances: sentences.length };
     for (const name of ['heads', 'phones'] as const) {
-      let found = 0, others = 0;
-      for (const s of sentences) {
-        const r = await detectSamples(s.path, s.samples, { model, keywords: shippedSpecs, heads: name === 'heads' ? { embedding, heads, scorePivot: pivot } : undefined });
-        const got = new Set(r.detections.map((d) => d.term));
-        if (s.terms.some((t) => got.has(t))) found++;
-        others += [...got].filter((t) => !s.terms.includes(t)).length;
-      }
+      const { found, others } = await findInSentences(sentences, { model, keywords: shippedSpecs, heads: name === 'heads' ? { embedding, heads, scorePivot: pivot } : undefined });
       summary[name] = { found, others };
       rowsOut.push([name === 'heads' ? `term heads ${heads.manifest.version} (pivot ${pivot})` : `phone model ${model.version} (trained on these)`, `${found} / ${sentences.length}`, others]);
     }
@@ -249,12 +254,7 @@ async function main(): Promise<void> {
         fa += r.detections.length;
         hours += p.negatives.hours;
       }
-      let found = 0, others = 0;
-      for (const s of sentences) {
-        const got = new Set((await detectSamples(s.path, s.samples, { model: m, keywords: shippedSpecs, thresholds })).detections.map((d) => d.term));
-        if (s.terms.some((t) => got.has(t))) found++;
-        others += [...got].filter((t) => !s.terms.includes(t)).length;
-      }
+      const { found, others } = await findInSentences(sentences, { model: m, keywords: shippedSpecs, thresholds });
       const top = Object.entries(byTerm).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([t, n]) => `${t} ${n}`).join(', ');
       summary[name] = { faPerHour: round(fa / hours, 2), falseAlarms: byTerm, sentencesFound: found, sentences: sentences.length, otherTermsInSentences: others };
       rowsOut.push([name, round(fa / hours, 2), top, `${found} / ${sentences.length}`, others]);

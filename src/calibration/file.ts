@@ -65,6 +65,11 @@ export class CalibrationError extends Error {
   }
 }
 
+/** Where the daemon and `detect` look for a calibration, and where calibrate writes one: calibration.file, else beside the vocabulary. */
+export function calibrationFileFor(config: { calibration: { file: string }; vocab: { file: string } }, vocabPath = config.vocab.file): string {
+  return config.calibration.file || calibrationPathFor(vocabPath);
+}
+
 /** `vocab/site.txt` -> `vocab/site.calibration.json`. */
 export function calibrationPathFor(vocabPath: string): string {
   const ext = path.extname(vocabPath);

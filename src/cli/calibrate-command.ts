@@ -16,7 +16,7 @@ import type { AcousticModel } from '../model/types.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
-  CALIBRATION_FORMAT, CalibrationError, detectorIdentity, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
+  CALIBRATION_FORMAT, CalibrationError, detectorIdentity, calibrationFileFor, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
   type Calibration, type CalibrationIdentity,
 } from '../calibration/file.js';
 import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.js';
@@ -32,11 +32,6 @@ import { keywordDefaults, phoneModelOptions } from '../daemon/wiring.js';
 
 /** The command's usage (usage.ts holds every command's). */
 export const CALIBRATE_USAGE: string = COMMAND_USAGE.calibrate;
-
-/** Where the daemon looks for a calibration, and where calibrate writes one. */
-export function calibrationFileFor(config: Pick<GearhearConfig, 'calibration' | 'vocab'>, vocabPath = config.vocab.file): string {
-  return config.calibration.file || calibrationPathFor(vocabPath);
-}
 
 /**
  * The verdicts the daemon stored with its evidence clips (`<state.dir>/evidence`, evidence.enabled):

@@ -25,7 +25,7 @@ import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, phoneModelOptions, publisherOptions, searchOptions } from './wiring.js';
 import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
 import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
-import { calibrationPathFor, detectorIdentity } from '../calibration/file.js';
+import { calibrationFileFor, detectorIdentity } from '../calibration/file.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 
 export interface DaemonOptions {
@@ -223,7 +223,7 @@ export class Daemon {
   /** The site calibration beside the vocabulary (calibration.file), checked against model and vocabulary. */
   private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
     const { config: c, logger } = this.opts;
-    const file = c.calibration.file || calibrationPathFor(c.vocab.file);
+    const file = calibrationFileFor(c);
     const inUse = await calibrationFor(file, { model: detectorIdentity(this.model!, this.headsInUse, this.embedding), vocabulary: { version: v.vocab.version }, boost: c.kws.boost });
     if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
     else if (inUse.status.used) logger.info('calibration loaded', { file, terms: inUse.status.terms, source: inUse.status.source });

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from './ort.js';
-import { ModelLoadError } from './manifest.js';
+import { ModelLoadError, readPartManifest, readVerifiedPart } from './manifest.js';
 import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, SpeechEmbedding, type EmbeddingStream } from './speech-embedding.js';
 import type { AcousticModel, AcousticStream, FrameLogProbs } from './types.js';
 
@@ -28,6 +26,7 @@ export interface EmbeddingPhonesManifest {
 }
 
 export const EMBEDDING_PHONES_DIR = 'gearhear-embphones';
+const WHAT = 'embedding phone model';
 
 export interface EmbeddingPhonesOptions {
   dir: string;
@@ -53,34 +52,20 @@ export class EmbeddingPhoneModel implements AcousticModel {
 
   static async load(options: EmbeddingPhonesOptions): Promise<EmbeddingPhoneModel> {
     const file = path.join(options.dir, 'model.json');
-    let manifest: EmbeddingPhonesManifest;
-    try {
-      manifest = JSON.parse(await readFile(file, 'utf8')) as EmbeddingPhonesManifest;
-    } catch (cause) {
-      throw new ModelLoadError(`embedding phone model: cannot read ${file}: ${(cause as Error).message}; reinstall the package or set model.phones=kws`, { cause });
-    }
+    const manifest = await readPartManifest<EmbeddingPhonesManifest>(WHAT, file, 'reinstall the package or set model.phones=kws');
     if (manifest.kind !== 'embedding-phones' || manifest.embedding !== 'google' || !Array.isArray(manifest.tokens) ||
       !(manifest.framesPerEmbedding > 0) || !Array.isArray(manifest.state) || manifest.tokens[manifest.blank] === undefined) {
-      throw new ModelLoadError(`embedding phone model: ${file} is not an embedding-phones model.json (kind, embedding 'google', tokens, blank, framesPerEmbedding, state)`);
+      throw new ModelLoadError(`${WHAT}: ${file} is not an embedding-phones model.json (kind, embedding 'google', tokens, blank, framesPerEmbedding, state)`);
     }
     const onnx = path.join(options.dir, manifest.file);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(onnx);
-    } catch (cause) {
-      throw new ModelLoadError(`embedding phone model: ${onnx} (named by ${file}) cannot be read: ${(cause as Error).message}`, { cause });
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== manifest.sha256) {
-      throw new ModelLoadError(`embedding phone model: ${onnx} has SHA-256 ${sha}, but ${file} says ${manifest.sha256}: the file is damaged or replaced; reinstall it`);
-    }
+    const bytes = await readVerifiedPart(WHAT, onnx, file, manifest.sha256);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
         intraOpNumThreads: options.intraOpThreads ?? 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
       });
     } catch (cause) {
-      throw new ModelLoadError(`embedding phone model: onnxruntime could not load ${onnx}: ${(cause as Error).message}`, { cause });
+      throw new ModelLoadError(`${WHAT}: onnxruntime could not load ${onnx}: ${(cause as Error).message}`, { cause });
     }
     const embedding = options.embedding ?? await SpeechEmbedding.load({ intraOpThreads: options.intraOpThreads });
     return new EmbeddingPhoneModel(manifest, session, embedding, !options.embedding);

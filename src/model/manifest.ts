@@ -62,6 +62,33 @@ export class ModelLoadError extends Error {
   }
 }
 
+/**
+ * The JSON manifest `file` of a model part (`what`: "term heads", ...); a missing or unparsable one is
+ * a ModelLoadError ending with `remedy`.
+ */
+export async function readPartManifest<T>(what: string, file: string, remedy: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (cause) {
+    throw new ModelLoadError(`${what}: cannot read ${file}: ${(cause as Error).message}; ${remedy}`, { cause });
+  }
+}
+
+/** The bytes of `file` (named by the manifest `namedBy`), checked against the SHA-256 the manifest gives. */
+export async function readVerifiedPart(what: string, file: string, namedBy: string, sha256: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    throw new ModelLoadError(`${what}: ${file} (named by ${namedBy}) cannot be read: ${(cause as Error).message}`, { cause });
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== sha256) {
+    throw new ModelLoadError(`${what}: ${file} has SHA-256 ${sha}, but ${namedBy} says ${sha256}: the file is damaged or replaced; reinstall it`);
+  }
+  return bytes;
+}
+
 function fail(file: string, what: string): never {
   throw new ModelLoadError(`model manifest ${file}: ${what}`);
 }

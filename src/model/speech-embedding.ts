@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from './ort.js';
-import { ModelLoadError } from './manifest.js';
+import { ModelLoadError, readPartManifest, readVerifiedPart } from './manifest.js';
 
 /**
  * Google's speech embedding (TFHub `speech_embedding/1`, re-implemented as ONNX by openWakeWord),
@@ -71,23 +71,11 @@ export function defaultStudentDir(): string {
 export async function embeddingFileFor(choice: EmbeddingChoice, dir = defaultStudentDir()): Promise<string | undefined> {
   if (choice === 'google') return undefined;
   const file = path.join(dir, STUDENT_MANIFEST);
-  let manifest: StudentManifest;
-  try {
-    manifest = JSON.parse(await readFile(file, 'utf8')) as StudentManifest;
-  } catch (cause) {
-    throw new ModelLoadError(`student embedding: cannot read ${file}: ${(cause as Error).message}; set model.embedding=google`, { cause });
-  }
+  const manifest = await readPartManifest<StudentManifest>('student embedding', file, 'set model.embedding=google');
   const entry = manifest.files?.[choice === 'student-int8' ? 'int8' : 'fp32'];
   if (!entry) throw new ModelLoadError(`student embedding: ${file} names no ${choice} file`);
   const onnx = path.join(dir, entry.file);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(onnx);
-  } catch (cause) {
-    throw new ModelLoadError(`student embedding: ${onnx} (named by ${file}) cannot be read: ${(cause as Error).message}`, { cause });
-  }
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== entry.sha256) throw new ModelLoadError(`student embedding: ${onnx} has SHA-256 ${sha}, ${file} says ${entry.sha256}; reinstall the package`);
+  await readVerifiedPart('student embedding', onnx, file, entry.sha256);
   return onnx;
 }
 

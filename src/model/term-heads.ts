@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from './ort.js';
-import { ModelLoadError } from './manifest.js';
+import { ModelLoadError, readPartManifest, readVerifiedPart } from './manifest.js';
 import { EMBEDDING_DIM } from './speech-embedding.js';
 
 /** One term a head model can score, with its typical spoken length (for the detection's start). */
@@ -90,26 +89,12 @@ export class TermHeads {
 
   static async load(dir: string, threads = 1): Promise<TermHeads> {
     const file = path.join(dir, HEADS_MANIFEST);
-    let manifest: HeadsManifest;
-    try {
-      manifest = JSON.parse(await readFile(file, 'utf8')) as HeadsManifest;
-    } catch (cause) {
-      throw new ModelLoadError(`term heads: cannot read ${file}: ${(cause as Error).message}; set model.headsDir to a folder with heads.json, or model.detector=phones`, { cause });
-    }
+    const manifest = await readPartManifest<HeadsManifest>('term heads', file, 'set model.headsDir to a folder with heads.json, or model.detector=phones');
     if (!Array.isArray(manifest.terms) || manifest.terms.length === 0 || manifest.dim !== EMBEDDING_DIM || !(manifest.window > 0)) {
       throw new ModelLoadError(`term heads: ${file} must list terms, dim ${EMBEDDING_DIM} and a window > 0`);
     }
     const onnx = path.join(dir, manifest.file);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(onnx);
-    } catch (cause) {
-      throw new ModelLoadError(`term heads: ${onnx} (named by ${file}) cannot be read: ${(cause as Error).message}`, { cause });
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== manifest.sha256) {
-      throw new ModelLoadError(`term heads: ${onnx} has SHA-256 ${sha}, but ${file} says ${manifest.sha256}: the file is damaged or replaced; reinstall it`);
-    }
+    const bytes = await readVerifiedPart('term heads', onnx, file, manifest.sha256);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });

@@ -12,6 +12,7 @@ import { openWavFile, streamAudio } from '../../src/audio/wav-stream.js';
 import { AudioSourceError } from '../../src/audio/types.js';
 import { FileSource } from '../../src/audio/file.js';
 import { makeTempDir, sharedData, soxConvert } from '../fixtures/audio-helpers.js';
+import { concatSamples } from '../../src/audio/pcm.js';
 
 const SENTENCE = path.join(sharedData, 'speech/sentences/librivox-pocketsphinx/sense_and_sensibility_01-0880.wav');
 
@@ -23,13 +24,7 @@ const long16 = await soxConvert(SENTENCE, path.join(tmp.dir, 'long16.wav'), ['-r
 async function collect(blocks: AsyncIterable<Float32Array>): Promise<Float32Array> {
   const parts: Float32Array[] = [];
   for await (const b of blocks) parts.push(b);
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]!.slice() : concatSamples(parts);
 }
 
 const streamFile = async (file: string): Promise<Float32Array> => collect(streamAudio(await openWavFile(file)));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
 import type { Gate, GateEvent } from '../../src/vad/types.js';
+import { concatSamples } from '../../src/audio/pcm.js';
 
 export const SAMPLE_RATE = 16000;
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,15 +54,8 @@ export function activeRange(samples: Float32Array, level = 0.01): { first: numbe
 
 export const silence = (seconds: number): Float32Array => new Float32Array(Math.round(seconds * SAMPLE_RATE));
 
-export function concat(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+/** A new array of the parts end to end (a copy even of a single part, which callers may change). */
+export const concat = (...parts: Float32Array[]): Float32Array => (parts.length === 1 ? parts[0]!.slice() : concatSamples(parts));
 
 export function rms(samples: Float32Array): number {
   let sum = 0;
