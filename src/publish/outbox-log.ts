@@ -124,7 +124,7 @@ async function readOptional(file: string, what: string): Promise<string | null> 
 }
 
 /** The watermark as written, or why it cannot be trusted. */
-function parseWatermark(text: string): { value: number } | { problem: string } {
+function parseWatermark(text: string): { value: number; lastSeq: number } | { problem: string } {
   if (text.trim() === '') return { problem: 'is empty' };
   let parsed: unknown;
   try {
@@ -134,7 +134,10 @@ function parseWatermark(text: string): { value: number } | { problem: string } {
   }
   const value = (parsed as { ackedThrough?: unknown } | null)?.ackedThrough;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return { problem: `has no whole, non-negative "ackedThrough" (got ${JSON.stringify(value) ?? 'nothing'})` };
-  return { value };
+  // lastSeq (the highest seq ever given) came later: a file without it is an older gearhear's.
+  const lastSeq = (parsed as { lastSeq?: unknown }).lastSeq ?? value;
+  if (typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < value) return { problem: `has a "lastSeq" that is not a whole number at or above ackedThrough ${value} (got ${JSON.stringify(lastSeq)})` };
+  return { value, lastSeq };
 }
 
 /**
@@ -154,17 +157,19 @@ export class OutboxLog {
     const parsed = parseLog(text, this.logFile);
     const logMax = parsed.records.reduce((m, r) => Math.max(m, r.seq), 0);
     let ackedThrough = 0;
+    let lastSeq = 0;
     let watermarkProblem: string | null = null;
     if (ackText !== null) {
       const mark = parseWatermark(ackText);
       if ('problem' in mark) watermarkProblem = mark.problem;
       // The watermark only ever reaches a seq that was in the log; beyond the log's last record it is damage.
       else if (parsed.records.length > 0 && mark.value > logMax) watermarkProblem = `claims ackedThrough ${mark.value}, beyond the last record (seq ${logMax}) in ${this.logFile}`;
-      else ackedThrough = mark.value;
+      else ({ value: ackedThrough, lastSeq } = mark);
     }
     if (watermarkProblem !== null) watermarkProblem = await this.setAsideWatermark(watermarkProblem);
     const records = parsed.records.filter((r) => r.seq > ackedThrough).sort((a, b) => a.seq - b.seq);
-    const maxSeq = Math.max(ackedThrough, logMax);
+    // Records acknowledged out of order may have been compacted away: lastSeq remembers their seqs.
+    const maxSeq = Math.max(ackedThrough, logMax, lastSeq);
     const tornDetails = [...parsed.torn];
     // Torn or unreadable pieces are rewritten away. If the disk refuses, they stay: the framing keeps them apart.
     if (!parsed.clean) {
@@ -213,11 +218,12 @@ export class OutboxLog {
     }
   }
 
-  async writeAcked(ackedThrough: number): Promise<void> {
-    await writeFileAtomic(this.ackFile, JSON.stringify({ ackedThrough }) + '\n');
+  /** `lastSeq`: the highest seq given so far, so a seq is never given twice after a compaction. */
+  async writeAcked(ackedThrough: number, lastSeq: number): Promise<void> {
+    await writeFileAtomic(this.ackFile, JSON.stringify({ ackedThrough, lastSeq }) + '\n');
   }
 
-  /** Replaces the log with just these records. Call writeAcked first so the seq never goes back. */
+  /** Replaces the log with just these records. Call writeAcked first (with lastSeq) so the seq never goes back. */
   async rewrite(records: readonly OutboxRecord[]): Promise<void> {
     await this.closeHandle().catch(() => undefined);
     const data = records.map((r) => encodeRecord(r.seq, r.appendedAt, r.payload)).join('');

@@ -53,6 +53,8 @@ export class Outbox {
   private readonly acked = new Set<number>();
   private ackedThrough = 0;
   private persistedAckedThrough = 0;
+  /** The lastSeq in the watermark file: records up to it may leave the log. */
+  private persistedLastSeq = 0;
   private nextSeqValue = 1;
   private pendingBytes = 0;
   private deadBytesInLog = 0;
@@ -89,6 +91,7 @@ export class Outbox {
     box.records = loaded.records.map((r) => ({ ...r, onDisk: true }));
     box.ackedThrough = box.persistedAckedThrough = loaded.ackedThrough;
     box.nextSeqValue = loaded.maxSeq + 1;
+    box.persistedLastSeq = loaded.maxSeq;
     box.counters.tornRecords = loaded.tornRecords;
     box.pendingBytes = loaded.records.reduce((n, r) => n + r.bytes, 0);
     box.enforceBounds();
@@ -334,8 +337,14 @@ export class Outbox {
 
   private async writeWatermark(): Promise<void> {
     if (this.ackedThrough === this.persistedAckedThrough) return;
-    await this.log.writeAcked(this.ackedThrough);
+    await this.writeWatermarkNow();
+  }
+
+  private async writeWatermarkNow(): Promise<void> {
+    const lastSeq = this.nextSeqValue - 1;
+    await this.log.writeAcked(this.ackedThrough, lastSeq);
     this.persistedAckedThrough = this.ackedThrough;
+    this.persistedLastSeq = lastSeq;
   }
 
   /** Rewrites the log with the unacknowledged records (those held in memory too, which puts them on disk). */
@@ -343,6 +352,8 @@ export class Outbox {
     const limit = this.opts.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
     const empty = this.records.length === 0 && this.deadBytesInLog > 0;
     if (!(this.deadBytesInLog > 0 && (force || empty || this.deadBytesInLog >= limit))) return;
+    // The newest records may go (acknowledged out of order): the watermark remembers their seqs first.
+    if (this.persistedLastSeq < this.nextSeqValue - 1) await this.writeWatermarkNow();
     const keep = this.records.filter((r) => !this.acked.has(r.seq));
     const fromMemory = keep.filter((r) => !r.onDisk).length;
     await this.log.rewrite(keep);

@@ -165,6 +165,7 @@ t.test('a damaged watermark is reported naming the file, and the whole log is re
     ['garbage', '\u0000\u0000{not json', /is not JSON/],
     ['not a number', '{"ackedThrough":"7"}', /has no whole, non-negative "ackedThrough" \(got "7"\)/],
     ['impossible', '{"ackedThrough":1e12}', /claims ackedThrough 1000000000000, beyond the last record \(seq 3\)/],
+    ['lastSeq below ackedThrough', '{"ackedThrough":2,"lastSeq":1}', /has a "lastSeq" that is not a whole number at or above ackedThrough 2 \(got 1\)/],
   ];
   for (const [name, content, why] of cases) {
     await t.test(name, async (t) => {

@@ -45,6 +45,22 @@ t.test('records survive a reopen; acknowledged ones do not; seq keeps counting',
   await third.close();
 });
 
+t.test('a seq is never given twice, even when the newest records were acknowledged out of order and compacted away', async (t) => {
+  const dir = await tempDir(t);
+  const box = await Outbox.open({ dir, ...limits, logger: silentLogger });
+  t.same(await appendN(box, 3), [1, 2, 3]);
+  box.ack(1);
+  box.ack(3); // 3 reached the broker before 2: the watermark stays at 1
+  await box.close(); // compaction leaves only seq 2 in the log
+  const again = await Outbox.open({ dir, ...limits, logger: silentLogger });
+  t.same(pendingSeqs(again), [2]);
+  t.same(await appendN(again, 1), [4], 'seq 3 was delivered: the next detection gets 4, not 3 again (consumers dedupe by seq)');
+  await again.close();
+  const third = await Outbox.open({ dir, ...limits, logger: silentLogger });
+  t.same(await appendN(third, 1), [5]);
+  await third.close();
+});
+
 t.test('a torn last record is skipped, counted, and cut off so appends continue cleanly', async (t) => {
   const dir = await tempDir(t);
   const box = await Outbox.open({ dir, ...limits, logger: silentLogger });
