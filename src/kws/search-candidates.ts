@@ -1,3 +1,4 @@
+import { EndSlots } from './end-slots.js';
 import type { PrefixTree } from './prefix-tree.js';
 import type { Detection, KeywordSpec } from './types.js';
 
@@ -31,11 +32,7 @@ export interface CandidateOptions {
  * the refractory time per term applies last.
  */
 export class CandidateTracker {
-  private readonly slotActive: Uint8Array;
-  private readonly slotConf: Float64Array;
-  private readonly slotStart: Int32Array;
-  private readonly slotEnd: Int32Array;
-  private openSlots = 0;
+  private readonly slots: EndSlots;
   private pending: Candidate[] = [];
   /** Whether `pending` is still in (start, longest first) order. */
   private pendingSorted = true;
@@ -52,36 +49,21 @@ export class CandidateTracker {
     private readonly frameShiftSec: number,
     private readonly options: CandidateOptions,
   ) {
-    const slots = tree.ends.length;
-    this.slotActive = new Uint8Array(slots);
-    this.slotConf = new Float64Array(slots);
-    this.slotStart = new Int32Array(slots);
-    this.slotEnd = new Int32Array(slots);
+    this.slots = new EndSlots(tree.ends.length, (slot) => this.ended(slot));
     this.lastEndSec = new Float64Array(keywords.length).fill(-Infinity);
   }
 
   startSegment(segmentId: string, segmentStartSec: number): void {
     this.segmentId = segmentId;
     this.segmentStartSec = segmentStartSec;
-    this.slotActive.fill(0);
-    this.openSlots = 0;
+    this.slots.clear();
     this.pending = [];
     this.reportedUntil = -1;
   }
 
   /** A path through keyword end `slot` scored `confidence` (already over threshold) at `frame`. */
   offer(slot: number, confidence: number, startFrame: number, frame: number): void {
-    if (this.slotActive[slot] === 1) {
-      const overlaps = startFrame <= this.slotEnd[slot];
-      if (overlaps && confidence < this.slotConf[slot]) return;
-      // A later, separate occurrence: the previous one is over.
-      if (!overlaps) this.close(slot);
-    }
-    if (this.slotActive[slot] === 0) this.openSlots++;
-    this.slotActive[slot] = 1;
-    this.slotConf[slot] = confidence;
-    this.slotStart[slot] = startFrame;
-    this.slotEnd[slot] = frame;
+    this.slots.offer(slot, confidence, startFrame, frame);
   }
 
   /**
@@ -89,34 +71,27 @@ export class CandidateTracker {
    * occurrences that end before `aliveStart` (the earliest start of any path still alive).
    */
   step(frame: number, aliveStart: number, out: Detection[]): void {
-    let blockStart = aliveStart;
-    const slots = this.openSlots > 0 ? this.slotActive.length : 0;
-    for (let s = 0; s < slots; s++) {
-      if (this.slotActive[s] === 0) continue;
-      if (frame - this.slotEnd[s] >= this.options.trailingFrames) this.close(s);
-      else if (this.slotStart[s] < blockStart) blockStart = this.slotStart[s];
-    }
+    const blockStart = Math.min(aliveStart, this.slots.sweep(frame, this.options.trailingFrames));
     if (this.pending.length > 0) this.resolve(blockStart, frame - this.options.maxWaitFrames, out);
   }
 
   /** Segment end: everything open is final. */
   flush(out: Detection[]): void {
-    for (let s = 0; s < this.slotActive.length; s++) if (this.slotActive[s] === 1) this.close(s);
+    this.slots.closeAll();
     this.resolve(Infinity, Infinity, out);
   }
 
-  private close(slot: number): void {
-    this.slotActive[slot] = 0;
-    this.openSlots--;
+  /** An occurrence closed in its slot: it waits in `pending` for overlap resolution. */
+  private ended(slot: number): void {
     const end = this.tree.ends[slot];
     this.pendingSorted = false;
     this.pending.push({
       keyword: end.keyword,
       phones: end.phones,
       threshold: end.threshold,
-      confidence: this.slotConf[slot],
-      startFrame: this.slotStart[slot],
-      endFrame: this.slotEnd[slot],
+      confidence: this.slots.confidence[slot],
+      startFrame: this.slots.startFrame[slot],
+      endFrame: this.slots.endFrame[slot],
     });
   }
 

@@ -1,3 +1,4 @@
+import { EndSlots } from './end-slots.js';
 import type { PrefixTree } from './prefix-tree.js';
 import type { KeywordSpec, ScoreSink } from './types.js';
 
@@ -10,11 +11,7 @@ import type { KeywordSpec, ScoreSink } from './types.js';
  * the refractory time when it counts).
  */
 export class ScoreTracker {
-  private readonly active: Uint8Array;
-  private readonly conf: Float64Array;
-  private readonly start: Int32Array;
-  private readonly end: Int32Array;
-  private open = 0;
+  private readonly slots: EndSlots;
   private segmentId = '';
   private segmentStartSec = 0;
 
@@ -25,56 +22,38 @@ export class ScoreTracker {
     private readonly trailingFrames: number,
     readonly sink: ScoreSink,
   ) {
-    const slots = tree.ends.length;
-    this.active = new Uint8Array(slots);
-    this.conf = new Float64Array(slots);
-    this.start = new Int32Array(slots);
-    this.end = new Int32Array(slots);
+    this.slots = new EndSlots(tree.ends.length, (slot) => this.report(slot));
   }
 
   startSegment(segmentId: string, segmentStartSec: number): void {
     this.segmentId = segmentId;
     this.segmentStartSec = segmentStartSec;
-    this.active.fill(0);
-    this.open = 0;
+    this.slots.clear();
   }
 
   /** A path through keyword end `slot` scored `confidence` (at or above the floor) at `frame`. */
   offer(slot: number, confidence: number, startFrame: number, frame: number): void {
-    if (this.active[slot] === 1) {
-      const overlaps = startFrame <= this.end[slot];
-      if (overlaps && confidence < this.conf[slot]) return;
-      if (!overlaps) this.close(slot);
-    }
-    if (this.active[slot] === 0) this.open++;
-    this.active[slot] = 1;
-    this.conf[slot] = confidence;
-    this.start[slot] = startFrame;
-    this.end[slot] = frame;
+    this.slots.offer(slot, confidence, startFrame, frame);
   }
 
   /** After `frame`: slots that have not improved for the trailing frames are reported. */
   step(frame: number): void {
-    if (this.open === 0) return;
-    for (let s = 0; s < this.active.length; s++) {
-      if (this.active[s] === 1 && frame - this.end[s] >= this.trailingFrames) this.close(s);
-    }
+    this.slots.sweep(frame, this.trailingFrames);
   }
 
   /** Segment end: every open slot is reported. */
   flush(): void {
-    for (let s = 0; s < this.active.length; s++) if (this.active[s] === 1) this.close(s);
+    this.slots.closeAll();
   }
 
-  private close(slot: number): void {
-    this.active[slot] = 0;
-    this.open--;
+  private report(slot: number): void {
     const keyword = this.keywords[this.tree.ends[slot].keyword];
+    const { confidence, startFrame, endFrame } = this.slots;
     this.sink.score({
       term: keyword.term,
-      score: this.conf[slot],
-      start: this.segmentStartSec + this.start[slot] * this.frameShiftSec,
-      end: this.segmentStartSec + (this.end[slot] + 1) * this.frameShiftSec,
+      score: confidence[slot],
+      start: this.segmentStartSec + startFrame[slot] * this.frameShiftSec,
+      end: this.segmentStartSec + (endFrame[slot] + 1) * this.frameShiftSec,
       segmentId: this.segmentId,
     });
   }
