@@ -6,14 +6,19 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ThresholdOverrides } from '../kws/types.js';
+import type { ThresholdOverrides, VocabTerm } from '../kws/types.js';
+import { termScoringKey } from '../kws/vocabulary.js';
 
 export const CALIBRATION_FORMAT = 'gearhear-calibration/1';
 
 /** What scores were calibrated on: the model file and the vocabulary version (both hashes) and the global boost. */
 export interface CalibrationIdentity {
   model: { id: string; version: string; sha256: string };
-  vocabulary: { version: string };
+  /**
+   * `terms`: each term's scoring key (termScoringKey). When present on both sides, a calibration for
+   * another version of the vocabulary still applies to the terms whose key is unchanged.
+   */
+  vocabulary: { version: string; terms?: Record<string, string> };
   /** kws.boost at calibration time: it shifts every score. */
   boost: number;
 }
@@ -55,6 +60,11 @@ export interface Calibration extends CalibrationIdentity {
   audioHours: number;
   /** Keyed by term (normalised). */
   terms: Record<string, CalibratedTerm>;
+}
+
+/** The vocabulary half of a calibration identity: its version and every term's scoring key. */
+export function vocabularyIdentity(vocab: { version: string; terms: readonly VocabTerm[] }): CalibrationIdentity['vocabulary'] {
+  return { version: vocab.version, terms: Object.fromEntries(vocab.terms.map((t) => [t.term, termScoringKey(t)])) };
 }
 
 /** A calibration that is for another model or vocabulary (or cannot be read): refused. */
@@ -113,19 +123,28 @@ export async function readCalibration(file: string): Promise<Calibration | null>
   return c;
 }
 
-/** Throws CalibrationError naming what differs when `c` was made for another model, vocabulary or boost. */
-export function checkCalibration(file: string, c: Calibration, current: CalibrationIdentity): void {
+/**
+ * Throws CalibrationError naming what differs when `c` was made for another model or boost, or for
+ * another vocabulary version without per-term keys. Returns the terms of `c` that apply: all of them
+ * for the same vocabulary version, else those whose scoring key is unchanged (a term added, removed
+ * or re-pronounced since is left to the vocabulary's thresholds).
+ */
+export function checkCalibration(file: string, c: Calibration, current: CalibrationIdentity): Calibration['terms'] {
   const problems: string[] = [];
   if (c.model.sha256 !== current.model.sha256) {
     problems.push(`it was made for model ${c.model.id} ${c.model.version} (sha256 ${c.model.sha256.slice(0, 12)}), this is ${current.model.id} ${current.model.version} (sha256 ${current.model.sha256.slice(0, 12)})`);
   }
+  let terms = c.terms;
   if (c.vocabulary.version !== current.vocabulary.version) {
-    problems.push(`it was made for vocabulary version ${c.vocabulary.version}, this is version ${current.vocabulary.version}`);
+    const made = c.vocabulary.terms, now = current.vocabulary.terms;
+    if (made && now) terms = Object.fromEntries(Object.entries(c.terms).filter(([term]) => made[term] !== undefined && made[term] === now[term]));
+    else problems.push(`it was made for vocabulary version ${c.vocabulary.version}, this is version ${current.vocabulary.version}`);
   }
   if ((c.boost ?? 0) !== current.boost) problems.push(`it was made with kws.boost ${c.boost}, this is ${current.boost}`);
   if (problems.length > 0) {
     throw new CalibrationError(file, `calibration ${file} refused: ${problems.join('; ')}. Scores differ between models and vocabularies: run \`gearhear calibrate\` again (or remove the file to use the vocabulary's thresholds)`);
   }
+  return terms;
 }
 
 /** The thresholds a calibration sets, for the detector. */
@@ -142,18 +161,22 @@ export interface CalibrationSummary {
   audioHours: number;
   terms: number;
   unreached: string[];
+  /** Terms of the running vocabulary it has no threshold for (added or changed since it was made). */
+  uncalibrated: string[];
 }
 
-export function summarizeCalibration(file: string, c: Calibration): CalibrationSummary {
+export function summarizeCalibration(file: string, c: Calibration, current?: CalibrationIdentity): CalibrationSummary {
+  const now = Object.keys(current?.vocabulary.terms ?? {});
   return {
     file, createdAt: c.createdAt, source: c.source, targetFaPerHour: c.targetFaPerHour, audioHours: c.audioHours,
     terms: Object.keys(c.terms).length, unreached: Object.entries(c.terms).filter(([, t]) => !t.reached).map(([term]) => term),
+    uncalibrated: now.filter((term) => c.terms[term] === undefined),
   };
 }
 
-/** Loads `file` and checks it against what is running: null when there is no file. */
+/** Loads `file` and checks it against what is running (keeping the terms that apply): null when there is no file. */
 export async function loadCalibration(file: string, current: CalibrationIdentity): Promise<Calibration | null> {
   const c = await readCalibration(file);
-  if (c) checkCalibration(file, c, current);
+  if (c) c.terms = checkCalibration(file, c, current);
   return c;
 }

@@ -2,7 +2,8 @@
  * The calibration the daemon runs with: loaded beside the vocabulary at start and at every
  * vocabulary reload (a reload changes the vocabulary version), checked against the model and the
  * vocabulary, refused with a message when it does not match (the vocabulary's thresholds apply
- * then), and summarised for the `info` topic.
+ * then; a term added or changed since it was made keeps the vocabulary's threshold, the others keep
+ * theirs), and summarised for the `info` topic.
  */
 import type { ThresholdOverrides } from '../kws/types.js';
 import { CalibrationError, calibrationThresholds, loadCalibration, summarizeCalibration, type CalibrationIdentity, type CalibrationSummary } from './file.js';
@@ -23,7 +24,7 @@ export async function calibrationFor(file: string, identity: CalibrationIdentity
   try {
     const c = await loadCalibration(file, identity);
     if (!c) return { thresholds: null, status: { used: false, file, problem: null }, error: null };
-    return { thresholds: calibrationThresholds(c), status: { used: true, ...summarizeCalibration(file, c) }, error: null };
+    return { thresholds: calibrationThresholds(c), status: { used: true, ...summarizeCalibration(file, c, identity) }, error: null };
   } catch (err) {
     const error = err instanceof CalibrationError ? err : new CalibrationError(file, (err as Error).message);
     return { thresholds: null, status: { used: false, file, problem: error.message }, error };

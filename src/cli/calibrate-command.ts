@@ -16,7 +16,7 @@ import type { AcousticModel } from '../model/types.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
-  CALIBRATION_FORMAT, CalibrationError, detectorIdentity, calibrationFileFor, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
+  CALIBRATION_FORMAT, CalibrationError, detectorIdentity, calibrationFileFor, calibrationPathFor, readCalibration, checkCalibration, writeCalibration, vocabularyIdentity,
   type Calibration, type CalibrationIdentity,
 } from '../calibration/file.js';
 import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.js';
@@ -109,7 +109,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const heads = await loadListenerHeads(config, vocabPath);
   const setup: Setup = {
     config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
-    identity: { model: detectorIdentity(model, heads?.listener.heads, heads?.listener.embedding), vocabulary: { version: vocab.version }, boost: config.kws.boost },
+    identity: { model: detectorIdentity(model, heads?.listener.heads, heads?.listener.embedding), vocabulary: vocabularyIdentity(vocab), boost: config.kws.boost },
     out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath) : calibrationFileFor(config, vocabPath))),
   };
   try {
@@ -231,7 +231,7 @@ function report(setup: Setup, terms: TermThreshold[], tails: Map<string, ScoreTa
 async function fromFeedback(setup: Setup, source: FeedbackSource, json: boolean): Promise<number> {
   let site = await readCalibration(setup.out);
   if (site) {
-    checkCalibration(setup.out, site, setup.identity);
+    site.terms = checkCalibration(setup.out, site, setup.identity);
   } else {
     // No site calibration: the vocabulary's thresholds are the floor feedback never goes below.
     site = {

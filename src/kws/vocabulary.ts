@@ -163,6 +163,16 @@ function canonicalTerm(t: VocabTerm): string {
   return [t.term, t.category, t.severity, t.threshold ?? '', t.boost ?? '', prons].join('|');
 }
 
+/**
+ * What a term's scores depend on in its line: the term, its boost and its pronunciations (not its
+ * category, severity or threshold). A calibration made for this key stays valid for the term when
+ * other lines of the vocabulary change.
+ */
+export function termScoringKey(t: VocabTerm): string {
+  const prons = (t.pronunciations ?? []).map((p) => p.join(' ')).join(';');
+  return [t.term, t.boost ?? '', prons].join('|');
+}
+
 export function vocabularyVersion(terms: readonly VocabTerm[]): string {
   return createHash('sha256').update(terms.map(canonicalTerm).join('\n')).digest('hex').slice(0, 12);
 }

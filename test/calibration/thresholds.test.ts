@@ -4,6 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { applyFeedback, jsonlFeedbackSource } from '../../src/calibration/feedback.js';
 import { CALIBRATION_FORMAT, CalibrationError, loadCalibration, writeCalibration, type Calibration } from '../../src/calibration/file.js';
+import { calibrationFor } from '../../src/calibration/in-use.js';
 import { HISTORY_BINS, HISTORY_BYTES_PER_TERM, HISTORY_FILE, HistogramTail, ScoreHistory, historyTails, readHistory } from '../../src/calibration/history.js';
 import { countDetections, OccurrenceTail, type Occurrence } from '../../src/calibration/occurrences.js';
 import { CALIBRATION_FLOOR, chooseThresholds, termThreshold } from '../../src/calibration/thresholds.js';
@@ -62,6 +63,32 @@ const identity = { model: { id: 'gearhear-kws', version: '0.2.0', sha256: 'a'.re
 function calibration(terms: Calibration['terms']): Calibration {
   return { format: CALIBRATION_FORMAT, createdAt: new Date().toISOString(), source: 'recordings', ...identity, targetFaPerHour: 1, margin: 2, floor: 0.3, tailScale: 0.1, audioHours: 1, terms };
 }
+
+t.test('a calibration with per-term keys survives a vocabulary edit for the terms whose line still scores the same', async (t) => {
+  const dir = await tempDir(t, 'gearhear-cal-');
+  const file = path.join(dir, 'site.calibration.json');
+  const made = { version: 'v1v1v1v1v1v1', terms: { bearing: 'bearing||', 'oil leak': 'oil leak|0.5|', fire: 'fire||' } };
+  const cal = { ...calibration({
+    bearing: { threshold: 0.6, siteThreshold: 0.6, faPerHour: 0, reached: true },
+    'oil leak': { threshold: 0.7, siteThreshold: 0.7, faPerHour: 0, reached: true },
+    fire: { threshold: 0.9, siteThreshold: 0.9, faPerHour: 0.1, reached: true },
+  }), vocabulary: made };
+  await writeCalibration(file, cal);
+  // Since then: "oil leak" got another boost, "fire" was removed, "gasket" was added.
+  const now = { version: 'v2v2v2v2v2v2', terms: { bearing: 'bearing||', 'oil leak': 'oil leak|1|', gasket: 'gasket||' } };
+  const loaded = (await loadCalibration(file, { ...identity, vocabulary: now }))!;
+  t.same(Object.keys(loaded.terms), ['bearing'], 'only the unchanged term keeps its calibrated threshold');
+  const inUse = await calibrationFor(file, { ...identity, vocabulary: now });
+  t.equal(inUse.error, null, 'not refused');
+  t.same([...inUse.thresholds!], [['bearing', 0.6]]);
+  t.same(inUse.status.used && inUse.status.uncalibrated, ['oil leak', 'gasket'], 'the added and the changed term are named as uncalibrated');
+  // The same version: everything applies, nothing uncalibrated.
+  const same = await calibrationFor(file, { ...identity, vocabulary: made });
+  t.same(same.status.used && same.status.uncalibrated, []);
+  t.equal(same.thresholds!.size, 3);
+  // Still refused for another model, even with keys.
+  await t.rejects(loadCalibration(file, { ...identity, model: { ...identity.model, sha256: 'c'.repeat(64) }, vocabulary: now }), /refused: it was made for model/);
+});
 
 t.test('a calibration for another model, vocabulary version or boost is refused, naming what differs', async (t) => {
   const dir = await tempDir(t, 'gearhear-cal-');

@@ -2,8 +2,9 @@
  * Site calibration end to end: `gearhear calibrate` on real audio (SLT speech synthesised at test
  * time, a real Ogg recording from ../shared/train-speech) writes per-term thresholds beside the
  * vocabulary; the daemon (`gearhear run`, real mosquitto) loads them, applies them, reports them
- * in `info` and keeps a bounded score history that `calibrate --from-history` reads; a calibration
- * for another vocabulary version is refused by both; `--from-feedback` raises a term.
+ * in `info` and keeps a bounded score history that `calibrate --from-history` reads; a vocabulary
+ * edit keeps the unchanged terms' thresholds; a calibration for another boost is refused by both;
+ * `--from-feedback` raises a term.
  */
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -129,28 +130,45 @@ t.test('the daemon loads the calibration, applies it, reports it in info and kee
   t.match(none.stderr, /no score history at .*score-history\.json/);
 });
 
-t.test('a calibration for another vocabulary version is refused by the daemon and by calibrate', async (t) => {
+t.test('a vocabulary edit keeps the calibration of the unchanged terms; another boost is refused by the daemon and by calibrate', async (t) => {
   await writeFile(vocab, vocabText + 'cavitation\n'); // a new term: a new vocabulary version
-  const stateDir = await tempDir(t);
-  const sub = await MqttRecorder.connect(broker.url);
-  t.teardown(() => sub.close());
-  const daemon = spawnCli(t, ['run'], phoneDaemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }));
-  const r = await daemon.exit(120_000);
-  t.equal(r.code, 0, 'the daemon still runs, on the vocabulary\'s thresholds', { stderr: r.stderr.slice(-2000) });
-  const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: { used: boolean; problem: string } };
-  t.equal(info.calibration?.used, false, 'info: not used');
-  t.equal(schemaProblem(sub.on('info').at(-1)!), null, 'info validates against info.schema.json');
-  t.match(info.calibration?.problem, /refused: it was made for vocabulary version \w+, this is version \w+.*gearhear calibrate/);
-  t.ok(daemon.logs().some((l) => l.msg.startsWith('calibration refused')), 'logged');
-  t.ok(sub.on('error').some((m) => /calibration/.test(m.payload) && /refused/.test(m.payload)), 'published on error');
-  t.ok(sub.detections().filter((d) => d.term === 'oil leak').every((d) => d.threshold === 0.5), 'detections use the vocabulary threshold');
-
+  t.teardown(() => writeFile(vocab, vocabText));
+  const cal = JSON.parse(await readFile(calFile, 'utf8')) as Calibration;
+  {
+    const stateDir = await tempDir(t);
+    const sub = await MqttRecorder.connect(broker.url);
+    const daemon = spawnCli(t, ['run'], phoneDaemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }));
+    const r = await daemon.exit(120_000);
+    await sub.close();
+    t.equal(r.code, 0, 'the daemon runs', { stderr: r.stderr.slice(-2000) });
+    const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: { used: boolean; uncalibrated: string[]; terms: number } };
+    t.equal(info.calibration?.used, true, 'info: the calibration is still used');
+    t.same(info.calibration?.uncalibrated, ['cavitation'], 'info names the added term as uncalibrated');
+    t.equal(info.calibration?.terms, 5, 'the five unchanged terms keep their thresholds');
+    t.equal(schemaProblem(sub.on('info').at(-1)!), null, 'info validates against info.schema.json');
+    t.ok(daemon.logs().some((l) => l.level === 'warn' && /no threshold for 1 term/.test(l.msg)), 'a warning names what is uncalibrated');
+    const oil = sub.detections().filter((d) => d.term === 'oil leak');
+    t.ok(oil.every((d) => d.threshold === cal.terms['oil leak']!.threshold), `"oil leak" detections use its calibrated threshold (${cal.terms['oil leak']!.threshold})`);
+  }
+  {
+    const stateDir = await tempDir(t);
+    const sub = await MqttRecorder.connect(broker.url);
+    t.teardown(() => sub.close());
+    const daemon = spawnCli(t, ['run'], { ...phoneDaemonEnv({ url: broker.url, stateDir, source: `file:${said}`, vocab }), GEARHEAR_KWS_BOOST: '0.5' });
+    const r = await daemon.exit(120_000);
+    t.equal(r.code, 0, 'the daemon still runs, on the vocabulary\'s thresholds', { stderr: r.stderr.slice(-2000) });
+    const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: { used: boolean; problem: string } };
+    t.equal(info.calibration?.used, false, 'another kws.boost: not used');
+    t.equal(schemaProblem(sub.on('info').at(-1)!), null, 'info validates against info.schema.json');
+    t.match(info.calibration?.problem, /refused: it was made with kws.boost 0, this is 0.5.*gearhear calibrate/);
+    t.ok(daemon.logs().some((l) => l.msg.startsWith('calibration refused')), 'logged');
+    t.ok(sub.on('error').some((m) => /calibration/.test(m.payload) && /refused/.test(m.payload)), 'published on error');
+  }
   const feedback = path.join(dir, 'feedback.jsonl');
   await writeFile(feedback, '{"term":"motor","verdict":"false","score":0.8}\n');
-  const fb = await runCli(t, ['calibrate', '--from-feedback', '--feedback', feedback, '--vocab', vocab], env(stateDir), 60_000);
-  t.equal(fb.code, 78, 'calibrate --from-feedback on a stale site calibration: exit 78');
-  t.match(fb.stderr, /calibration .*site\.calibration\.json refused: it was made for vocabulary version/);
-  await writeFile(vocab, vocabText);
+  const fb = await runCli(t, ['calibrate', '--from-feedback', '--feedback', feedback, '--vocab', vocab, '--set', 'kws.boost=0.5'], env(await tempDir(t)), 60_000);
+  t.equal(fb.code, 78, 'calibrate --from-feedback on a site calibration for another boost: exit 78');
+  t.match(fb.stderr, /calibration .*site\.calibration\.json refused: it was made with kws.boost 0, this is 0.5/);
 });
 
 let siteCalibration: Calibration;

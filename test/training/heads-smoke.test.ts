@@ -27,8 +27,12 @@ t.test('models/training/heads/run.sh --smoke builds term heads the detector can 
   const scores = await heads.score(new Float32Array(2 * 16 * 96), 2);
   t.equal(scores.length, 2 * heads.manifest.terms.length, 'one score per term per window');
   t.ok(Array.from(scores).every((s) => s >= 0 && s <= 1), 'scores are probabilities');
-  const manifest = JSON.parse(readFileSync(path.join(out, 'heads.json'), 'utf8')) as { training: { ensemble?: unknown[] } };
+  const manifest = JSON.parse(readFileSync(path.join(out, 'heads.json'), 'utf8')) as { training: { ensemble?: Array<{ realWords?: number }> } };
   t.equal(manifest.training.ensemble?.length, 2, 'the mean of two seeds');
+  // The real words: aligned in the embedding phone model's real speech, trained as extra columns, not exported.
+  t.match(run.stdout, /aligned \d+ of \d+ clips/, 'the real speech was aligned');
+  t.ok((manifest.training.ensemble?.[0]?.realWords ?? 0) > 0, `trained with real-word columns (${manifest.training.ensemble?.[0]?.realWords})`);
+  t.equal(heads.manifest.terms.length, vocab.length + 14, 'only the terms are exported (the shipped vocabulary and the 14 benchmark terms)');
   const { features, featureDim } = await heads.run(new Float32Array(16 * 96), 1);
   t.equal(featureDim, 512, 'features of both members, for vocab compile');
   t.equal(features.length, 512);

@@ -9,10 +9,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 PY=/usr/bin/python3
 steps=${HEADS_STEPS:-3000}
+smoke=
 if [[ "${1:-}" == "--smoke" ]]; then
   export GEARHEAR_TRAIN_DIR="${GEARHEAR_TRAIN_DIR:-$(mktemp -d)}"
   export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_SENTENCE_CLIPS=1 HEADS_NEG_LIMIT=12 HEADS_BANK_HOPS=negspeech=40,negtts=20,negnoise=10
-  steps=20
+  steps=20 smoke=1 HEADS_REAL_MIN_CLIPS=2
   HEADS_OUT="${HEADS_OUT:-$GEARHEAR_TRAIN_DIR/heads-model}"
 fi
 work="${GEARHEAR_TRAIN_DIR:-$repo/../gearhear-train}/heads"
@@ -23,6 +24,18 @@ todo=(); for s in "${sets[@]}"; do [[ -f "$work/$s.emb.jsonl" ]] || todo+=("$s")
 ((${#todo[@]})) && node "$here/embed.mjs" "$work" "${todo[@]}"
 # One head per seed (HEADS_SEEDS, default "1 2"), then their mean is the shipped model (ensemble.py),
 # then the negative bank that `gearhear vocab compile` fits new terms against (bank.py).
+# Real words (train_heads.py --real-words, HEADS_REAL_WORDS columns, 0 for none): the word ends of the
+# embedding phone model's real training speech, found by forced alignment with that model; made here
+# when missing (the embedding phone pipeline's data and model, into $GEARHEAR_TRAIN_DIR/embphones).
+real=${HEADS_REAL_WORDS:-200}
+if (( real > 0 )); then
+  ew="$(dirname "$work")/embphones"
+  if [[ ! -f "$ew/words.jsonl" ]]; then
+    [[ -f "$ew/model/model.pt" ]] || EMBPHONES_OUT="$ew/export" "$here/../embphones/run.sh" ${smoke:+--smoke}
+    (cd "$here" && $PY align_words.py "$ew" "$ew/model/model.pt")
+  fi
+  HEADS_TRAIN_ARGS="--real-words $real --real-words-min-clips ${HEADS_REAL_MIN_CLIPS:-20} ${HEADS_TRAIN_ARGS:-}"
+fi
 members=()
 for seed in ${HEADS_SEEDS:-1 2}; do
   (cd "$here" && $PY train_heads.py "$work" "$work/member-$seed" --steps "$steps" --seed "$seed" ${HEADS_TRAIN_ARGS:-})
