@@ -64,14 +64,17 @@ function chooseThreshold(neg: readonly Scored[], term: string, hours: number, pe
 }
 
 /** Of real sentences that say terms: how many had one of their terms found, and how many other terms were reported. */
-async function findInSentences(sentences: ReadonlyArray<{ path: string; samples: Float32Array; terms: string[] }>, options: DetectFileOptions): Promise<{ found: number; others: number }> {
+async function findInSentences(sentences: ReadonlyArray<{ path: string; samples: Float32Array; terms: string[] }>, options: DetectFileOptions): Promise<{ found: number; others: number; foundTerms: Record<string, number> }> {
   let found = 0, others = 0;
+  const foundTerms: Record<string, number> = {};
   for (const s of sentences) {
     const got = new Set((await detectSamples(s.path, s.samples, options)).detections.map((d) => d.term));
-    if (s.terms.some((t) => got.has(t))) found++;
+    const hit = s.terms.filter((t) => got.has(t));
+    if (hit.length > 0) found++;
+    for (const t of hit) foundTerms[t] = (foundTerms[t] ?? 0) + 1;
     others += [...got].filter((t) => !s.terms.includes(t)).length;
   }
-  return { found, others };
+  return { found, others, foundTerms };
 }
 
 export function evaluate(terms: readonly string[], A: { pos: Scored[]; neg: Scored[]; part: BenchPart }, B: { pos: Scored[]; neg: Scored[]; part: BenchPart }): TermResult[] {
@@ -254,9 +257,9 @@ async function main(): Promise<void> {
         fa += r.detections.length;
         hours += p.negatives.hours;
       }
-      const { found, others } = await findInSentences(sentences, { model: m, keywords: shippedSpecs, thresholds });
+      const { found, others, foundTerms } = await findInSentences(sentences, { model: m, keywords: shippedSpecs, thresholds });
       const top = Object.entries(byTerm).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([t, n]) => `${t} ${n}`).join(', ');
-      summary[name] = { faPerHour: round(fa / hours, 2), falseAlarms: byTerm, sentencesFound: found, sentences: sentences.length, otherTermsInSentences: others };
+      summary[name] = { faPerHour: round(fa / hours, 2), falseAlarms: byTerm, sentencesFound: found, sentences: sentences.length, foundTerms, otherTermsInSentences: others };
       rowsOut.push([name, round(fa / hours, 2), top, `${found} / ${sentences.length}`, others]);
       log(`defaults: ${name} done`);
     }

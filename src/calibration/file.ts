@@ -58,6 +58,11 @@ export interface Calibration extends CalibrationIdentity {
   floor: number;
   tailScale: number;
   audioHours: number;
+  /**
+   * The shipped default (`calibrate --factory`), made on the project's recordings for the default
+   * detectors: where it does not fit the running ones it is not used, without an error.
+   */
+  factory?: boolean;
   /** Keyed by term (normalised). */
   terms: Record<string, CalibratedTerm>;
 }
@@ -117,6 +122,7 @@ export async function readCalibration(file: string): Promise<Calibration | null>
   if (c.format !== CALIBRATION_FORMAT) throw bad(`format is ${JSON.stringify(c.format)}, expected "${CALIBRATION_FORMAT}"`);
   if (typeof c.model?.sha256 !== 'string' || typeof c.vocabulary?.version !== 'string') throw bad('model.sha256 or vocabulary.version missing');
   if (c.terms === null || typeof c.terms !== 'object') throw bad('terms missing');
+  if (c.factory !== undefined && typeof c.factory !== 'boolean') throw bad('factory is not true or false');
   for (const [term, t] of Object.entries(c.terms)) {
     if (!(t.threshold >= 0 && t.threshold <= 1) || !(t.siteThreshold >= 0 && t.siteThreshold <= 1)) throw bad(`term "${term}" has a threshold outside [0,1]`);
   }

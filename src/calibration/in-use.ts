@@ -6,7 +6,7 @@
  * theirs), and summarised for the `info` topic.
  */
 import type { ThresholdOverrides } from '../kws/types.js';
-import { CalibrationError, calibrationThresholds, loadCalibration, summarizeCalibration, type CalibrationIdentity, type CalibrationSummary } from './file.js';
+import { CalibrationError, calibrationThresholds, checkCalibration, readCalibration, summarizeCalibration, type CalibrationIdentity, type CalibrationSummary } from './file.js';
 
 /** What `info.calibration` says: the file used, or why none is. */
 export type CalibrationStatus =
@@ -16,17 +16,21 @@ export type CalibrationStatus =
 export interface CalibrationInUse {
   thresholds: ThresholdOverrides | null;
   status: CalibrationStatus;
-  /** Set when a file exists but was refused: what to log and publish on `error`. */
+  /** Set when a file exists but was refused (not when it is the factory one): what to log and publish on `error`. */
   error: CalibrationError | null;
 }
 
 export async function calibrationFor(file: string, identity: CalibrationIdentity): Promise<CalibrationInUse> {
+  let factory = false;
   try {
-    const c = await loadCalibration(file, identity);
+    const c = await readCalibration(file);
     if (!c) return { thresholds: null, status: { used: false, file, problem: null }, error: null };
+    factory = c.factory === true;
+    c.terms = checkCalibration(file, c, identity);
     return { thresholds: calibrationThresholds(c), status: { used: true, ...summarizeCalibration(file, c, identity) }, error: null };
   } catch (err) {
     const error = err instanceof CalibrationError ? err : new CalibrationError(file, (err as Error).message);
-    return { thresholds: null, status: { used: false, file, problem: error.message }, error };
+    // The shipped calibration is for the default detectors: with others it is just not used.
+    return { thresholds: null, status: { used: false, file, problem: error.message }, error: factory ? null : error };
   }
 }

@@ -72,6 +72,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
       'target-fa-per-hour': { type: 'string' }, vocab: { type: 'string' }, labels: { type: 'string' }, out: { type: 'string' },
       model: { type: 'string' }, variant: { type: 'string' }, 'from-history': { type: 'boolean' }, 'from-feedback': { type: 'boolean' },
       feedback: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' },
+      factory: { type: 'boolean' },
     },
   });
   if (typeof parsed === 'number') return parsed;
@@ -165,7 +166,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
     const calibration: Calibration = {
       format: CALIBRATION_FORMAT, createdAt: new Date().toISOString(), source: values['from-history'] ? 'history' : 'recordings',
       ...setup.identity, targetFaPerHour: target, margin: MARGIN, floor: CALIBRATION_FLOOR, tailScale: round(chosen.scale, 4),
-      audioHours: round(audioHours, 4),
+      audioHours: round(audioHours, 4), ...(values.factory ? { factory: true } : {}),
       terms: Object.fromEntries(chosen.terms.map((t) => [t.term, {
         threshold: t.threshold, siteThreshold: t.threshold, faPerHour: round(t.faPerHour, 3), reached: t.reached,
       }])),

@@ -134,6 +134,8 @@ Options:
   --from-feedback          raise thresholds of terms with false verdicts (never below the site calibration)
   --feedback FILE          verdicts as JSON lines {"term","verdict":"false|true|wrong-term","score","clip"} (default: those stored with the evidence clips)
 ${CONFIG_OPTIONS}
+  --factory                mark it as the shipped default: where it does not fit the running
+                           detectors it is skipped without an error (docs/calibration.md)
   --json                   print the result as JSON
   -h, --help               print this help
 

@@ -226,6 +226,7 @@ export class Daemon {
     const file = calibrationFileFor(c);
     const inUse = await calibrationFor(file, { model: detectorIdentity(this.model!, this.headsInUse, this.embedding), vocabulary: vocabularyIdentity(v.vocab), boost: c.kws.boost });
     if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
+    else if (!inUse.status.used && inUse.status.problem) logger.info('the factory calibration is not for these detectors; the vocabulary\'s thresholds apply', { file, problem: inUse.status.problem });
     else if (inUse.status.used) {
       const { terms, source, uncalibrated } = inUse.status;
       logger.info('calibration loaded', { file, terms, source, ...(uncalibrated.length > 0 ? { uncalibrated } : {}) });

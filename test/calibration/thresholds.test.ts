@@ -87,7 +87,15 @@ t.test('a calibration with per-term keys survives a vocabulary edit for the term
   t.same(same.status.used && same.status.uncalibrated, []);
   t.equal(same.thresholds!.size, 3);
   // Still refused for another model, even with keys.
-  await t.rejects(loadCalibration(file, { ...identity, model: { ...identity.model, sha256: 'c'.repeat(64) }, vocabulary: now }), /refused: it was made for model/);
+  const other = { ...identity, model: { ...identity.model, sha256: 'c'.repeat(64) }, vocabulary: now };
+  await t.rejects(loadCalibration(file, other), /refused: it was made for model/);
+  t.ok((await calibrationFor(file, other)).error instanceof CalibrationError, 'a site calibration for other detectors is an error to report');
+  // The shipped (factory) calibration for other detectors: not used, said in the status, not an error.
+  await writeCalibration(file, { ...cal, factory: true });
+  const factory = await calibrationFor(file, other);
+  t.equal(factory.error, null, 'the factory calibration for other detectors is no error');
+  t.equal(factory.thresholds, null);
+  t.match(factory.status, { used: false, problem: /refused: it was made for model/ });
 });
 
 t.test('a calibration for another model, vocabulary version or boost is refused, naming what differs', async (t) => {
