@@ -13,7 +13,7 @@ smoke=
 if [[ "${1:-}" == "--smoke" ]]; then
   export GEARHEAR_TRAIN_DIR="${GEARHEAR_TRAIN_DIR:-$(mktemp -d)}"
   export HEADS_CLIPS=1 HEADS_BENCH_CLIPS=1 HEADS_SENTENCE_CLIPS=1 HEADS_NEG_LIMIT=12 HEADS_BANK_HOPS=negspeech=40,negtts=20,negnoise=10
-  steps=20 smoke=1 HEADS_REAL_MIN_CLIPS=2
+  steps=20 smoke=1 HEADS_REAL_MIN_CLIPS=2 HEADS_REAL_WORDS=${HEADS_REAL_WORDS:-50}
   HEADS_OUT="${HEADS_OUT:-$GEARHEAR_TRAIN_DIR/heads-model}"
 fi
 work="${GEARHEAR_TRAIN_DIR:-$repo/../gearhear-train}/heads"
@@ -24,10 +24,11 @@ todo=(); for s in "${sets[@]}"; do [[ -f "$work/$s.emb.jsonl" ]] || todo+=("$s")
 ((${#todo[@]})) && node "$here/embed.mjs" "$work" "${todo[@]}"
 # One head per seed (HEADS_SEEDS, default "1 2"), then their mean is the shipped model (ensemble.py),
 # then the negative bank that `gearhear vocab compile` fits new terms against (bank.py).
-# Real words (train_heads.py --real-words, HEADS_REAL_WORDS columns, 0 for none): the word ends of the
-# embedding phone model's real training speech, found by forced alignment with that model; made here
-# when missing (the embedding phone pipeline's data and model, into $GEARHEAR_TRAIN_DIR/embphones).
-real=${HEADS_REAL_WORDS:-200}
+# Real words (train_heads.py --real-words, HEADS_REAL_WORDS columns; 0, the shipped recipe, for none:
+# measured no better beyond seed noise, MODEL_CARD.md; the smoke run exercises them): the word ends of
+# the embedding phone model's real training speech, found by forced alignment with that model; made
+# here when missing (the embedding phone pipeline's data and model, into $GEARHEAR_TRAIN_DIR/embphones).
+real=${HEADS_REAL_WORDS:-0}
 if (( real > 0 )); then
   ew="$(dirname "$work")/embphones"
   if [[ ! -f "$ew/words.jsonl" ]]; then
