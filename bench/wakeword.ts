@@ -6,6 +6,7 @@
  *
  *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples, type DetectFileOptions } from '../src/cli/detect.js';
 import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
-import { calibrationThresholds, readCalibration } from '../src/calibration/file.js';
+import { calibrationPathFor, calibrationThresholds, readCalibration } from '../src/calibration/file.js';
 import { EMBEDDING_PHONES_DIR, EmbeddingPhoneModel } from '../src/model/embedding-phones.js';
 import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
@@ -241,7 +242,9 @@ async function main(): Promise<void> {
     const rowsOut: Array<Array<string | number>> = [];
     const summary: Record<string, unknown> = {};
     // --calibrations KWS_FILE,EMB_FILE: a calibration file per phone model ('-' for none, 'skip' not to run that model), applied as the daemon applies it.
-    const calibrationFiles = (values.calibrations ?? '-,-').split(',');
+    // Default: the shipped (factory) calibration beside the shipped vocabulary, for the model it fits, as the daemon uses it.
+    const shippedCalibration = calibrationPathFor(DEFAULT_VOCAB);
+    const calibrationFiles = (values.calibrations ?? `${existsSync(shippedCalibration) ? shippedCalibration : '-'},-`).split(',');
     for (const [i, [label, m]] of ([[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb]] as const).entries()) {
       const file = calibrationFiles[i] ?? '-';
       if (file === 'skip') continue;
