@@ -42,11 +42,18 @@ t.test('recognition: vocabulary terms in SLT speech are found', async (t) => {
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const lines = jsonLines(r.stdout);
   const terms = termsIn(lines, wav);
-  // Model v0.1 (see models/gearhear-kws/MODEL_CARD.md) misses some terms: at least three of these four must be heard.
+  // The shipped vocabulary comes with its factory calibration (vocab/mechanical-en.calibration.json),
+  // which trades recall for 23 times fewer false alarms on real speech (vocab/README.md): at its
+  // thresholds at least two of these four are heard; at the vocabulary's own, at least three.
   const said = ['gearbox', 'oil leak', 'bearing', 'grinding'];
   const heard = said.filter((s) => terms.some((term) => term.includes(s)));
-  t.ok(heard.length >= 3, `at least 3 of ${said.join(', ')} heard (heard: ${terms.join(', ') || 'nothing'})`);
+  t.ok(heard.length >= 2, `at least 2 of ${said.join(', ')} heard (heard: ${terms.join(', ') || 'nothing'})`);
   t.ok(terms.includes('oil leak'), '"oil leak" heard');
+  const uncalibrated = await runCli(t, ['detect', '--json', wav], { GEARHEAR_CALIBRATION_FILE: path.join(dir, 'no-such.calibration.json') });
+  const raw = termsIn(jsonLines(uncalibrated.stdout), wav);
+  const rawHeard = said.filter((s) => raw.some((term) => term.includes(s)));
+  t.ok(rawHeard.length >= 3, `without the calibration at least 3 heard (heard: ${raw.join(', ') || 'nothing'})`);
+  t.ok(terms.every((term) => raw.includes(term)), 'the calibration only takes detections away');
   const leak = lines.find((d) => d.term === 'oil leak');
   t.match(leak ?? {}, { category: 'leak', severity: 'high' }, 'category and severity come from the vocabulary');
 });

@@ -59,11 +59,14 @@ t.test('recognition: the terms said in SLT speech reach the subscriber', async (
   const daemon = spawnCli(t, ['run'], daemonEnv({ url: broker.url, stateDir: await tempDir(t), source: `file:${wav}`, vocab: shippedVocab }));
   t.equal((await daemon.exit()).code, 0, 'exit 0');
   const terms = sub.detections().map((d) => d.term);
-  // Said: gearbox, grinding (noise), oil leak, motor. Model 0.2.0 finds 3 of them here (it misses
-  // "gearbox"); keyword recall on this voice is ~0.31 (MODEL_CARD.md): raise this as the model improves.
+  // Said: gearbox, grinding (noise), oil leak, motor. Model 0.2.0 finds 3 of them at the vocabulary's
+  // thresholds (it misses "gearbox"); the factory calibration the daemon loads beside the shipped
+  // vocabulary sets "motor" to 1 (ordinary speech scores it that high), so 2 (MODEL_CARD.md, vocab/README.md).
   const said = ['gearbox', 'grinding', 'oil leak', 'motor'];
   const heard = said.filter((w) => terms.some((term) => term === w || term.startsWith(`${w} `)));
-  t.ok(heard.length >= 3, `at least 3 of ${said.join(', ')} published (got: ${terms.join(', ') || 'nothing'})`);
+  t.ok(heard.length >= 2, `at least 2 of ${said.join(', ')} published (got: ${terms.join(', ') || 'nothing'})`);
+  const info = JSON.parse(sub.on('info').at(-1)!.payload) as { calibration?: { used: boolean; file: string; uncalibrated: string[] } };
+  t.match(info.calibration, { used: true, file: /vocab\/mechanical-en\.calibration\.json$/, uncalibrated: [] }, 'the factory calibration is in use');
   t.ok(terms.includes('oil leak'), '"oil leak" published');
   t.ok(terms.every((term) => said.some((w) => term === w || term.startsWith(`${w} `))), `only terms that were said (${terms.join(', ')})`);
   t.same(invalid(sub.on('detection')), [], 'detections validate against the schema');
