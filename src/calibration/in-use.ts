@@ -18,19 +18,21 @@ export interface CalibrationInUse {
   status: CalibrationStatus;
   /** Set when a file exists but was refused (not when it is the factory one): what to log and publish on `error`. */
   error: CalibrationError | null;
+  /** The file is the shipped (factory) calibration. */
+  factory: boolean;
 }
 
 export async function calibrationFor(file: string, identity: CalibrationIdentity): Promise<CalibrationInUse> {
   let factory = false;
   try {
     const c = await readCalibration(file);
-    if (!c) return { thresholds: null, status: { used: false, file, problem: null }, error: null };
+    if (!c) return { thresholds: null, status: { used: false, file, problem: null }, error: null, factory };
     factory = c.factory === true;
     c.terms = checkCalibration(file, c, identity);
-    return { thresholds: calibrationThresholds(c), status: { used: true, ...summarizeCalibration(file, c, identity) }, error: null };
+    return { thresholds: calibrationThresholds(c), status: { used: true, ...summarizeCalibration(file, c, identity) }, error: null, factory };
   } catch (err) {
     const error = err instanceof CalibrationError ? err : new CalibrationError(file, (err as Error).message);
     // The shipped calibration is for the default detectors: with others it is just not used.
-    return { thresholds: null, status: { used: false, file, problem: error.message }, error: factory ? null : error };
+    return { thresholds: null, status: { used: false, file, problem: error.message }, error: factory ? null : error, factory };
   }
 }

@@ -6,9 +6,12 @@ import { createAudioSource, parseAudioSourceSpec } from '../audio/index.js';
 import { blockLevelDbfs } from '../audio/level.js';
 import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
+import { calibrationFileFor, detectorIdentity, vocabularyIdentity } from '../calibration/file.js';
+import { calibrationFor } from '../calibration/in-use.js';
 import { loadKeywords } from '../kws/load.js';
 import { redactUrl } from '../redact.js';
 import { framesOf, loadPhoneModel } from '../model/phone-model.js';
+import { loadListenerHeads } from './load-heads.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs } from './usage.js';
 import { HEARTBEAT_FILE, HEARTBEAT_MS, type Heartbeat } from '../daemon/daemon.js';
@@ -43,6 +46,26 @@ const CHECKS: Check[] = [
     run: async (c) => {
       const { vocab, specs } = await loadKeywords(c.vocab.file, { defaults: keywordDefaults(c) });
       return `${c.vocab.file}: ${specs.length} terms, version ${vocab.version}, every term pronounceable`;
+    },
+  },
+  {
+    name: 'calibration',
+    run: async (c) => {
+      const { vocab } = await loadKeywords(c.vocab.file, { defaults: keywordDefaults(c) });
+      const { model } = await loadPhoneModel(phoneModelOptions(c));
+      const heads = await loadListenerHeads(c, c.vocab.file);
+      try {
+        const file = calibrationFileFor(c);
+        const inUse = await calibrationFor(file, { model: detectorIdentity(model, heads?.listener.heads, heads?.listener.embedding), vocabulary: vocabularyIdentity(vocab), boost: c.kws.boost });
+        if (inUse.error) throw new Error(inUse.error.message);
+        const s = inUse.status;
+        if (!s.used) return s.problem ? `${file} (factory) is not for these detectors; the vocabulary's thresholds apply` : `none at ${file}; the vocabulary's thresholds apply`;
+        const uncal = s.uncalibrated.length > 0 ? `; ${s.uncalibrated.length} term(s) added or changed since use the vocabulary's thresholds (${s.uncalibrated.join(', ')}): run gearhear calibrate again` : '';
+        return `${file}${inUse.factory ? ' (factory)' : ''}: ${s.terms} terms calibrated from ${s.source} (${s.audioHours} h, target ${s.targetFaPerHour} FA/h per term)${uncal}`;
+      } finally {
+        await heads?.dispose();
+        await model.dispose();
+      }
     },
   },
   {

@@ -72,7 +72,8 @@ configuration or the term heads are wrong.
 `,
   doctor: `Usage: gearhear doctor [--config FILE] [--set KEY=VALUE ...] [--quick]
 
-Checks what the daemon needs, built as the daemon builds it: model, vocabulary, audio device, broker.
+Checks what the daemon needs, built as the daemon builds it: model, vocabulary, calibration, audio
+device, broker.
 
 Options:
 ${CONFIG_OPTIONS}

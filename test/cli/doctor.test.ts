@@ -17,6 +17,7 @@ t.test('doctor passes with the shipped model, vocabulary, a file source and a re
   t.match(r.stdout, /^config: ok$/m);
   t.match(r.stdout, /^model: ok — gearhear-kws .*SHA-256 verified, runs$/m);
   t.match(r.stdout, /^vocabulary: ok — .*mechanical-en\.txt: \d+ terms/m);
+  t.match(r.stdout, /^calibration: ok — .*vocab\/mechanical-en\.calibration\.json \(factory\): 196 terms calibrated from recordings \(4\.6\d* h, target 0\.1 FA\/h per term\)$/m, 'the factory calibration fits the defaults');
   t.match(r.stdout, `audio: ok — file ${wav} is readable`);
   t.match(r.stdout, `broker: ok — connected to ${broker.url}`);
   t.notMatch(r.stdout, /FAILED/);
@@ -28,6 +29,7 @@ t.test('doctor checks the phone model on the speech embedding with model.phones 
   const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir, GEARHEAR_MODEL_PHONES: 'embedding' });
   t.equal(r.code, 0, 'exit 0', { stdout: r.stdout });
   t.match(r.stdout, /^model: ok — gearhear-embphones 0\.\d+\.\d+ \(on the speech embedding\), SHA-256 verified, runs$/m);
+  t.match(r.stdout, /^calibration: ok — .*mechanical-en\.calibration\.json \(factory\) is not for these detectors; the vocabulary's thresholds apply$/m, 'the factory calibration is for the default phone model only');
   const bad = await runCli(t, ['doctor', '--quick'], { GEARHEAR_MODEL_PHONES: 'wav2vec' });
   t.equal(bad.code, 78, 'an unknown model.phones is a configuration error (exit 78)');
   t.match(bad.stderr + bad.stdout, /model\.phones/);
