@@ -54,7 +54,7 @@ t.test('a seq is never given twice, even when the newest records were acknowledg
   await box.close(); // compaction leaves only seq 2 in the log
   const again = await Outbox.open({ dir, ...limits, logger: silentLogger });
   t.same(pendingSeqs(again), [2]);
-  t.same(await appendN(again, 1), [4], 'seq 3 was delivered: the next detection gets 4, not 3 again (consumers dedupe by seq)');
+  t.same(await appendN(again, 1), [4], 'seq 3 was delivered: the next detection gets 4, not 3 again (seq is strictly increasing across restarts, docs/mqtt.md)');
   await again.close();
   const third = await Outbox.open({ dir, ...limits, logger: silentLogger });
   t.same(await appendN(third, 1), [5]);
