@@ -14,7 +14,8 @@ import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples, type DetectFileOptions } from '../src/cli/detect.js';
 import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
-import { calibrationPathFor, calibrationThresholds, readCalibration } from '../src/calibration/file.js';
+import { calibrationIdentity, calibrationPathFor } from '../src/calibration/file.js';
+import { calibrationFor } from '../src/calibration/in-use.js';
 import { EMBEDDING_PHONES_DIR, EmbeddingPhoneModel } from '../src/model/embedding-phones.js';
 import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
     // Each phone model as the default detector (model.detector = phones) with the shipped vocabulary
     // at its default settings: false alarms per hour on all the negative speech (both parts, no
     // vocabulary term said in it), and the shipped terms found inside real read sentences.
-    const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
+    const { vocab: shippedVocab, specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
     const sentences = await sentencesSayingTerms(shipped.map((l) => l.split('|')[0]!.trim()));
     const emb = await EmbeddingPhoneModel.load({ dir: values.embphones ?? path.join(repoRoot, 'models', EMBEDDING_PHONES_DIR) });
     const rowsOut: Array<Array<string | number>> = [];
@@ -248,9 +249,10 @@ async function main(): Promise<void> {
     for (const [i, [label, m]] of ([[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb]] as const).entries()) {
       const file = calibrationFiles[i] ?? '-';
       if (file === 'skip') continue;
-      const c = file === '-' ? null : await readCalibration(file);
-      if (c && c.model.sha256 !== m.sha256) throw new Error(`${file} is a calibration for ${c.model.id} ${c.model.version}, not ${m.id} ${m.version}`);
-      const thresholds = c ? calibrationThresholds(c) : undefined;
+      // The daemon's own check and per-term rule; a file that does not fit this model is an error here.
+      const c = file === '-' ? null : await calibrationFor(file, calibrationIdentity([m], shippedVocab, 0));
+      if (c && !c.status.used) throw new Error(`${file}: ${c.status.problem ?? 'no such file'}`);
+      const thresholds = c?.thresholds ?? undefined;
       const name = c ? `${label}, calibrated (${path.basename(file)})` : label;
       const byTerm: Record<string, number> = {};
       let hours = 0, fa = 0;

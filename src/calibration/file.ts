@@ -72,6 +72,11 @@ export function vocabularyIdentity(vocab: { version: string; terms: readonly Voc
   return { version: vocab.version, terms: Object.fromEntries(vocab.terms.map((t) => [t.term, termScoringKey(t)])) };
 }
 
+/** What is running, for a calibration: the detectors (detectorIdentity's arguments), the vocabulary and kws.boost. */
+export function calibrationIdentity(detectors: Parameters<typeof detectorIdentity>, vocab: Parameters<typeof vocabularyIdentity>[0], boost: number): CalibrationIdentity {
+  return { model: detectorIdentity(...detectors), vocabulary: vocabularyIdentity(vocab), boost };
+}
+
 /** A calibration that is for another model or vocabulary (or cannot be read): refused. */
 export class CalibrationError extends Error {
   constructor(readonly file: string, message: string) {

@@ -16,7 +16,7 @@ import type { AcousticModel } from '../model/types.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
-  CALIBRATION_FORMAT, CalibrationError, detectorIdentity, calibrationFileFor, calibrationPathFor, readCalibration, checkCalibration, writeCalibration, vocabularyIdentity,
+  CALIBRATION_FORMAT, CalibrationError, calibrationIdentity, calibrationFileFor, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
   type Calibration, type CalibrationIdentity,
 } from '../calibration/file.js';
 import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.js';
@@ -110,7 +110,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const heads = await loadListenerHeads(config, vocabPath);
   const setup: Setup = {
     config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
-    identity: { model: detectorIdentity(model, heads?.listener.heads, heads?.listener.embedding), vocabulary: vocabularyIdentity(vocab), boost: config.kws.boost },
+    identity: calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding], vocab, config.kws.boost),
     out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath) : calibrationFileFor(config, vocabPath))),
   };
   try {

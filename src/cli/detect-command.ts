@@ -6,7 +6,7 @@ import type { ListenerHeads } from '../daemon/listener.js';
 import { loadListenerHeads } from './load-heads.js';
 import { loadKeywords } from '../kws/load.js';
 import { calibrationFor } from '../calibration/in-use.js';
-import { calibrationFileFor, detectorIdentity, vocabularyIdentity } from '../calibration/file.js';
+import { calibrationFileFor, calibrationIdentity } from '../calibration/file.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
 import { gateOptions, headsOptions, keywordDefaults, phoneModelOptions, searchOptions } from '../daemon/wiring.js';
@@ -81,9 +81,7 @@ export async function runDetect(args: string[]): Promise<number> {
   const loadedHeads = await loadListenerHeads(config, config.vocab.file);
   const heads: ListenerHeads | undefined = loadedHeads?.listener;
   // The calibration the daemon would use (calibration.file, else the one beside the vocabulary).
-  const calibration = await calibrationFor(calibrationFileFor(config), {
-    model: detectorIdentity(model, heads?.heads, heads?.embedding), vocabulary: vocabularyIdentity(vocab), boost: config.kws.boost,
-  });
+  const calibration = await calibrationFor(calibrationFileFor(config), calibrationIdentity([model, heads?.heads, heads?.embedding], vocab, config.kws.boost));
   if (calibration.error) process.stderr.write(`gearhear detect: ${calibration.error.message}; the vocabulary's thresholds apply\n`);
   else if (calibration.status.used && calibration.status.uncalibrated.length > 0) {
     process.stderr.write(`gearhear detect: ${calibration.status.file} has no threshold for ${calibration.status.uncalibrated.join(', ')} (added or changed since it was made): the vocabulary's thresholds apply to them\n`);

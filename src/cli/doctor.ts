@@ -6,7 +6,7 @@ import { createAudioSource, parseAudioSourceSpec } from '../audio/index.js';
 import { blockLevelDbfs } from '../audio/level.js';
 import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
-import { calibrationFileFor, detectorIdentity, vocabularyIdentity } from '../calibration/file.js';
+import { calibrationFileFor, calibrationIdentity } from '../calibration/file.js';
 import { calibrationFor } from '../calibration/in-use.js';
 import { loadKeywords } from '../kws/load.js';
 import { redactUrl } from '../redact.js';
@@ -56,7 +56,7 @@ const CHECKS: Check[] = [
       const heads = await loadListenerHeads(c, c.vocab.file);
       try {
         const file = calibrationFileFor(c);
-        const inUse = await calibrationFor(file, { model: detectorIdentity(model, heads?.listener.heads, heads?.listener.embedding), vocabulary: vocabularyIdentity(vocab), boost: c.kws.boost });
+        const inUse = await calibrationFor(file, calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding], vocab, c.kws.boost));
         if (inUse.error) throw new Error(inUse.error.message);
         const s = inUse.status;
         if (!s.used) return s.problem ? `${file} (factory) is not for these detectors; the vocabulary's thresholds apply` : `none at ${file}; the vocabulary's thresholds apply`;

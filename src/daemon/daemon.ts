@@ -25,7 +25,7 @@ import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, phoneModelOptions, publisherOptions, searchOptions } from './wiring.js';
 import { calibrationFor, type CalibrationInUse } from '../calibration/in-use.js';
 import { HISTORY_WRITE_MS, ScoreHistory } from '../calibration/history.js';
-import { calibrationFileFor, detectorIdentity, vocabularyIdentity } from '../calibration/file.js';
+import { calibrationFileFor, calibrationIdentity, detectorIdentity } from '../calibration/file.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 
 export interface DaemonOptions {
@@ -224,12 +224,12 @@ export class Daemon {
   private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
     const { config: c, logger } = this.opts;
     const file = calibrationFileFor(c);
-    const inUse = await calibrationFor(file, { model: detectorIdentity(this.model!, this.headsInUse, this.embedding), vocabulary: vocabularyIdentity(v.vocab), boost: c.kws.boost });
+    const inUse = await calibrationFor(file, calibrationIdentity([this.model!, this.headsInUse, this.embedding], v.vocab, c.kws.boost));
     if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
     else if (!inUse.status.used && inUse.status.problem) logger.info('the factory calibration is not for these detectors; the vocabulary\'s thresholds apply', { file, problem: inUse.status.problem });
     else if (inUse.status.used) {
       const { terms, source, uncalibrated } = inUse.status;
-      logger.info('calibration loaded', { file, terms, source, ...(uncalibrated.length > 0 ? { uncalibrated } : {}) });
+      logger.info('calibration loaded', { file, terms, source });
       if (uncalibrated.length > 0) logger.warn(`calibration has no threshold for ${uncalibrated.length} term(s) added or changed since it was made; they use the vocabulary's thresholds until \`gearhear calibrate\` runs again`, { file, uncalibrated });
     }
     return inUse;

@@ -159,9 +159,10 @@ function parseLine(raw: string, file: string, line: number): VocabTerm | null {
 
 /** Canonical one-line form of a term: what the version hash covers (comments and spacing do not count). */
 function canonicalTerm(t: VocabTerm): string {
-  const prons = (t.pronunciations ?? []).map((p) => p.join(' ')).join(';');
-  return [t.term, t.category, t.severity, t.threshold ?? '', t.boost ?? '', prons].join('|');
+  return [t.term, t.category, t.severity, t.threshold ?? '', t.boost ?? '', pronunciationsText(t)].join('|');
 }
+
+const pronunciationsText = (t: VocabTerm): string => (t.pronunciations ?? []).map((p) => p.join(' ')).join(';');
 
 /**
  * What a term's scores depend on in its line: the term, its boost and its pronunciations (not its
@@ -169,8 +170,7 @@ function canonicalTerm(t: VocabTerm): string {
  * other lines of the vocabulary change.
  */
 export function termScoringKey(t: VocabTerm): string {
-  const prons = (t.pronunciations ?? []).map((p) => p.join(' ')).join(';');
-  return [t.term, t.boost ?? '', prons].join('|');
+  return [t.term, t.boost ?? '', pronunciationsText(t)].join('|');
 }
 
 export function vocabularyVersion(terms: readonly VocabTerm[]): string {

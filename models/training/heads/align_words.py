@@ -29,6 +29,7 @@ from common import words_to_phones  # noqa: E402
 from train import DIM, TOKENS, PhoneHead  # noqa: E402
 
 FRAME = 320  # samples of one phone frame (20 ms)
+TOKEN_INDEX = {t: i for i, t in enumerate(TOKENS)}
 
 
 def viterbi(lp, target):
@@ -65,13 +66,12 @@ def viterbi(lp, target):
 
 def word_ends(text, lp):
     """[(word, end sample)] for the words of `text`, or None when it has no pronunciation or does not align."""
-    index = {t: i for i, t in enumerate(TOKENS)}
     words, target, last = [], [], []
     for w in text.lower().split():
         p = words_to_phones(w)
         if not p:
             return None
-        target += [index[x] for x in p]
+        target += [TOKEN_INDEX[x] for x in p]
         words.append(w)
         last.append(len(target) - 1)
     path = viterbi(lp, np.array(target))

@@ -155,9 +155,9 @@ def add_real_words(d, W, terms, k, min_clips=20):
     ends, pos, masked, bench_said = [], [], [], []
     for name in REAL_SETS:
         rows, emb = load_set(ed, name)
-        mine_ = [(rows[row], ws) for s_, row, ws in clips if s_ == name]
-        starts = W.add(emb, [r for r, _ in mine_])
-        for (r, ws), s in zip(mine_, starts):
+        aligned = [(rows[row], ws) for set_name, row, ws in clips if set_name == name]
+        starts = W.add(emb, [r for r, _ in aligned])
+        for (r, ws), s in zip(aligned, starts):
             n = r['embCount']
             p, m = np.full(n, -1), np.full(n, -1)
             for w, end in ws:
