@@ -35,7 +35,7 @@ const CHECKS: Check[] = [
       const { model: m } = await loadPhoneModel(phoneModelOptions(c));
       try {
         if (await framesOf(m, new Float32Array(16000)) <= 0) throw new Error('the model produced no frames for 1 s of audio');
-        return `${m.id} ${m.version} (${c.model.phones === 'kws' ? c.model.variant : 'on the speech embedding'}), SHA-256 verified, runs`;
+        return `${m.id} ${m.version} (${c.model.phones === 'kws' ? c.model.variant : c.model.phones === 'both' ? `${c.model.variant}, with the phone head on the speech embedding` : 'on the speech embedding'}), SHA-256 verified, runs`;
       } finally {
         await m.dispose();
       }

@@ -40,7 +40,7 @@ export interface GearhearConfig {
     headsDir: string;
     embedding: 'google' | 'student' | 'student-int8';
     headsThreshold: number;
-    phones: 'kws' | 'embedding';
+    phones: 'kws' | 'embedding' | 'both';
     embeddingPhonesDir: string;
   };
   vocab: { file: string };

@@ -4,6 +4,7 @@ import { SAMPLE_RATE, type AudioChunk } from '../audio/types.js';
 import type { Gate, GateEvent } from '../vad/types.js';
 import type { AcousticModel, AcousticStream, FrameLogProbs } from '../model/types.js';
 import { KeywordSearch, KEYWORD_SEARCH_DEFAULTS, type KeywordSearchOptions } from '../kws/search.js';
+import { PairedKeywordSearch, type PhoneSearch } from '../kws/paired-search.js';
 import { HeadDetector, headCovers, type HeadDetectorOptions, type HeadSegment } from '../kws/head-detector.js';
 import type { SpeechEmbedding } from '../model/speech-embedding.js';
 import type { TermHeads } from '../model/term-heads.js';
@@ -71,7 +72,7 @@ interface OpenSegment {
   startSample: number;
   /** Null when every keyword has a head: the phone model does not run at all. */
   stream: AcousticStream | null;
-  search: KeywordSearch;
+  search: PhoneSearch;
   heads: HeadSegment | null;
   sumSquares: number;
   samples: number;
@@ -83,8 +84,8 @@ interface OpenSegment {
  * processed strictly in order; `push` resolves once the chunk has been fully handled.
  */
 export class Listener extends EventEmitter<ListenerEvents> {
-  private search: KeywordSearch;
-  private pendingSearch: KeywordSearch | null = null;
+  private search: PhoneSearch;
+  private pendingSearch: PhoneSearch | null = null;
   private headDetector: HeadDetector | null;
   private pendingHeads: HeadDetector | null | undefined;
   private phoneKeywords: number;
@@ -155,12 +156,14 @@ export class Listener extends EventEmitter<ListenerEvents> {
     return { ...this.timings, recentInferenceMs: [...this.timings.recentInferenceMs] };
   }
 
-  private buildSearch(keywords: readonly KeywordSpec[], thresholds: ThresholdOverrides | undefined): KeywordSearch {
+  /** The keyword search for the model's frames: two models side by side (model.phones = both) get the paired search. */
+  private buildSearch(keywords: readonly KeywordSpec[], thresholds: ThresholdOverrides | undefined): PhoneSearch {
     const m = this.opts.model;
-    return new KeywordSearch({
+    const init = {
       keywords, tokens: m.tokens, blankIndex: m.blankIndex, frameShiftSec: m.frameShiftSec, options: this.opts.searchOptions,
       thresholds, scores: this.opts.scores,
-    });
+    };
+    return (m.channels ?? 1) === 2 ? new PairedKeywordSearch(init) : new KeywordSearch(init);
   }
 
   private async handleChunk(chunk: AudioChunk): Promise<void> {

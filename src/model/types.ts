@@ -22,6 +22,11 @@ export interface AcousticModel {
   readonly blankIndex: number;
   /** Seconds per output frame. */
   readonly frameShiftSec: number;
+  /**
+   * Rows per frame (default 1). 2: two models' rows side by side, each `tokens` wide
+   * (PairedPhoneModel), for the paired keyword search.
+   */
+  readonly channels?: number;
   createStream(): AcousticStream;
   /** Seconds of model compute so far (for real-time factor in health). */
   readonly computeSeconds: number;
