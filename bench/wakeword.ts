@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -17,6 +17,8 @@ import { TermHeads } from '../src/model/term-heads.js';
 import { calibrationIdentity, calibrationPathFor } from '../src/calibration/file.js';
 import { calibrationFor } from '../src/calibration/in-use.js';
 import { EMBEDDING_PHONES_DIR, EmbeddingPhoneModel } from '../src/model/embedding-phones.js';
+import { PairedPhoneModel } from '../src/model/paired-phones.js';
+import { BOTH_LAG_FRAMES } from '../src/model/phone-model.js';
 import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
 import { HeadCompiler } from '../src/kws/head-compile.js';
@@ -242,11 +244,13 @@ async function main(): Promise<void> {
     const emb = await EmbeddingPhoneModel.load({ dir: values.embphones ?? path.join(repoRoot, 'models', EMBEDDING_PHONES_DIR) });
     const rowsOut: Array<Array<string | number>> = [];
     const summary: Record<string, unknown> = {};
-    // --calibrations KWS_FILE,EMB_FILE: a calibration file per phone model ('-' for none, 'skip' not to run that model), applied as the daemon applies it.
-    // Default: the shipped (factory) calibration beside the shipped vocabulary, for the model it fits, as the daemon uses it.
-    const shippedCalibration = calibrationPathFor(DEFAULT_VOCAB);
-    const calibrationFiles = (values.calibrations ?? `${existsSync(shippedCalibration) ? shippedCalibration : '-'},-`).split(',');
-    for (const [i, [label, m]] of ([[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb]] as const).entries()) {
+    // --calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]: a calibration file per phone model ('-' for none, 'skip' not to run that model), applied as the daemon applies it.
+    // Default: the shipped (factory) calibration of each phone model beside the shipped vocabulary, as the daemon uses it.
+    const factory = (phones: string): string => { const f = calibrationPathFor(DEFAULT_VOCAB, phones); return existsSync(f) ? f : '-'; };
+    const calibrationFiles = (values.calibrations ?? `${factory('kws')},${factory('embedding')},${factory('both')}`).split(',');
+    const both = new PairedPhoneModel({ a: model, b: emb, lagFrames: BOTH_LAG_FRAMES });
+    const models = [[`phone model ${model.version} (kws)`, model], [`embedding phone model ${emb.version}`, emb], [`both (${both.version}, paired search)`, both]] as const;
+    for (const [i, [label, m]] of models.entries()) {
       const file = calibrationFiles[i] ?? '-';
       if (file === 'skip') continue;
       // The daemon's own check and per-term rule; a file that does not fit this model is an error here.
@@ -279,6 +283,15 @@ async function main(): Promise<void> {
     const [A, B] = [await run(parts[0]!, null, null), await run(parts[1]!, null, null)];
     report(`phone model ${model.version}`, ...folds(A, B));
     log(`phones done, pipeline RTF ${round(B.rtf, 4)}`);
+  }
+  if (detectors.has('both')) {
+    // model.phones = both: the phone model and the embedding phone head side by side, the paired search.
+    const emb = await EmbeddingPhoneModel.load({ dir: values.embphones ?? path.join(repoRoot, 'models', EMBEDDING_PHONES_DIR) });
+    const both = new PairedPhoneModel({ a: model, b: emb, lagFrames: BOTH_LAG_FRAMES });
+    const [A, B] = [await run(parts[0]!, null, null, both), await run(parts[1]!, null, null, both)];
+    report(`both phone models (${both.version}, paired search)`, ...folds(A, B));
+    log(`both done, pipeline RTF ${round(B.rtf, 4)}`);
+    await emb.dispose();
   }
   if (detectors.has('embphones')) {
     // The open-vocabulary phone head on the speech embedding (models/gearhear-embphones).

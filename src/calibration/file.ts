@@ -86,14 +86,18 @@ export class CalibrationError extends Error {
 }
 
 /** Where the daemon and `detect` look for a calibration, and where calibrate writes one: calibration.file, else beside the vocabulary. */
-export function calibrationFileFor(config: { calibration: { file: string }; vocab: { file: string } }, vocabPath = config.vocab.file): string {
-  return config.calibration.file || calibrationPathFor(vocabPath);
+export function calibrationFileFor(config: { calibration: { file: string }; vocab: { file: string }; model: { phones: string } }, vocabPath = config.vocab.file): string {
+  return config.calibration.file || calibrationPathFor(vocabPath, config.model.phones);
 }
 
-/** `vocab/site.txt` -> `vocab/site.calibration.json`. */
-export function calibrationPathFor(vocabPath: string): string {
+/**
+ * `vocab/site.txt` -> `vocab/site.calibration.json` for the default phone model (model.phones = kws),
+ * `vocab/site.both.calibration.json` for model.phones = both (and so on): a calibration fits one
+ * phone model, so each has its own file and switching models keeps both.
+ */
+export function calibrationPathFor(vocabPath: string, phones = 'kws'): string {
   const ext = path.extname(vocabPath);
-  return path.join(path.dirname(vocabPath), `${path.basename(vocabPath, ext)}.calibration.json`);
+  return path.join(path.dirname(vocabPath), `${path.basename(vocabPath, ext)}${phones === 'kws' ? '' : `.${phones}`}.calibration.json`);
 }
 
 export async function writeCalibration(file: string, calibration: Calibration): Promise<void> {

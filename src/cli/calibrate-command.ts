@@ -111,7 +111,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const setup: Setup = {
     config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
     identity: calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding], vocab, config.kws.boost),
-    out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath) : calibrationFileFor(config, vocabPath))),
+    out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath, config.model.phones) : calibrationFileFor(config, vocabPath))),
   };
   try {
     if (feedbackSource) return await fromFeedback(setup, feedbackSource, values.json === true);
