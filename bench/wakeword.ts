@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -179,6 +179,34 @@ async function main(): Promise<void> {
       log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
       await shippedHeads.dispose();
     }
+  }
+  if (detectors.has('heads+kws')) {
+    // Experimental: each term head's score checked against the raw-audio phone model's score for the
+    // same term near the same time (as model.phones = both pairs two phone models): the geometric
+    // mean, a missing partner counted at the phone search's floor. Not a daemon setting.
+    const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
+    const heads = await TermHeads.load(headsDirs[0]!);
+    const floor = 0.02, tolerance = 0.4;
+    const fuse = (h: Scored[], p: Scored[]): Scored[] => {
+      const byTerm = new Map<string, Scored[]>();
+      for (const x of p) { if (!byTerm.has(x.term)) byTerm.set(x.term, []); byTerm.get(x.term)!.push(x); }
+      for (const l of byTerm.values()) l.sort((a, b) => a.time - b.time);
+      return h.map((x) => {
+        const l = byTerm.get(x.term) ?? [];
+        let lo = 0, hi = l.length;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (l[mid]!.time < x.time - tolerance) lo = mid + 1; else hi = mid; }
+        let partner = floor;
+        for (let i = lo; i < l.length && l[i]!.time <= x.time + tolerance; i++) partner = Math.max(partner, l[i]!.score);
+        return { term: x.term, time: x.time, score: Math.sqrt(x.score * partner) };
+      });
+    };
+    const both = [];
+    for (const p of parts) {
+      const h = await run(p, heads, embedding), k = await run(p, null, null);
+      both.push({ pos: fuse(h.pos, k.pos), neg: fuse(h.neg, k.neg) });
+    }
+    report(`term heads ${heads.manifest.version} checked by phone model ${model.version} (experimental)`, ...folds(both[0]!, both[1]!));
+    log('heads+kws done');
   }
   if (detectors.has('shipped')) {
     // The shipped vocabulary at its default settings: on part A's negative speech (no vocabulary

@@ -29,10 +29,18 @@ t.test('doctor checks the phone model on the speech embedding with model.phones 
   const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir, GEARHEAR_MODEL_PHONES: 'embedding' });
   t.equal(r.code, 0, 'exit 0', { stdout: r.stdout });
   t.match(r.stdout, /^model: ok — gearhear-embphones 0\.\d+\.\d+ \(on the speech embedding\), SHA-256 verified, runs$/m);
-  t.match(r.stdout, /^calibration: ok — .*mechanical-en\.calibration\.json \(factory\) is not for these detectors; the vocabulary's thresholds apply$/m, 'the factory calibration is for the default phone model only');
+  t.match(r.stdout, /^calibration: ok — none at .*vocab\/mechanical-en\.embedding\.calibration\.json; the vocabulary's thresholds apply$/m, 'a calibration file of its own is looked for (none ships for it)');
   const bad = await runCli(t, ['doctor', '--quick'], { GEARHEAR_MODEL_PHONES: 'wav2vec' });
   t.equal(bad.code, 78, 'an unknown model.phones is a configuration error (exit 78)');
   t.match(bad.stderr + bad.stdout, /model\.phones/);
+});
+
+t.test('doctor with model.phones = both: both models run, and their own factory calibration fits', async (t) => {
+  const wav = path.join(dir, 'doctor.wav');
+  const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir, GEARHEAR_MODEL_PHONES: 'both' });
+  t.equal(r.code, 0, 'exit 0', { stdout: r.stdout });
+  t.match(r.stdout, /^model: ok — gearhear-kws\+gearhear-embphones .*\(int8, with the phone head on the speech embedding\), SHA-256 verified, runs$/m);
+  t.match(r.stdout, /^calibration: ok — .*vocab\/mechanical-en\.both\.calibration\.json \(factory\): 196 terms calibrated from recordings \(4\.6\d* h, target 0\.02 FA\/h per term\)$/m, 'the factory calibration made for both');
 });
 
 t.test('doctor --quick without a running daemon says there is no heartbeat', async (t) => {
