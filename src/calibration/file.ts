@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ThresholdOverrides, VocabTerm } from '../kws/types.js';
 import { termScoringKey } from '../kws/vocabulary.js';
@@ -87,7 +88,17 @@ export class CalibrationError extends Error {
 
 /** Where the daemon and `detect` look for a calibration, and where calibrate writes one: calibration.file, else beside the vocabulary. */
 export function calibrationFileFor(config: { calibration: { file: string }; vocab: { file: string }; model: { phones: string } }, vocabPath = config.vocab.file): string {
-  return config.calibration.file || calibrationPathFor(vocabPath, config.model.phones);
+  if (config.calibration.file) return config.calibration.file;
+  const own = calibrationPathFor(vocabPath, config.model.phones);
+  // Calibrations made before each phone model had its own file were all written to
+  // <vocabulary>.calibration.json: without a file of its own, a phone model still finds one there
+  // (and the checks refuse it when it was made for another model).
+  return existsSync(own) ? own : calibrationPathFor(vocabPath);
+}
+
+/** Where `gearhear calibrate` writes by default: calibration.file, else the phone model's own file beside the vocabulary. */
+export function calibrationOutFor(config: { calibration: { file: string }; model: { phones: string } }, vocabPath: string, vocabNamed: boolean): string {
+  return !vocabNamed && config.calibration.file ? config.calibration.file : calibrationPathFor(vocabPath, config.model.phones);
 }
 
 /**

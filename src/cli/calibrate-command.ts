@@ -16,7 +16,7 @@ import type { AcousticModel } from '../model/types.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
-  CALIBRATION_FORMAT, CalibrationError, calibrationIdentity, calibrationFileFor, calibrationPathFor, readCalibration, checkCalibration, writeCalibration,
+  CALIBRATION_FORMAT, CalibrationError, calibrationIdentity, calibrationOutFor, readCalibration, checkCalibration, writeCalibration,
   type Calibration, type CalibrationIdentity,
 } from '../calibration/file.js';
 import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.js';
@@ -111,7 +111,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const setup: Setup = {
     config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
     identity: calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding], vocab, config.kws.boost),
-    out: path.resolve(values.out ?? (values.vocab ? calibrationPathFor(vocabPath, config.model.phones) : calibrationFileFor(config, vocabPath))),
+    out: path.resolve(values.out ?? calibrationOutFor(config, vocabPath, values.vocab !== undefined)),
   };
   try {
     if (feedbackSource) return await fromFeedback(setup, feedbackSource, values.json === true);

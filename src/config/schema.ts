@@ -83,7 +83,7 @@ export const SCHEMA = {
     refractoryMs: ms('GEARHEAR_KWS_REFRACTORY_MS', 1000, 0, 60_000, 'The same term is not reported again within this time.'),
   },
   calibration: {
-    file: optionalPath('GEARHEAR_CALIBRATION_FILE', 'Per-term thresholds written by `gearhear calibrate`; empty: `<vocabulary>.calibration.json` beside the vocabulary file (`<vocabulary>.<model.phones>.calibration.json` when model.phones is not kws: a calibration fits one phone model), used when it exists (the shipped vocabulary has a factory one for kws and for both). One made for another model or boost is refused (the vocabulary\'s thresholds apply); after a vocabulary edit it still applies to the terms whose line scores the same.'),
+    file: optionalPath('GEARHEAR_CALIBRATION_FILE', 'Per-term thresholds written by `gearhear calibrate`; empty: `<vocabulary>.calibration.json` beside the vocabulary file (`<vocabulary>.<model.phones>.calibration.json` first when model.phones is not kws: a calibration fits one phone model), used when it exists (the shipped vocabulary has a factory one for kws and for both). One made for another model or boost is refused (the vocabulary\'s thresholds apply); after a vocabulary edit it still applies to the terms whose line scores the same.'),
     history: bool('GEARHEAR_CALIBRATION_HISTORY', true, 'Keep a per-term histogram of the scores heard (no audio) in `<state.dir>/score-history.json` for `gearhear calibrate --from-history`; at most 1.8 KB per vocabulary term.'),
   },
   mqtt: {

@@ -29,7 +29,7 @@ t.test('doctor checks the phone model on the speech embedding with model.phones 
   const r = await runCli(t, ['doctor'], { GEARHEAR_AUDIO_SOURCE: `file:${wav}`, GEARHEAR_MQTT_URL: broker.url, GEARHEAR_STATE_DIR: dir, GEARHEAR_MODEL_PHONES: 'embedding' });
   t.equal(r.code, 0, 'exit 0', { stdout: r.stdout });
   t.match(r.stdout, /^model: ok — gearhear-embphones 0\.\d+\.\d+ \(on the speech embedding\), SHA-256 verified, runs$/m);
-  t.match(r.stdout, /^calibration: ok — none at .*vocab\/mechanical-en\.embedding\.calibration\.json; the vocabulary's thresholds apply$/m, 'a calibration file of its own is looked for (none ships for it)');
+  t.match(r.stdout, /^calibration: ok — .*mechanical-en\.calibration\.json \(factory\) is not for these detectors; the vocabulary's thresholds apply$/m, 'without a file of its own, the one beside the vocabulary is tried: the factory calibration is for kws');
   const bad = await runCli(t, ['doctor', '--quick'], { GEARHEAR_MODEL_PHONES: 'wav2vec' });
   t.equal(bad.code, 78, 'an unknown model.phones is a configuration error (exit 78)');
   t.match(bad.stderr + bad.stdout, /model\.phones/);
