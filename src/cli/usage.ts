@@ -39,7 +39,7 @@ Options:
   --variant int8|fp32   which ONNX file of the model to run (model.variant)
   --threshold N         phone-model score in [0, 1] a term needs when its line sets none (kws.threshold)
   --detector heads|phones  term heads on the speech embedding, or the phone model for every term (model.detector)
-  --phones kws|embedding|both  the phone model: ours on raw audio, the phone head on the speech embedding, or both averaged (model.phones)
+  --phones kws|embedding|both  the phone model: ours on raw audio, the phone head on the speech embedding, or both, each term scored by both (model.phones)
   --heads DIR           term-head folder (model.headsDir)
   --heads-threshold N   head score in [0, 1] a term needs when its line sets none (model.headsThreshold)
   --vad silero|energy   voice-activity engine (vad.engine)

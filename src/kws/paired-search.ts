@@ -18,7 +18,7 @@ export const PAIR_TOLERANCE_SEC = 0.2;
 export const PAIR_WEIGHT_A = 0.5;
 
 /**
- * Keyword search over two phone models' frames side by side (PairedPhoneModel, model.phones = both).
+ * Keyword search over two phone models' frames (PairedPhoneModel's two blocks, model.phones = both).
  * Each model's rows go through a KeywordSearch of their own, which reports every occurrence of every
  * term at or above PAIR_FLOOR; each occurrence of model a is matched with b's best occurrence of the
  * same term ending within PAIR_TOLERANCE_SEC, and scored
@@ -69,15 +69,13 @@ export class PairedKeywordSearch implements PhoneSearch {
   }
 
   accept(frames: FrameLogProbs): Detection[] {
-    const V = this.tokenCount;
-    if (frames.tokens !== 2 * V) throw new Error(`paired keyword search: frames have ${frames.tokens} columns, ${2 * V} expected (two models of ${V} tokens)`);
-    const a = new Float32Array(frames.frames * V), b = new Float32Array(frames.frames * V);
-    for (let f = 0; f < frames.frames; f++) {
-      a.set(frames.data.subarray(f * 2 * V, f * 2 * V + V), f * V);
-      b.set(frames.data.subarray(f * 2 * V + V, (f + 1) * 2 * V), f * V);
+    const V = this.tokenCount, n = frames.frames * V;
+    if (frames.channels !== 2 || frames.tokens !== V) {
+      throw new Error(`paired keyword search: frames of ${frames.channels ?? 1} model(s) with ${frames.tokens} tokens, 2 models of ${V} expected`);
     }
-    this.a.accept({ data: a, frames: frames.frames, tokens: V, startFrame: frames.startFrame });
-    this.b.accept({ data: b, frames: frames.frames, tokens: V, startFrame: frames.startFrame });
+    // Each model's block as it is (views, no copy).
+    this.a.accept({ data: frames.data.subarray(0, n), frames: frames.frames, tokens: V, startFrame: frames.startFrame });
+    this.b.accept({ data: frames.data.subarray(n, 2 * n), frames: frames.frames, tokens: V, startFrame: frames.startFrame });
     this.frame = frames.startFrame + frames.frames;
     // b reports an occurrence at most trailing + 1 frames after its end: a's occurrences ending
     // before then less the tolerance have every partner they will get.
@@ -96,9 +94,11 @@ export class PairedKeywordSearch implements PhoneSearch {
 
   /** Scores, reports and detects a's occurrences that ended by `settledSec`; drops b's that no later one can match. */
   private resolve(settledSec: number): Detection[] {
-    const ready = this.fromA.filter((o) => o.end <= settledSec).sort((x, y) => x.start - y.start || y.end - x.end);
+    const ready: TermScore[] = [], waiting: TermScore[] = [];
+    for (const o of this.fromA) (o.end <= settledSec ? ready : waiting).push(o);
     if (ready.length === 0) return [];
-    this.fromA = this.fromA.filter((o) => o.end > settledSec);
+    ready.sort((x, y) => x.start - y.start || y.end - x.end);
+    this.fromA = waiting;
     const out: Detection[] = [];
     for (const o of ready) {
       let partner = PAIR_FLOOR;

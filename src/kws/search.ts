@@ -100,6 +100,7 @@ export class KeywordSearch {
     if (frames.tokens !== this.tokenCount) {
       throw new Error(`keyword search: frames have ${frames.tokens} tokens but the search was built for ${this.tokenCount}`);
     }
+    if ((frames.channels ?? 1) !== 1) throw new Error(`keyword search: frames of ${frames.channels} models need the paired search`);
     if (frames.startFrame !== this.frame) {
       throw new Error(`keyword search: expected frame ${this.frame} of the segment next, got frames starting at ${frames.startFrame}`);
     }

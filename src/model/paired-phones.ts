@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { AcousticModel, AcousticStream, FrameLogProbs } from './types.js';
 
 /**
- * Two phone models side by side (model.phones = both): each frame carries model a's row and then
- * model b's, aligned in time, for a search that scores every term in each and combines the scores
+ * Two phone models side by side (model.phones = both): each block of frames carries model a's frames
+ * and then model b's (FrameLogProbs.channels = 2), aligned in time, for a search that scores every
+ * term in each and combines the scores
  * (src/kws/paired-search.ts). Two models that stand on different inputs (our network on raw audio,
  * the head on Google's embedding) make different mistakes, so speech that only one mistakes for a
  * term can be told from a term both hear.
@@ -23,7 +24,7 @@ const ABSENT_LOG_PROB = -30;
 
 export class PairedPhoneModel implements AcousticModel {
   readonly sha256: string;
-  /** Rows per frame: a's tokens, then b's. */
+  /** Each block holds a's frames, then b's. */
   readonly channels = 2;
 
   constructor(private readonly o: PairedPhonesOptions) {
@@ -109,14 +110,14 @@ class PairedStream implements AcousticStream {
 
   private emit(until: number): FrameLogProbs | null {
     if (until <= this.emitted) return null;
-    const V = this.tokens;
-    const out = new Float32Array((until - this.emitted) * 2 * V);
-    for (let u = this.emitted; u < until; u++) {
-      const o = (u - this.emitted) * 2 * V;
-      out.set(this.a.row(u - this.lag) ?? this.blankRow, o);
-      out.set(this.b.row(u) ?? this.blankRow, o + V);
+    const V = this.tokens, n = until - this.emitted;
+    const out = new Float32Array(2 * n * V);
+    for (let i = 0; i < n; i++) {
+      const u = this.emitted + i;
+      out.set(this.a.row(u - this.lag) ?? this.blankRow, i * V);
+      out.set(this.b.row(u) ?? this.blankRow, (n + i) * V);
     }
-    const result = { data: out, frames: until - this.emitted, tokens: 2 * V, startFrame: this.emitted };
+    const result = { data: out, frames: n, tokens: V, channels: 2, startFrame: this.emitted };
     this.emitted = until;
     return result;
   }

@@ -3,6 +3,11 @@ export interface FrameLogProbs {
   data: Float32Array;
   frames: number;
   tokens: number;
+  /**
+   * Models whose frames `data` holds (default 1): `channels` blocks of [frames x tokens], one after
+   * the other, one per model (PairedPhoneModel, for the paired keyword search).
+   */
+  channels?: number;
   /** Index (in frames since the segment started) of the first row. */
   startFrame: number;
 }
@@ -22,10 +27,7 @@ export interface AcousticModel {
   readonly blankIndex: number;
   /** Seconds per output frame. */
   readonly frameShiftSec: number;
-  /**
-   * Rows per frame (default 1). 2: two models' rows side by side, each `tokens` wide
-   * (PairedPhoneModel), for the paired keyword search.
-   */
+  /** Models whose frames each block holds (default 1; FrameLogProbs.channels). */
   readonly channels?: number;
   createStream(): AcousticStream;
   /** Seconds of model compute so far (for real-time factor in health). */

@@ -5,32 +5,42 @@
  */
 import t from 'tap';
 import { PAIR_FLOOR, PAIR_WEIGHT_A, PairedKeywordSearch } from '../../src/kws/paired-search.js';
+import { KeywordSearch } from '../../src/kws/search.js';
 import type { Detection, ScoreSink, TermScore } from '../../src/kws/types.js';
 import type { FrameLogProbs } from '../../src/model/types.js';
-import { BLANK, FRAME_SEC, keyword, PosteriorBuilder, rng, slice, TOKENS } from './search-posteriors.js';
+import { BLANK, FRAME_SEC, keyword, PosteriorBuilder, rng, TOKENS } from './search-posteriors.js';
 
 const BEARING = ['B', 'EH', 'R', 'IH', 'NG'];
 const GRINDING = ['G', 'R', 'AY', 'N', 'D', 'IH', 'NG'];
 const VOCAB = [keyword('bearing', [BEARING]), keyword('grinding', [GRINDING])];
 
-/** Two models' blocks side by side, as PairedPhoneModel gives them. */
+/** Two models' frames, a's block then b's, as PairedPhoneModel gives them. */
 function pair(a: FrameLogProbs, b: FrameLogProbs): FrameLogProbs {
   const V = a.tokens, n = Math.max(a.frames, b.frames);
-  const data = new Float32Array(n * 2 * V);
+  const data = new Float32Array(2 * n * V);
   const blank = new Float32Array(V).fill(-30);
   blank[BLANK] = 0;
   for (let f = 0; f < n; f++) {
-    data.set(f < a.frames ? a.data.subarray(f * V, (f + 1) * V) : blank, f * 2 * V);
-    data.set(f < b.frames ? b.data.subarray(f * V, (f + 1) * V) : blank, f * 2 * V + V);
+    data.set(f < a.frames ? a.data.subarray(f * V, (f + 1) * V) : blank, f * V);
+    data.set(f < b.frames ? b.data.subarray(f * V, (f + 1) * V) : blank, (n + f) * V);
   }
-  return { data, frames: n, tokens: 2 * V, startFrame: 0 };
+  return { data, frames: n, tokens: V, channels: 2, startFrame: 0 };
+}
+
+/** Frames [from, to) of a paired block as their own paired block. */
+function slicePair(block: FrameLogProbs, from: number, to: number): FrameLogProbs {
+  const V = block.tokens, n = block.frames;
+  const data = new Float32Array(2 * (to - from) * V);
+  data.set(block.data.subarray(from * V, to * V), 0);
+  data.set(block.data.subarray((n + from) * V, (n + to) * V), (to - from) * V);
+  return { data, frames: to - from, tokens: V, channels: 2, startFrame: from };
 }
 
 function run(frames: FrameLogProbs, step: number, scores?: ScoreSink): Detection[] {
   const s = new PairedKeywordSearch({ keywords: VOCAB, tokens: TOKENS, blankIndex: BLANK, frameShiftSec: FRAME_SEC, scores });
   s.startSegment('seg-1', 10);
   const out: Detection[] = [];
-  for (let f = 0; f < frames.frames; f += step) out.push(...s.accept(slice(frames, f, Math.min(frames.frames, f + step))));
+  for (let f = 0; f < frames.frames; f += step) out.push(...s.accept(slicePair(frames, f, Math.min(frames.frames, f + step))));
   out.push(...s.endSegment());
   return out;
 }
@@ -72,8 +82,11 @@ t.test('calibrated thresholds apply to the combined score', async (t) => {
   t.equal(dets.find((d) => d.term === 'grinding')!.threshold, 0.4);
 });
 
-t.test('frames of the wrong width are refused', async (t) => {
+t.test('frames of the wrong shape are refused', async (t) => {
   const s = new PairedKeywordSearch({ keywords: VOCAB, tokens: TOKENS, blankIndex: BLANK, frameShiftSec: FRAME_SEC });
   s.startSegment('seg-3', 0);
-  t.throws(() => s.accept(a), /frames have 40 columns, 80 expected/);
+  t.throws(() => s.accept(a), /frames of 1 model\(s\) with 40 tokens, 2 models of 40 expected/);
+  const plain = new KeywordSearch({ keywords: VOCAB, tokens: TOKENS, blankIndex: BLANK, frameShiftSec: FRAME_SEC });
+  plain.startSegment('seg-4', 0);
+  t.throws(() => plain.accept(pair(a, b)), /frames of 2 models need the paired search/, 'and the plain search refuses paired frames');
 });

@@ -22,6 +22,7 @@ t.teardown(async () => { await kws.dispose(); await emb.dispose(); });
 const sentences = (await readManifest()).filter((r) => r.kind === 'sentence').slice(0, 6);
 const pcms = await Promise.all(sentences.map((r) => readWavFile(r.file)));
 
+/** A model's frames over `pcm`, row-major [frames x tokens·channels]: a paired model's blocks side by side per frame. */
 async function frames(m: AcousticModel, pcm: Float32Array, chunk: number): Promise<{ data: Float32Array; count: number; width: number }> {
   const s = m.createStream();
   const parts: Float32Array[] = [];
@@ -29,9 +30,13 @@ async function frames(m: AcousticModel, pcm: Float32Array, chunk: number): Promi
   const take = (f: Awaited<ReturnType<typeof s.accept>>): void => {
     if (!f) return;
     if (f.startFrame !== count) throw new Error(`${m.id}: frames out of order (got ${f.startFrame}, expected ${count})`);
-    parts.push(f.data.slice(0, f.frames * f.tokens));
+    const channels = f.channels ?? 1, V = f.tokens, rows = new Float32Array(f.frames * V * channels);
+    for (let c = 0; c < channels; c++) {
+      for (let i = 0; i < f.frames; i++) rows.set(f.data.subarray((c * f.frames + i) * V, (c * f.frames + i + 1) * V), (i * channels + c) * V);
+    }
+    parts.push(rows);
     count += f.frames;
-    width = f.tokens;
+    width = V * channels;
   };
   for (let i = 0; i < pcm.length; i += chunk) take(await s.accept(pcm.subarray(i, i + chunk)));
   take(await s.finish());
@@ -68,7 +73,7 @@ t.test('each half is its model\'s frames, aligned; chunking changes nothing', as
   const whole = await frames(paired, pcm, pcm.length);
   const small = await frames(paired, pcm, 480);
   const a = await frames(kws, pcm, pcm.length), b = await frames(emb, pcm, pcm.length);
-  t.equal(whole.width, 2 * V, 'two rows of the tokens per frame');
+  t.equal(whole.width, 2 * V, 'two models\' tokens per frame');
   t.equal(whole.count, Math.max(b.count, a.count + lag), 'frames on the later model\'s timeline, to the end of both');
   t.equal(small.count, whole.count);
   let chunkDiff = 0, aDiff = 0, bDiff = 0;
