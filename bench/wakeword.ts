@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -12,8 +12,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SAMPLE_RATE } from '../src/audio/types.js';
 import { detectSamples, type DetectFileOptions } from '../src/cli/detect.js';
-import { EMBEDDING_CHOICES, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
+import { EMBEDDING_CHOICES, EMBEDDING_SHIFT_SEC, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
+import { SCHEMA } from '../src/config/index.js';
 import { calibrationIdentity, calibrationPathFor } from '../src/calibration/file.js';
 import { calibrationFor } from '../src/calibration/in-use.js';
 import { EMBEDDING_PHONES_DIR, EmbeddingPhoneModel } from '../src/model/embedding-phones.js';
@@ -34,6 +35,31 @@ const REFRACTORY = 1.0;
 
 /** A scored moment: a head's per-hop score, or a phone-model detection's confidence. */
 interface Scored { term: string; time: number; score: number }
+
+/**
+ * Each hop's score replaced by the lowest of its last `n` consecutive hops (openWakeWord's "patience":
+ * a term must stay above threshold for n hops), per term; a hop with no predecessor 80 ms before counts
+ * as the start of a run. n = 1 leaves the scores as they are.
+ */
+export function patienceScores(scored: readonly Scored[], n: number): Scored[] {
+  if (n <= 1) return [...scored];
+  const byTerm = new Map<string, Scored[]>();
+  for (const x of scored) (byTerm.get(x.term) ?? byTerm.set(x.term, []).get(x.term)!).push(x);
+  const out: Scored[] = [];
+  for (const xs of byTerm.values()) {
+    xs.sort((a, b) => a.time - b.time);
+    for (let i = 0; i < xs.length; i++) {
+      let low = xs[i]!.score;
+      for (let k = 1; k < n; k++) {
+        const prev = xs[i - k], next = xs[i - k + 1]!;
+        if (!prev || Math.abs(next.time - prev.time - EMBEDDING_SHIFT_SEC) > 0.01) { low = 0; break; }
+        low = Math.min(low, prev.score);
+      }
+      out.push({ ...xs[i]!, score: low });
+    }
+  }
+  return out;
+}
 
 export interface TermResult { term: string; positives: number; miss0: number; fa0B: number; miss1: number; fa1B: number; thr0: number; thr1: number }
 
@@ -96,11 +122,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' }, terms: { type: 'string' }, compile: { type: 'boolean' },
-      'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' }, 'heads-threshold': { type: 'string' },
+      'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' }, 'heads-threshold': { type: 'string' }, patience: { type: 'string' },
       embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' }, calibrations: { type: 'string' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
+  // Heads' patience (model.headsPatience): each value gets a heads table; the detectors that run the
+  // real detector (shipped, sentences) use the last.
+  const patience = (values.patience ?? String(SCHEMA.model.headsPatience.default)).split(',').map(Number);
+  const detectorPatience = patience[patience.length - 1]!;
+  if (patience.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) throw new Error('--patience: hop counts from 1 to 8, e.g. 1,2,3');
   const embeddingChoice = values.embedding as EmbeddingChoice;
   if (!EMBEDDING_CHOICES.includes(embeddingChoice)) throw new Error(`--embedding: one of ${EMBEDDING_CHOICES.join(', ')}`);
   const termsFile = values.terms ? path.resolve(values.terms) : TERMS_FILE;
@@ -168,14 +199,18 @@ async function main(): Promise<void> {
         // gearhear vocab compile's heads for the terms these heads lack, timed.
         const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}.heads.json`);
         const t1 = Date.now();
-        const r = await new HeadCompiler({ heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: 0.95 /* model.headsThreshold's default */, outPath }).compile(termsFile);
+        const r = await new HeadCompiler({ heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: Number(SCHEMA.model.headsThreshold.default), outPath }).compile(termsFile);
         log(`compiled heads for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s`).join(', ')})`);
         results[`compiled ${dir}`] = { terms: r.compiled.map(({ weights: _w, ...e }) => e), seconds: (Date.now() - t1) / 1000 };
         heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, embeddingChoice, outPath));
       }
       log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled` : ''}`);
       const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-      report(`term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? ', compiled' : ''})`, ...folds(A, B));
+      const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? ', compiled' : ''})`;
+      for (const n of patience) {
+        const p = (r: typeof A) => ({ pos: patienceScores(r.pos, n), neg: patienceScores(r.neg, n) });
+        report(n === 1 ? label : `${label}, patience ${n} hops`, ...folds(p(A), p(B)));
+      }
       log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
       await shippedHeads.dispose();
     }
@@ -217,12 +252,19 @@ async function main(): Promise<void> {
     const heads = await TermHeads.load(headsDirs[0]!);
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
     const cols = shippedSpecs.map((k) => heads.termIndex.get(k.term)).filter((c): c is number => c !== undefined);
-    const grid = [0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999, 0.99995, 0.99999];
-    const peaks: Float32Array[] = [];
+    const grid = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999, 0.99995, 0.99999];
+    const hopScores: Float32Array[] = [], hopSegments: string[] = [];
     const A = parts[0]!;
     await detectSamples('A-neg', A.negatives.samples, {
-      model, keywords: shippedSpecs.map((k) => ({ ...k, threshold: 2 })), heads: { embedding, heads, scorePivot: 0.5, onScores: (_e, scores) => peaks.push(Float32Array.from(cols, (c) => scores[c]!)) },
+      model, keywords: shippedSpecs.map((k) => ({ ...k, threshold: 2 })),
+      heads: { embedding, heads, scorePivot: 0.5, onScores: (_e, scores, seg) => { hopScores.push(Float32Array.from(cols, (c) => scores[c]!)); hopSegments.push(seg); } },
     });
+    // With patience, each hop's score is the lowest of its segment's last detectorPatience hops (0 before that many).
+    const peaks = hopScores.map((row, h) => row.map((v, j) => {
+      let low = v;
+      for (let k = 1; k < detectorPatience; k++) low = hopSegments[h - k] === hopSegments[h] ? Math.min(low, hopScores[h - k]![j]!) : 0;
+      return low;
+    }));
     const faA = (t: number): number => {
       let n = 0;
       for (let j = 0; j < cols.length; j++) {
@@ -235,11 +277,11 @@ async function main(): Promise<void> {
     const chosen = perThreshold.find((x) => x.faPerHourA <= 1)?.threshold ?? grid[grid.length - 1]!;
     const B = parts[1]!;
     // The daemon's defaults: a head score of `chosen` is confidence 0.5, the default kws.threshold.
-    const r = await detectSamples('B-neg', B.negatives.samples, { model, keywords: shippedSpecs, heads: { embedding, heads, scorePivot: chosen } });
+    const r = await detectSamples('B-neg', B.negatives.samples, { model, keywords: shippedSpecs, heads: { embedding, heads, scorePivot: chosen, patienceHops: detectorPatience } });
     const byTerm: Record<string, number> = {};
     for (const d of r.detections) byTerm[d.term] = (byTerm[d.term] ?? 0) + 1;
-    results.shipped = { terms: shippedSpecs.length, withHeads: cols.length, perThreshold, chosen, faPerHourB: round(r.detections.length / B.negatives.hours, 2), falseAlarmsB: byTerm };
-    tables.push(`shipped vocabulary (${cols.length} of ${shippedSpecs.length} terms with heads), one threshold for all\n` + formatTable([
+    results.shipped = { terms: shippedSpecs.length, withHeads: cols.length, patienceHops: detectorPatience, perThreshold, chosen, faPerHourB: round(r.detections.length / B.negatives.hours, 2), falseAlarmsB: byTerm };
+    tables.push(`shipped vocabulary (${cols.length} of ${shippedSpecs.length} terms with heads, patience ${detectorPatience}), one threshold for all\n` + formatTable([
       ['threshold', 'FA/h on A (all terms)'], ...perThreshold.map((x) => [x.threshold, x.faPerHourA]),
     ]) + `\nchosen on A: ${chosen}; on B through the detector: ${r.detections.length} false alarms in ${round(B.negatives.hours, 2)} h = ${round(r.detections.length / B.negatives.hours, 2)} per hour ${JSON.stringify(byTerm)}`);
   }
@@ -250,13 +292,13 @@ async function main(): Promise<void> {
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
     const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
     const heads = await TermHeads.load(headsDirs[0]!);
-    const pivot = Number(values['heads-threshold'] ?? 0.95);
+    const pivot = Number(values['heads-threshold'] ?? SCHEMA.model.headsThreshold.default);
     const rowsOut: Array<Array<string | number>> = [];
     const summary: Record<string, unknown> = { utterances: sentences.length };
     for (const name of ['heads', 'phones'] as const) {
-      const { found, others } = await findInSentences(sentences, { model, keywords: shippedSpecs, heads: name === 'heads' ? { embedding, heads, scorePivot: pivot } : undefined });
+      const { found, others } = await findInSentences(sentences, { model, keywords: shippedSpecs, heads: name === 'heads' ? { embedding, heads, scorePivot: pivot, patienceHops: detectorPatience } : undefined });
       summary[name] = { found, others };
-      rowsOut.push([name === 'heads' ? `term heads ${heads.manifest.version} (pivot ${pivot})` : `phone model ${model.version} (trained on these)`, `${found} / ${sentences.length}`, others]);
+      rowsOut.push([name === 'heads' ? `term heads ${heads.manifest.version} (pivot ${pivot}, patience ${detectorPatience})` : `phone model ${model.version} (trained on these)`, `${found} / ${sentences.length}`, others]);
     }
     results.sentences = summary;
     tables.push(`shipped terms inside real read sentences (${sentences.length} utterances of ../shared/train-speech)\n` + formatTable([['detector', 'utterances whose term was found', 'other terms reported'], ...rowsOut]));

@@ -26,16 +26,18 @@ export interface CalibrationIdentity {
 
 /**
  * The detectors' identity for a calibration or a score history: the phone model's, or with term
- * heads (model.detector = heads) both, since each term is scored by one or the other.
+ * heads (model.detector = heads) both, since each term is scored by one or the other. The heads'
+ * patience (model.headsPatience) changes what their scores are, so above 1 hop it is part of it.
  */
 export function detectorIdentity(model: { id: string; version: string; sha256: string }, heads?: { manifest: { id: string; version: string }; sha256: string } | null,
-  embedding?: { embeddingSha256: string | null } | null): CalibrationIdentity['model'] {
+  embedding?: { embeddingSha256: string | null } | null, patienceHops = 1): CalibrationIdentity['model'] {
   if (!heads) return { id: model.id, version: model.version, sha256: model.sha256 };
   // Heads on another embedding than Google's (model.embedding = student...) are another detector.
   const other = embedding?.embeddingSha256;
+  const patience = patienceHops > 1 ? `+patience${patienceHops}` : '';
   return {
-    id: `${model.id}+${heads.manifest.id}${other ? '+student-embedding' : ''}`, version: `${model.version}+${heads.manifest.version}`,
-    sha256: createHash('sha256').update(`${model.sha256}\n${heads.sha256}${other ? `\n${other}` : ''}`).digest('hex'),
+    id: `${model.id}+${heads.manifest.id}${other ? '+student-embedding' : ''}`, version: `${model.version}+${heads.manifest.version}${patience}`,
+    sha256: createHash('sha256').update(`${model.sha256}\n${heads.sha256}${other ? `\n${other}` : ''}${patience ? `\n${patience}` : ''}`).digest('hex'),
   };
 }
 

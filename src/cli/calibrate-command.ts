@@ -110,7 +110,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
   const heads = await loadListenerHeads(config, vocabPath);
   const setup: Setup = {
     config, vocabPath, specs, vocabVersion: vocab.version, model, heads: heads?.listener,
-    identity: calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding], vocab, config.kws.boost),
+    identity: calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding, heads?.listener.patienceHops], vocab, config.kws.boost),
     out: path.resolve(values.out ?? calibrationOutFor(config, vocabPath, values.vocab !== undefined)),
   };
   try {

@@ -81,7 +81,7 @@ export async function runDetect(args: string[]): Promise<number> {
   const loadedHeads = await loadListenerHeads(config, config.vocab.file);
   const heads: ListenerHeads | undefined = loadedHeads?.listener;
   // The calibration the daemon would use (calibration.file, else the one beside the vocabulary).
-  const calibration = await calibrationFor(calibrationFileFor(config), calibrationIdentity([model, heads?.heads, heads?.embedding], vocab, config.kws.boost));
+  const calibration = await calibrationFor(calibrationFileFor(config), calibrationIdentity([model, heads?.heads, heads?.embedding, heads?.patienceHops], vocab, config.kws.boost));
   if (calibration.error) process.stderr.write(`gearhear detect: ${calibration.error.message}; the vocabulary's thresholds apply\n`);
   else if (calibration.status.used && calibration.status.uncalibrated.length > 0) {
     process.stderr.write(`gearhear detect: ${calibration.status.file} has no threshold for ${calibration.status.uncalibrated.join(', ')} (added or changed since it was made): the vocabulary's thresholds apply to them\n`);

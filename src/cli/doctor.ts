@@ -56,7 +56,7 @@ const CHECKS: Check[] = [
       const heads = await loadListenerHeads(c, c.vocab.file);
       try {
         const file = calibrationFileFor(c);
-        const inUse = await calibrationFor(file, calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding], vocab, c.kws.boost));
+        const inUse = await calibrationFor(file, calibrationIdentity([model, heads?.listener.heads, heads?.listener.embedding, heads?.listener.patienceHops], vocab, c.kws.boost));
         if (inUse.error) throw new Error(inUse.error.message);
         const s = inUse.status;
         if (!s.used) return s.problem ? `${file} (factory) is not for these detectors; the vocabulary's thresholds apply` : `none at ${file}; the vocabulary's thresholds apply`;

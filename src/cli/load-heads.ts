@@ -16,7 +16,7 @@ export async function loadListenerHeads(config: GearhearConfig, vocabPath: strin
   try {
     const heads = shipped.withCompiled(await loadCompiledHeads(vocabPath, shipped, config.model.embedding));
     const embedding = await SpeechEmbedding.load(await embeddingOptions(h));
-    return { listener: { embedding, heads, scorePivot: h.scorePivot }, dispose: async () => { await embedding.dispose(); await shipped.dispose(); } };
+    return { listener: { embedding, heads, scorePivot: h.scorePivot, patienceHops: h.patienceHops }, dispose: async () => { await embedding.dispose(); await shipped.dispose(); } };
   } catch (err) {
     await shipped.dispose();
     throw err;

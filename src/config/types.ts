@@ -40,6 +40,7 @@ export interface GearhearConfig {
     headsDir: string;
     embedding: 'google' | 'student' | 'student-int8';
     headsThreshold: number;
+    headsPatience: number;
     phones: 'kws' | 'embedding' | 'both';
     embeddingPhonesDir: string;
   };

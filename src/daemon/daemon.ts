@@ -165,7 +165,7 @@ export class Daemon {
       start: async () => {
         this.calibration = await this.loadCalibration(this.vocabulary!);
         if (!c.calibration.history) return;
-        this.history = await ScoreHistory.open(c.state.dir, detectorIdentity(this.model!, this.headsInUse, this.embedding).sha256, this.vocabulary!.specs);
+        this.history = await ScoreHistory.open(c.state.dir, detectorIdentity(this.model!, this.headsInUse, this.embedding, headsOptions(c).patienceHops).sha256, this.vocabulary!.specs);
         this.historyTimer = setInterval(() => void this.writeHistory(), HISTORY_WRITE_MS);
         this.historyTimer.unref();
       },
@@ -224,7 +224,7 @@ export class Daemon {
   private async loadCalibration(v: LoadedVocabulary): Promise<CalibrationInUse> {
     const { config: c, logger } = this.opts;
     const file = calibrationFileFor(c);
-    const inUse = await calibrationFor(file, calibrationIdentity([this.model!, this.headsInUse, this.embedding], v.vocab, c.kws.boost));
+    const inUse = await calibrationFor(file, calibrationIdentity([this.model!, this.headsInUse, this.embedding, headsOptions(c).patienceHops], v.vocab, c.kws.boost));
     if (inUse.error) logger.error('calibration refused; the vocabulary\'s thresholds apply', { file, error: inUse.error.message });
     else if (!inUse.status.used && inUse.status.problem) logger.info('the factory calibration is not for these detectors; the vocabulary\'s thresholds apply', { file, problem: inUse.status.problem });
     else if (inUse.status.used) {
@@ -282,7 +282,7 @@ export class Daemon {
     this.listener = new Listener({
       gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
       searchOptions: searchOptions(c),
-      heads: this.headsInUse && this.embedding ? { embedding: this.embedding, heads: this.headsInUse, scorePivot: headsOptions(c).scorePivot } : undefined,
+      heads: this.headsInUse && this.embedding ? { embedding: this.embedding, heads: this.headsInUse, scorePivot: headsOptions(c).scorePivot, patienceHops: headsOptions(c).patienceHops } : undefined,
       thresholds: this.calibration?.thresholds ?? undefined, scores: this.history ?? undefined,
     });
     listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));

@@ -50,6 +50,8 @@ export interface ListenerHeads {
   heads: TermHeads;
   /** The head score reported as confidence 0.5 (HeadDetectorOptions.scorePivot). */
   scorePivot: number;
+  /** Hops in a row a head must score (HeadDetectorOptions.patienceHops; default 1). */
+  patienceHops?: number;
   onScores?: HeadDetectorOptions['onScores'];
 }
 
@@ -135,7 +137,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
     }
     const refractorySec = this.opts.searchOptions?.refractorySec ?? KEYWORD_SEARCH_DEFAULTS.refractorySec;
     const heads = covered.length === 0 ? null
-      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, scorePivot: h.scorePivot, refractorySec, onScores: h.onScores, thresholds, scores: this.opts.scores });
+      : new HeadDetector({ embedding: h.embedding, heads: h.heads, keywords: covered, scorePivot: h.scorePivot, patienceHops: h.patienceHops, refractorySec, onScores: h.onScores, thresholds, scores: this.opts.scores });
     return { phones: uncovered, heads };
   }
 

@@ -25,8 +25,8 @@ export function phoneModelOptions(c: GearhearConfig, embedding?: SpeechEmbedding
 }
 
 /** The term heads and the speech embedding they stand on (model.detector = heads). */
-export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; scorePivot: number; embedding: GearhearConfig['model']['embedding'] } {
-  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, scorePivot: c.model.headsThreshold, embedding: c.model.embedding };
+export function headsOptions(c: GearhearConfig): { dir: string; intraOpThreads: number; scorePivot: number; patienceHops: number; embedding: GearhearConfig['model']['embedding'] } {
+  return { dir: c.model.headsDir, intraOpThreads: c.model.intraOpThreads, scorePivot: c.model.headsThreshold, patienceHops: c.model.headsPatience, embedding: c.model.embedding };
 }
 
 /** The speech embedding's load options for model.embedding (the student's file checked against its manifest). */

@@ -15,6 +15,12 @@ export interface HeadDetectorOptions {
   scorePivot: number;
   /** The same term is not reported again within this time (seconds). */
   refractorySec: number;
+  /**
+   * Hops in a row a term must score at or above its threshold (openWakeWord's "patience"): a term's
+   * confidence is the lowest of its last `patienceHops` hops in the segment. 1 (the default) reports on
+   * the first hop; each more hop waits 80 ms and drops one-hop flukes.
+   */
+  patienceHops?: number;
   /** Every hop's scores of every head term (benchmarks: sub-threshold scores too). */
   onScores?: (endSec: number, scores: Float32Array, segmentId: string) => void;
   /** Final per-term thresholds (a site calibration, on the keyword scale) replacing the keywords' own. */
@@ -51,7 +57,8 @@ const contains = (longer: string, shorter: string): boolean => longer !== shorte
 
 /**
  * Term detection from the speech embedding: every 80 ms the last 16 embeddings (1.28 s) go through
- * the heads, and a keyword is reported on the first hop its score reaches its threshold. A keyword
+ * the heads, and a keyword is reported on the first hop its score has been at or above its
+ * threshold for `patienceHops` hops in a row (model.headsPatience; 1: the first hop). A keyword
  * that a longer keyword contains ("bearing" in "ball bearing", "bearing housing") waits until the
  * longer one could have ended, and is dropped if the longer one fires.
  */
@@ -61,10 +68,13 @@ export class HeadDetector {
   private readonly pivotLogit: number;
   private readonly lastReported = new Map<string, number>();
   private init: Float32Array | null = null;
+  readonly patienceHops: number;
 
   constructor(private readonly opts: HeadDetectorOptions) {
     const { heads } = opts;
     this.pivotLogit = logit(opts.scorePivot);
+    this.patienceHops = opts.patienceHops ?? 1;
+    if (!Number.isInteger(this.patienceHops) || this.patienceHops < 1) throw new RangeError(`patienceHops must be a whole number of hops >= 1, got ${opts.patienceHops}`);
     const covered = headCovers(heads, opts.keywords).covered;
     const duration = (term: string): number => heads.terms[heads.termIndex.get(term)!]!.durationSec;
     this.keywords = covered.map((spec) => {
@@ -100,13 +110,17 @@ export class HeadDetector {
     return new HeadSegment(this, this.opts.heads, this.opts.embedding.createStream(), await this.initialEmbedding(), segmentId, startSec);
   }
 
-  /** @internal One hop's scores -> what to report now (called by HeadSegment). */
-  decide(seg: HeadSegment, scores: Float32Array, endSec: number): Detection[] {
-    this.opts.onScores?.(endSec, scores, seg.segmentId);
+  /**
+   * @internal One hop's scores -> what to report now (called by HeadSegment). With patience, a term's
+   * score is the lowest of its last patienceHops hops (`seg.patient`), and it ended where they began.
+   */
+  decide(seg: HeadSegment, scores: Float32Array, hopEndSec: number): Detection[] {
+    this.opts.onScores?.(hopEndSec, scores, seg.segmentId);
     const out: Detection[] = [];
     const sink = this.opts.scores;
-    for (const k of this.keywords) {
-      const score = this.confidence(scores[k.column]!);
+    const endSec = hopEndSec - (this.patienceHops - 1) * EMBEDDING_SHIFT_SEC;
+    for (const [i, k] of this.keywords.entries()) {
+      const score = seg.patient(i, this.confidence(scores[k.column]!));
       if (sink && score >= sink.floor) {
         sink.score({ term: k.spec.term, score, start: Math.max(seg.startSec, endSec - k.durationSec), end: endSec, segmentId: seg.segmentId });
       }
@@ -152,6 +166,8 @@ interface Held {
 export class HeadSegment {
   private readonly window: Float32Array;
   private hops = 0;
+  /** Each keyword's confidences of the last patienceHops hops, a ring (keyword-major). */
+  private readonly recent: Float32Array;
   private readonly held = new Map<number, Held>();
   /** Columns reported in this segment, with when. */
   private readonly reportedAt = new Map<number, number>();
@@ -161,6 +177,7 @@ export class HeadSegment {
     init: Float32Array, readonly segmentId: string, readonly startSec: number,
   ) {
     const win = heads.manifest.window;
+    this.recent = new Float32Array(detector.size * detector.patienceHops);
     this.window = new Float32Array(win * EMBEDDING_DIM);
     for (let i = 0; i < win; i++) this.window.set(init, i * EMBEDDING_DIM);
   }
@@ -187,6 +204,17 @@ export class HeadSegment {
   /** End of the segment: what is still held is reported. */
   async finish(): Promise<Detection[]> {
     return this.releaseHeld(true);
+  }
+
+  /** @internal Keyword i's confidence on this hop -> the lowest of its last patienceHops (0 until the segment has that many). */
+  patient(i: number, confidence: number): number {
+    const n = this.detector.patienceHops;
+    if (n === 1) return confidence;
+    this.recent[i * n + ((this.hops - 1) % n)] = confidence;
+    if (this.hops < n) return 0;
+    let low = confidence;
+    for (let j = i * n; j < (i + 1) * n; j++) low = Math.min(low, this.recent[j]!);
+    return low;
   }
 
   /** @internal */

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { calibrationFileFor, calibrationOutFor, calibrationPathFor } from '../../src/calibration/file.js';
+import { calibrationFileFor, calibrationOutFor, calibrationPathFor, detectorIdentity } from '../../src/calibration/file.js';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'gearhear-calibration-file-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -35,4 +35,15 @@ t.test('calibration.file overrides both, except when calibrate is told another v
   t.equal(calibrationFileFor(config('both', file)), file);
   t.equal(calibrationOutFor(config('both', file), vocab, false), file);
   t.equal(calibrationOutFor(config('both', file), vocab, true), path.join(dir, 'site.both.calibration.json'), '--vocab FILE writes beside that vocabulary');
+});
+
+t.test('the heads\' patience is part of the detectors\' identity, so a calibration made with another is stale', async (t) => {
+  const model = { id: 'gearhear-kws', version: '0.2.0', sha256: 'a'.repeat(64) };
+  const heads = { manifest: { id: 'gearhear-heads', version: '0.4.0' }, sha256: 'b'.repeat(64) };
+  t.same(detectorIdentity(model, heads, null, 1), detectorIdentity(model, heads), 'patience 1 keeps the identity heads had before patience');
+  const three = detectorIdentity(model, heads, null, 3);
+  t.not(three.sha256, detectorIdentity(model, heads).sha256);
+  t.not(three.sha256, detectorIdentity(model, heads, null, 4).sha256);
+  t.equal(three.version, '0.2.0+0.4.0+patience3', 'and it says so');
+  t.same(detectorIdentity(model, null, null, 3), detectorIdentity(model), 'the phone model alone has no patience');
 });

@@ -225,7 +225,7 @@ t.test('with term heads, calibrate scores the head terms with the heads, and the
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-2000) });
   const cal = JSON.parse(await readFile(out, 'utf8')) as Calibration;
   t.match(cal.model, { id: 'gearhear-kws+gearhear-heads', sha256: /^[0-9a-f]{64}$/ }, 'identity: both detectors');
-  t.match(cal.model.version, /^[^+]+\+[^+]+$/, 'both versions');
+  t.match(cal.model.version, /^[^+]+\+[^+]+\+patience3$/, 'both versions, and the heads\' patience (model.headsPatience, default 3)');
   t.same(Object.keys(cal.terms).sort(), ['bearing', 'gearbox', 'motor', 'oil leak', 'pump']);
   const report = JSON.parse(r.stdout) as JsonReport;
   t.ok(report.terms.every((x) => x.vocabularyFaPerHour >= 0), 'every term measured at the vocabulary threshold too');

@@ -2,7 +2,7 @@
  * `gearhear detect --detector heads`: the term heads on the speech embedding, end to end through the
  * built CLI, on terms said alone by flite's SLT voice, a sentence without terms, and real machine
  * noise. The heads threshold is lowered from its 0-false-alarm default (0.95) to 0.8 here (0.9 for the compiled term), as an
- * operator would for a quiet room (0.4.0 scores SLT's "oil leak" 0.81): the default's recall is
+ * operator would for a quiet room (0.4.0 scores SLT's "oil leak" 0.81, for one hop): the default's recall is
  * measured on real speech by `npm run bench:wakeword`.
  */
 import path from 'node:path';
@@ -31,12 +31,15 @@ t.test('terms said alone are found by their heads; nothing in speech without ter
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const lines = jsonLines(r.stdout);
   const termsIn = (f: string): string[] => [...new Set(lines.filter((d) => d.file === f).map((d) => String(d.term)))];
-  t.same(termsIn(files[0]!), ['oil leak']);
-  t.same(termsIn(files[1]!), ['cavitation']);
+  t.same(termsIn(files[1]!), ['cavitation'], 'cavitation holds its score for the default patience (3 hops)');
   t.same(termsIn(plain), [], 'nothing in a sentence without terms');
   t.same(termsIn(noise), [], 'nothing in machine noise');
-  const leak = lines.find((d) => d.term === 'oil leak');
-  t.match(leak ?? {}, { category: 'leak', severity: 'high', threshold: 0.5 }, 'vocabulary attributes; the keyword threshold scale');
+  t.match(lines.find((d) => d.term === 'cavitation') ?? {}, { category: 'flow', severity: 'high', threshold: 0.5 }, 'vocabulary attributes; the keyword threshold scale');
+  // SLT's "oil leak" reaches 0.81 for a single hop: the default patience does not report it, and
+  // model.headsPatience = 1 (report on the first hop) does.
+  t.same(termsIn(files[0]!), [], 'a one-hop peak is not reported at the default patience');
+  const once = await runCli(t, ['detect', '--json', '--detector', 'heads', '--heads-threshold', '0.8', '--set', 'model.headsPatience=1', files[0]!]);
+  t.same([...new Set(jsonLines(once.stdout).map((d) => String(d.term)))], ['oil leak'], 'with patience 1 it is');
 });
 
 t.test('a heads folder that is not there is a clear error naming it, exit 78', async (t) => {

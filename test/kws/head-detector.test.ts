@@ -101,3 +101,25 @@ t.test('a site calibration\'s thresholds replace the keywords\'; a score sink se
   t.equal(det?.threshold, 0.95, 'the calibrated threshold is reported');
   t.equal(seen.length, 3, 'every hop reached the sink, reported or not');
 });
+
+t.test('with patience a term must hold its score for that many hops in a row; it ended where they began', async (t) => {
+  const seen: number[] = [];
+  const d = new HeadDetector({
+    embedding, heads, keywords: [spec('cavitation')], scorePivot: 0.6, refractorySec: 1, patienceHops: 3,
+    scores: { floor: 0.01, score: (o) => seen.push(Math.round(o.score * 1000) / 1000) },
+  });
+  const seg = await d.startSegment('s', 10);
+  t.same([...seg.hop(scoresWith({ cavitation: 0.99 })), ...seg.hop(scoresWith({ cavitation: 0.99 }))], [], 'fewer hops than the patience in the segment');
+  t.same(seg.hop(scoresWith({ cavitation: 0.1 })), [], 'a low hop breaks the run');
+  t.same([...seg.hop(scoresWith({ cavitation: 0.99 })), ...seg.hop(scoresWith({ cavitation: 0.99 }))], [], 'two high hops are not three');
+  const [det] = seg.hop(scoresWith({ cavitation: 0.93 }));
+  t.equal(det?.term, 'cavitation', 'reported on the third high hop in a row');
+  t.equal(det?.confidence, onScale(0.93), 'with the lowest confidence of the three');
+  t.equal(det?.end, 10.28, 'ending at the first of the three hops (the fourth of the segment, its middle at 10.28 s)');
+  const low = onScale(0.1), high = onScale(0.93);
+  t.same(seen, [low, low, low, high], 'the score sink sees the patient confidence: nothing while the segment is too short, then the lowest of each three');
+  const fluke = await d.startSegment('s2', 20);
+  const out = [0.1, 0.99, 0.1, 0.99, 0.1, 0.99].flatMap((v) => fluke.hop(scoresWith({ cavitation: v })));
+  t.same(out, [], 'one-hop flukes are never reported');
+  t.throws(() => new HeadDetector({ embedding, heads, keywords: [], scorePivot: 0.6, refractorySec: 1, patienceHops: 0 }), /patienceHops/);
+});
