@@ -39,7 +39,8 @@ interface Scored { term: string; time: number; score: number }
 /**
  * Each hop's score replaced by the lowest of its last `n` consecutive hops (openWakeWord's "patience":
  * a term must stay above threshold for n hops), per term; a hop with no predecessor 80 ms before counts
- * as the start of a run. n = 1 leaves the scores as they are.
+ * as the start of a run. n = 1 leaves the scores as they are. The rule of HeadSegment.patient (the
+ * detector's), applied after one scoring pass so that one pass yields a table for every patience.
  */
 export function patienceScores(scored: readonly Scored[], n: number): Scored[] {
   if (n <= 1) return [...scored];
@@ -253,26 +254,16 @@ async function main(): Promise<void> {
     const { specs: shippedSpecs } = await loadVocab(DEFAULT_VOCAB);
     const cols = shippedSpecs.map((k) => heads.termIndex.get(k.term)).filter((c): c is number => c !== undefined);
     const grid = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999, 0.99995, 0.99999];
-    const hopScores: Float32Array[] = [], hopSegments: string[] = [];
+    // The detector's own patience: its score sink sees each hop's patient score of every term at or
+    // above the grid's lowest threshold (with the pivot 0.5 a confidence is the head score itself).
+    const heard = new Map<string, Scored[]>();
     const A = parts[0]!;
     await detectSamples('A-neg', A.negatives.samples, {
       model, keywords: shippedSpecs.map((k) => ({ ...k, threshold: 2 })),
-      heads: { embedding, heads, scorePivot: 0.5, onScores: (_e, scores, seg) => { hopScores.push(Float32Array.from(cols, (c) => scores[c]!)); hopSegments.push(seg); } },
+      heads: { embedding, heads, scorePivot: 0.5, patienceHops: detectorPatience },
+      scores: { floor: grid[0]!, score: (o) => void (heard.get(o.term) ?? heard.set(o.term, []).get(o.term)!).push({ term: o.term, time: o.end, score: o.score }) },
     });
-    // With patience, each hop's score is the lowest of its segment's last detectorPatience hops (0 before that many).
-    const peaks = hopScores.map((row, h) => row.map((v, j) => {
-      let low = v;
-      for (let k = 1; k < detectorPatience; k++) low = hopSegments[h - k] === hopSegments[h] ? Math.min(low, hopScores[h - k]![j]!) : 0;
-      return low;
-    }));
-    const faA = (t: number): number => {
-      let n = 0;
-      for (let j = 0; j < cols.length; j++) {
-        let last = -1e9;
-        for (let h = 0; h < peaks.length; h++) if (peaks[h]![j]! >= t && (h - last) * 0.08 >= REFRACTORY) { n++; last = h; }
-      }
-      return n / A.negatives.hours;
-    };
+    const faA = (t: number): number => [...heard].reduce((n, [term, xs]) => n + falseAlarms(xs, term, t), 0) / A.negatives.hours;
     const perThreshold = grid.map((t) => ({ threshold: t, faPerHourA: round(faA(t), 2) }));
     const chosen = perThreshold.find((x) => x.faPerHourA <= 1)?.threshold ?? grid[grid.length - 1]!;
     const B = parts[1]!;

@@ -279,10 +279,11 @@ export class Daemon {
 
   private startListener(listen: Listen): void {
     const { config: c, logger } = this.opts;
+    const h = headsOptions(c);
     this.listener = new Listener({
       gate: this.gate!, model: this.model!, keywords: this.vocabulary!.specs, logger,
       searchOptions: searchOptions(c),
-      heads: this.headsInUse && this.embedding ? { embedding: this.embedding, heads: this.headsInUse, scorePivot: headsOptions(c).scorePivot, patienceHops: headsOptions(c).patienceHops } : undefined,
+      heads: this.headsInUse && this.embedding ? { embedding: this.embedding, heads: this.headsInUse, scorePivot: h.scorePivot, patienceHops: h.patienceHops } : undefined,
       thresholds: this.calibration?.thresholds ?? undefined, scores: this.history ?? undefined,
     });
     listen(this.listener, 'detection', (d: HeardDetection) => this.onDetection(d));
