@@ -454,7 +454,7 @@ export class Daemon {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  /** A file or stdin source ended: finish the last segment, wait for the broker to take everything, exit. */
+  /** A file or stdin source ended: finish the last segment, wait for the broker to take everything, publish a last health sample, exit. */
   private async finishInput(): Promise<void> {
     await this.finishListening();
     const drained = await this.publisher!.drain(this.opts.config.mqtt.drainTimeoutMs);
@@ -463,6 +463,8 @@ export class Daemon {
         depth: this.publisher!.stats().outbox.depth, drainTimeoutMs: this.opts.config.mqtt.drainTimeoutMs,
       });
     }
+    // The last health sample counts everything the input gave (the periodic one may be from its start).
+    await this.health?.final();
     await this.stop('input ended', drained ? 0 : EXIT_DRAIN_TIMEOUT);
   }
 

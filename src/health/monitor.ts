@@ -83,6 +83,12 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     await this.inFlight?.catch(() => undefined);
   }
 
+  /** Stops the interval and emits one last sample, after any sample still being gathered. */
+  async final(): Promise<void> {
+    await this.stop();
+    await this.tick();
+  }
+
   private async tick(): Promise<void> {
     if (this.inFlight) return; // the previous sample is still being gathered
     try {
@@ -96,10 +102,13 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     }
   }
 
-  /** Gathers one sample (without emitting it). */
+  /**
+   * Gathers one sample (without emitting it). The system figures take a while (CPU load is
+   * measured over an interval); the pipeline's are read once they are in, at the sample's time.
+   */
   async sample(): Promise<HealthSample> {
-    const [system, pipeline] = await Promise.all([this.systemFigures(), Promise.resolve(this.pipelineFigures())]);
-    return { timestamp: new Date().toISOString(), system, process: processFigures(), pipeline };
+    const system = await this.systemFigures();
+    return { timestamp: new Date().toISOString(), system, process: processFigures(), pipeline: this.pipelineFigures() };
   }
 
   private async systemFigures(): Promise<SystemFigures> {

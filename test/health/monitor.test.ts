@@ -63,3 +63,21 @@ t.test('start emits a sample at once and on every interval; stop ends it', async
   t.equal(samples.length, count, 'no samples after stop');
   t.throws(() => new HealthMonitor({ intervalMs: 0 }), RangeError);
 });
+
+t.test("a sample's pipeline figures are read when its system figures are in; final() emits one last sample after it", async (t) => {
+  let releaseLoad!: () => void;
+  const slowLoad = new Promise<number>((resolve) => { releaseLoad = () => resolve(50); });
+  const slow: SystemReader = { cpuTemperatureC: async () => null, cpuLoadPct: () => slowLoad, memory: async () => null, throttled: async () => null };
+  const monitor = new HealthMonitor({ intervalMs: 60_000, system: slow });
+  let detections = 0;
+  monitor.registerProvider('detections', () => ({ total: detections }));
+  const totals: unknown[] = [];
+  monitor.on('sample', (s) => totals.push(s.pipeline.detections!.total));
+  const started = monitor.start(); // the first sample waits for the CPU load
+  detections = 3; // heard while the first sample was being gathered
+  const ended = monitor.final();
+  detections = 4;
+  releaseLoad();
+  await Promise.all([started, ended]);
+  t.same(totals, [4, 4], 'the first sample counts what was heard by its time; the last one comes after it');
+});
