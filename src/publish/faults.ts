@@ -47,4 +47,12 @@ export class FaultTracker {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
+
+  /** Stops the timers and turns every fault OFF without calling `onChange`; returns the categories that were ON. */
+  allOff(): string[] {
+    this.stop();
+    const wereOn = [...this.states].filter(([, state]) => state === FAULT_ON).map(([category]) => category);
+    for (const category of wereOn) this.states.set(category, FAULT_OFF);
+    return wereOn;
+  }
 }

@@ -7,14 +7,19 @@ import { FaultTracker } from './faults.js';
 import { buildDetection, buildError, buildInfo } from './messages.js';
 import { Outbox } from './outbox.js';
 import type { RequestResponse, RequestRouter } from './requests.js';
-import { DeviceTopics, haStatusTopic, STATUS_OFFLINE, STATUS_ONLINE, TOPICS } from './topics.js';
+import { DeviceTopics, FAULT_OFF, haStatusTopic, STATUS_OFFLINE, STATUS_ONLINE, TOPICS } from './topics.js';
 import { PublishError } from './types.js';
 import type { DetectionMessageInput, ErrorMessage, InfoInput, PublisherEvents, PublisherOptions, PublisherStats } from './types.js';
 
 const DEFAULTS = { inflightWindow: 16, keepaliveSec: 30, connectTimeoutMs: 10_000, minDelayMs: 1000, maxDelayMs: 60_000, discoveryPrefix: 'homeassistant' };
 /** Errors raised while offline wait in memory up to this many; older ones are dropped and counted. */
 const MAX_QUEUED_ERRORS = 50;
-const STOP_OFFLINE_TIMEOUT_MS = 2000;
+/** How long stop() waits for each of its last publishes (faults OFF, then `offline`) before going on. */
+const STOP_PUBLISH_TIMEOUT_MS = 2000;
+
+function withinStopTimeout(publish: Promise<unknown>): Promise<unknown> {
+  return Promise.race([publish, new Promise((r) => setTimeout(r, STOP_PUBLISH_TIMEOUT_MS).unref())]);
+}
 
 /**
  * The one place that owns broker policy: Last Will `offline`, `online` on every connect, topic
@@ -194,7 +199,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     });
   }
 
-  /** Publishes `offline`, disconnects cleanly (no Last Will), and closes the outbox. Never throws: a failed step is logged and the next runs. */
+  /** Publishes every fault that is ON as OFF, then `offline`, disconnects cleanly (no Last Will), and closes the outbox. Never throws: a failed step is logged and the next runs. */
   async stop(): Promise<void> {
     const step = async (name: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
       try {
@@ -203,14 +208,14 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
         this.opts.logger.error(`mqtt: stopping: ${name} failed`, { error: (err as Error).message });
       }
     };
-    this.faults.stop();
+    const faultsOn = this.faults.allOff();
     const connection = this.connection;
     this.connection = null;
     if (connection?.connected) {
-      await step('publishing offline', () => {
-        const offline = connection.publish(this.topics.status, STATUS_OFFLINE, TOPICS.status.qos, TOPICS.status.retain);
-        return Promise.race([offline, new Promise((r) => setTimeout(r, STOP_OFFLINE_TIMEOUT_MS).unref())]);
-      });
+      // Before `offline`: a consumer must not see a fault ON for a device that is gone.
+      await step('turning faults off', () => withinStopTimeout(Promise.all(faultsOn.map((category) =>
+        connection.publish(this.topics.fault(category), FAULT_OFF, TOPICS.fault.qos, TOPICS.fault.retain)))));
+      await step('publishing offline', () => withinStopTimeout(connection.publish(this.topics.status, STATUS_OFFLINE, TOPICS.status.qos, TOPICS.status.retain)));
     }
     await step('disconnecting', () => connection?.stop());
     this.resetInflight();
