@@ -12,7 +12,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { detectSamples } from '../src/cli/detect.js';
+import { detectSamples } from '../src/listen/detect-audio.js';
 import { OccurrenceLog, OccurrenceTail, type ScoreTail } from '../src/calibration/occurrences.js';
 import { readRecording } from '../src/calibration/recordings.js';
 import { CALIBRATION_FLOOR, chooseThresholds } from '../src/calibration/thresholds.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileAsync, repoRoot } from './lib/common.js';
 import { startBroker } from './lib/broker.js';
-import { longRecording, runForPeak } from './memory.js';
+import { longRecording, runForPeak } from './lib/peak.js';
 
 export interface StdinRow { minutes: number; peakMb: number; wallSec: number; detections: number }
 

@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir, repoRoot } from './lib/common.js';
-import { runForPeak } from './memory.js';
+import { runForPeak } from './lib/peak.js';
 import { MAX_VOCABULARY_TERMS } from '../src/kws/vocabulary.js';
 
 const CMU_DICT = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict'; // Debian pocketsphinx-en-us

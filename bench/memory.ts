@@ -8,60 +8,15 @@
  *   vocab    `gearhear detect` with vocabularies of growing size, up to the supported maximum (item 9).
  * Prints a table per section; writes JSON to bench/results/memory-<timestamp>.json.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cacheDir, execFileAsync, formatTable, repoRoot, round } from './lib/common.js';
-import { sampleProc } from './lib/proc.js';
+import { formatTable, repoRoot } from './lib/common.js';
+import { longRecording, runForPeak } from './lib/peak.js';
 import { benchStdin } from './memory-stdin.js';
 import { benchVocabulary } from './memory-vocab.js';
 
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
-const DEMO = path.join(repoRoot, 'demo/machine-room.wav');
-
-export interface PeakRun {
-  code: number | null;
-  peakMb: number;
-  wallSec: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node <args>` to its end, sampling VmHWM every 50 ms (the last sample is the peak). */
-export async function runForPeak(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PeakRun> {
-  const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  if (options.stdin) {
-    const { createReadStream } = await import('node:fs');
-    createReadStream(options.stdin).pipe(child.stdin);
-  } else child.stdin.end();
-  let peakMb = 0;
-  const timer = setInterval(() => {
-    void sampleProc(child.pid!).then((s) => {
-      if (s && Number.isFinite(s.hwmMb)) peakMb = Math.max(peakMb, s.hwmMb); // an exiting process has no VmHWM
-    });
-  }, 50);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(timer);
-  return { code, peakMb: round(peakMb, 1), wallSec: round((performance.now() - started) / 1000, 1), stdout, stderr };
-}
-
-/** The demo recording repeated to about `minutes`, converted with sox (cached). */
-export async function longRecording(minutes: number, soxArgs: string[], tag: string): Promise<string> {
-  const dir = await cacheDir('memory');
-  const file = path.join(dir, `demo-${minutes}min-${tag}.wav`);
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(file)) {
-    const repeats = Math.max(0, Math.ceil((minutes * 60) / 20.23) - 1);
-    await execFileAsync('sox', [DEMO, ...soxArgs, file, 'repeat', String(repeats), 'trim', '0', String(minutes * 60)]);
-  }
-  return file;
-}
 
 async function benchDetect(minutesList: number[]): Promise<Array<Record<string, unknown>>> {
   const rows: Array<Record<string, unknown>> = [];

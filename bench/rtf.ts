@@ -1,6 +1,6 @@
 /** Full-pipeline real-time factor of `detect` (decode, VAD, model, search) and its accuracy on the recording. */
 import { readWavFile } from '../src/audio/file.js';
-import { detectSamples, type FileDetections } from '../src/cli/detect.js';
+import { detectSamples, type FileDetections } from '../src/listen/detect-audio.js';
 import type { OnnxAcousticModel } from '../src/model/onnx-model.js';
 import type { KeywordSpec } from '../src/kws/types.js';
 import { round } from './lib/common.js';

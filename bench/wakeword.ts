@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SAMPLE_RATE } from '../src/audio/types.js';
-import { detectSamples, type DetectFileOptions } from '../src/cli/detect.js';
+import { detectSamples, type DetectFileOptions } from '../src/listen/detect-audio.js';
 import { EMBEDDING_CHOICES, EMBEDDING_SHIFT_SEC, SpeechEmbedding, embeddingFileFor, type EmbeddingChoice } from '../src/model/speech-embedding.js';
 import { TermHeads } from '../src/model/term-heads.js';
 import { SCHEMA } from '../src/config/index.js';

@@ -17,3 +17,8 @@ export interface Detection {
   end: number;
   segmentId: string;
 }
+
+/** A detection with the loudness of its speech segment (dBFS, >= -150): what the listening path reports. */
+export interface HeardDetection extends Detection {
+  levelDbfs: number;
+}

@@ -1,15 +1,16 @@
 /**
  * Runs the listening path over a site's recordings with a ScoreSink attached: what
  * `gearhear calibrate FILE|DIR...` measures. WAV is read directly; other formats (Ogg, FLAC, MP3)
- * are decoded by sox, as 16 kHz mono.
+ * are decoded by sox, as 16 kHz mono. The listening path itself is passed in (src/listen runs the
+ * daemon's), so calibration depends on neither the daemon nor the CLI.
  */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readWavFile } from '../audio/file.js';
 import { SAMPLE_RATE } from '../audio/types.js';
-import { detectSamples, type DetectFileOptions } from '../cli/detect.js';
-import type { HeardDetection } from '../daemon/listener.js';
+import type { HeardDetection } from '../detection.js';
+import type { ScoreSink } from '../kws/types.js';
 import type { LabelledSpan, OccurrenceLog } from './occurrences.js';
 
 export const AUDIO_EXTENSIONS = ['.wav', '.ogg', '.oga', '.opus', '.flac', '.mp3'];
@@ -68,18 +69,21 @@ export interface ScoredRecordings {
   detections: Array<HeardDetection & { file: string }>;
 }
 
+/** The listening path over one recording's samples (a fresh VAD each time), with `scores` as its score sink. */
+export type ListenToSamples = (file: string, pcm: Float32Array, scores: ScoreSink) => Promise<{ durationSec: number; detections: HeardDetection[] }>;
+
 /**
- * Feeds each recording through the listening path (a fresh VAD per file) with `log` as the score
- * sink; returns the audio duration and the detections made at the current thresholds.
+ * Feeds each recording through the listening path with `log` as the score sink; returns the audio
+ * duration and the detections made at the current thresholds.
  */
 export async function scoreRecordings(files: readonly string[], log: OccurrenceLog, labels: readonly LabelledSpan[],
-  options: Omit<DetectFileOptions, 'scores'>, onFile?: (file: string, index: number) => void): Promise<ScoredRecordings> {
+  listen: ListenToSamples, onFile?: (file: string, index: number) => void): Promise<ScoredRecordings> {
   const result: ScoredRecordings = { files: 0, audioSec: 0, detections: [] };
   for (const [i, file] of files.entries()) {
     onFile?.(file, i);
     const pcm = await readRecording(file);
     log.file = file;
-    const run = await detectSamples(file, pcm, { ...options, scores: log });
+    const run = await listen(file, pcm, log);
     const inLabel = (d: HeardDetection): boolean => labels.some((l) => l.file === file && (l.term === null || l.term === d.term) && d.start < l.end + 0.5 && d.end > l.start - 0.5);
     result.detections.push(...run.detections.filter((d) => !inLabel(d)).map((d) => ({ ...d, file })));
     const labelled = labels.filter((l) => l.file === file).reduce((sum, l) => sum + Math.max(0, Math.min(l.end, run.durationSec) - Math.max(0, l.start)), 0);

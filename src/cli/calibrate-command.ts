@@ -23,7 +23,7 @@ import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.
 import { OccurrenceLog, OccurrenceTail, type ScoreTail } from '../calibration/occurrences.js';
 import { listRecordings, matchLabels, readLabels, readRecording, scoreRecordings } from '../calibration/recordings.js';
 import { CALIBRATION_FLOOR, MARGIN, chooseThresholds, type TermThreshold } from '../calibration/thresholds.js';
-import { detectSamples } from './detect.js';
+import { detectSamples, type DetectFileOptions } from '../listen/detect-audio.js';
 import { loadListenerHeads } from './load-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
 import { loadConfigOrReport } from './run-command.js';
@@ -139,14 +139,15 @@ export async function runCalibrate(args: string[]): Promise<number> {
         labels = m.spans;
       }
       const log = new OccurrenceLog(CALIBRATION_FLOOR, labels);
-      const scored = await scoreRecordings(files, log, labels, {
+      const listen: Omit<DetectFileOptions, 'scores'> = {
         model, keywords: specs, search: { refractorySec: config.kws.refractoryMs / 1000 }, heads: setup.heads,
         gate: {
           engine: config.vad.engine, threshold: config.vad.threshold, preRollMs: config.vad.preRollMs, hangoverMs: config.vad.hangoverMs,
           minSpeechMs: config.vad.minSegmentMs, maxSegmentMs: config.vad.maxSegmentMs, energyMarginDb: config.vad.energyMarginDb,
           energyMinLevelDb: config.vad.minLevelDbfs, sileroSpeechStride: config.vad.sileroSpeechStride,
         },
-      }, (file, i) => { if (!values.json) process.stderr.write(`\r${i + 1}/${files.length} ${path.basename(file)}`.padEnd(60)); });
+      };
+      const scored = await scoreRecordings(files, log, labels, (file, pcm, scores) => detectSamples(file, pcm, { ...listen, scores }), (file, i) => { if (!values.json) process.stderr.write(`\r${i + 1}/${files.length} ${path.basename(file)}`.padEnd(60)); });
       if (!values.json) process.stderr.write('\n');
       audioHours = scored.audioSec / 3600;
       if (!(audioHours > 0)) {

@@ -10,7 +10,8 @@ import { calibrationFileFor, calibrationIdentity } from '../calibration/file.js'
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
 import { gateOptions, headsOptions, keywordDefaults, phoneModelOptions, searchOptions } from '../daemon/wiring.js';
-import { detectFile, detectStream, detectionJson, detectionLine, type DetectFileOptions } from './detect.js';
+import { detectFile, detectStream, type DetectFileOptions } from '../listen/detect-audio.js';
+import { detectionJson, detectionLine } from './detect.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
 

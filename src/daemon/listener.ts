@@ -10,11 +10,10 @@ import type { SpeechEmbedding } from '../model/speech-embedding.js';
 import type { TermHeads } from '../model/term-heads.js';
 import type { Detection, KeywordSpec, ScoreSink, ThresholdOverrides } from '../kws/types.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { HeardDetection } from '../detection.js';
 
-/** A detection with the loudness of its speech segment (dBFS, >= -150). */
-export interface HeardDetection extends Detection {
-  levelDbfs: number;
-}
+// The detection event's payload is defined in the leaf module, for the stages that only read detections.
+export type { HeardDetection };
 
 export interface SegmentInfo {
   segmentId: string;
