@@ -8,7 +8,8 @@ import type { LoadedVocabulary, ReloadOutcome, VocabularyWatcher } from '../kws/
 import { RequestRouter, type RequestResponse } from '../publish/requests.js';
 
 export interface DeviceRequestDeps {
-  respond: (action: string, response: RequestResponse) => void;
+  /** Publishes a response; resolves once it is sent (see RequestRouterOptions.respond). */
+  respond: (action: string, response: RequestResponse) => Promise<void> | void;
   logger: Logger;
   watcher: () => VocabularyWatcher | null;
   /** The vocabulary the listener uses now (a reloaded one it refused does not count). */

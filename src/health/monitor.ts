@@ -51,6 +51,8 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<HealthSample> | null = null;
+  /** The system reading under way: samples asked for meanwhile share it (a reading spawns processes). */
+  private systemReading: Promise<SystemFigures> | null = null;
 
   constructor(private readonly options: HealthMonitorOptions) {
     super();
@@ -111,7 +113,12 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     return { timestamp: new Date().toISOString(), system, process: processFigures(), pipeline: this.pipelineFigures() };
   }
 
-  private async systemFigures(): Promise<SystemFigures> {
+  private systemFigures(): Promise<SystemFigures> {
+    this.systemReading ??= this.readSystem().finally(() => { this.systemReading = null; });
+    return this.systemReading;
+  }
+
+  private async readSystem(): Promise<SystemFigures> {
     const [cpuTempC, throttled, cpuLoadPct, memory] = await Promise.all([
       this.system.cpuTemperatureC().catch(() => null),
       this.system.throttled().catch(() => null),

@@ -27,7 +27,8 @@ export interface ConnectionEvents {
   disconnected: [{ reason: string }];
   reconnecting: [{ attempt: number; delayMs: number }];
   error: [PublishError];
-  message: [string, Buffer];
+  /** topic, payload, and MQTT's retain flag as received (set on retained messages sent at subscribe). */
+  message: [string, Buffer, boolean];
 }
 
 const REFUSAL_HINTS: Record<number, string> = {
@@ -138,7 +139,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       this.opts.logger.info('mqtt: connected', { broker: this.where });
       this.emit('connected');
     });
-    client.on('message', (topic, payload) => { if (client === this.client) this.emit('message', topic, payload); });
+    client.on('message', (topic, payload, packet) => { if (client === this.client) this.emit('message', topic, payload, packet.retain); });
     client.on('error', (err) => { if (client === this.client) this.report(this.translate(err)); });
     client.on('close', () => {
       if (client !== this.client) return;

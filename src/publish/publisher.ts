@@ -72,7 +72,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     connection.on('disconnected', (e) => { this.resetInflight(); this.emit('disconnected', e); });
     connection.on('reconnecting', (e) => this.emit('reconnecting', e));
     connection.on('error', (e) => this.raise(e));
-    connection.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
+    connection.on('message', (topic, payload, retained) => this.onMessage(topic, payload.toString(), retained));
     this.connection = connection;
     await connection.start();
   }
@@ -147,9 +147,12 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.feedbackButtons = true;
   }
 
-  /** Publishes the answer to a request on `response/<action>` (QoS 1, not retained; dropped while offline). */
-  respond(action: string, response: RequestResponse): void {
-    this.send(this.topics.response(action), JSON.stringify(response), TOPICS.response.qos, TOPICS.response.retain);
+  /**
+   * Publishes the answer to a request on `response/<action>` (QoS 1, not retained; dropped while
+   * offline); resolves once the broker has it or it was dropped.
+   */
+  respond(action: string, response: RequestResponse): Promise<void> {
+    return this.send(this.topics.response(action), JSON.stringify(response), TOPICS.response.qos, TOPICS.response.retain);
   }
 
   /** The retained `info` payload as last published (null before setInfo). */
@@ -250,10 +253,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.pump();
   }
 
-  private onMessage(topic: string, payload: string): void {
+  private onMessage(topic: string, payload: string, retained: boolean): void {
     const action = this.requests ? this.topics.requestAction(topic) : null;
     if (action !== null) {
-      void this.requests!.serve(action, payload);
+      if (retained) this.requests!.refuseRetained(action, topic, payload);
+      else void this.requests!.serve(action, payload);
       return;
     }
     const ha = this.opts.homeAssistant;
@@ -333,11 +337,14 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     for (const w of waiters) w();
   }
 
-  /** Fire-and-forget state publish: only while connected (state is republished on connect). */
-  private send(topic: string, payload: string, qos: 0 | 1, retain: boolean): void {
+  /**
+   * Fire-and-forget state publish: only while connected (state is republished on connect). Never
+   * rejects; resolves once the broker has it, or at once when it is dropped.
+   */
+  private send(topic: string, payload: string, qos: 0 | 1, retain: boolean): Promise<void> {
     const connection = this.connection;
-    if (!connection?.connected) return;
-    connection.publish(topic, payload, qos, retain).catch((err: Error) => this.opts.logger.debug('mqtt: state publish not completed', { topic, error: err.message }));
+    if (!connection?.connected) return Promise.resolve();
+    return connection.publish(topic, payload, qos, retain).catch((err: Error) => this.opts.logger.debug('mqtt: state publish not completed', { topic, error: err.message }));
   }
 
   private requireOutbox(): Outbox {

@@ -6,6 +6,7 @@
  * See schemas/request.schema.json, schemas/response.schema.json and docs/mqtt.md.
  */
 import type { Logger } from '../log.js';
+import { RequestQueue, type RequestQueueLimits } from './request-queue.js';
 
 /** The request's payload without `transaction`. */
 export type RequestParams = Record<string, unknown>;
@@ -28,20 +29,38 @@ export class RequestError extends Error {
 }
 
 export interface RequestRouterOptions {
-  /** Publishes one response for `action` (QoS 1, not retained). */
-  respond: (action: string, response: RequestResponse) => void;
+  /**
+   * Publishes one response for `action` (QoS 1, not retained); may return a promise that settles
+   * once the response is sent (the request holds its slot until then, at most RESPOND_WAIT_MS).
+   */
+  respond: (action: string, response: RequestResponse) => Promise<void> | void;
   logger: Logger;
   /** Payloads larger than this are refused before parsing (default 64 KiB). */
   maxRequestBytes?: number;
+  /** Requests served at once and waiting (default DEFAULT_REQUEST_LIMITS); beyond them a request is answered "busy". */
+  limits?: RequestQueueLimits;
 }
 
 const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
+/** A request keeps its slot until its response is sent, or this long (a broker that never acknowledges). */
+const RESPOND_WAIT_MS = 10_000;
 
-/** Routes each request to the handler of its action and publishes exactly one response for it. */
+/**
+ * Routes each request to the handler of its action and publishes exactly one response for it.
+ * Requests are served a few at a time (RequestQueue); one that finds the queue full is answered
+ * "busy" at once, with its transaction.
+ */
 export class RequestRouter {
   private readonly handlers = new Map<string, RequestHandler>();
+  private readonly queue: RequestQueue;
+  /** Requests answered "busy" since the queue was last empty. */
+  private busyRefusals = 0;
+  /** Topics whose retained request was already answered in this run. */
+  private readonly retainedAnswered = new Set<string>();
 
-  constructor(private readonly opts: RequestRouterOptions) {}
+  constructor(private readonly opts: RequestRouterOptions) {
+    this.queue = new RequestQueue(opts.limits);
+  }
 
   handle(action: string, handler: RequestHandler): this {
     this.handlers.set(action, handler);
@@ -50,8 +69,59 @@ export class RequestRouter {
 
   get actions(): string[] { return [...this.handlers.keys()].sort(); }
 
-  /** Serves one request; resolves once its response was handed to `respond`. Never throws. */
-  async serve(action: string, payload: Buffer | string): Promise<RequestResponse> {
+  /**
+   * Serves one request when a slot is free (or once one is), or answers it "busy" at once when the
+   * queue is full; resolves once its response was handed to `respond`. Never throws.
+   */
+  serve(action: string, payload: Buffer | string): Promise<RequestResponse> {
+    const served = this.queue.run(() => this.answer(action, payload));
+    if (served) return served.finally(() => this.reportBusyWhenIdle());
+    if (this.busyRefusals++ === 0) {
+      this.opts.logger.warn('mqtt requests come faster than they are served: answering "busy" until the queue has room', { action, ...this.queue.limits });
+    }
+    const { running, waiting } = this.queue.limits;
+    return Promise.resolve(this.refuse(action, payload, `busy: ${running} requests are being served and ${waiting} are waiting; send it again later`));
+  }
+
+  /**
+   * A request that arrived retained (the broker keeps it and hands it over on every subscribe, so
+   * serving it would repeat it — a retained `restart` restarts the daemon for ever): not served;
+   * answered with an error and logged with how to clear it, once per topic in this run.
+   */
+  refuseRetained(action: string, topic: string, payload: Buffer | string): void {
+    if (this.retainedAnswered.has(topic)) return;
+    this.retainedAnswered.add(topic);
+    const clear = `mosquitto_pub -r -n -t '${topic}'`;
+    this.opts.logger.warn(`ignoring a retained request on ${topic}: requests must be sent without retain; clear it with \`${clear}\``, { action, topic });
+    this.refuse(action, payload, `retained requests are not served (the broker would repeat them on every connect): clear it with \`${clear}\` and send the request again without retain`);
+  }
+
+  /** Answers a request with an error without serving it; its transaction is echoed when it has one. */
+  private refuse(action: string, payload: Buffer | string, error: string): RequestResponse {
+    const response: RequestResponse = { status: 'error', data: {}, error };
+    const transaction = this.transactionOf(payload);
+    if (transaction !== undefined) response.transaction = transaction;
+    this.opts.logger.debug('mqtt request refused', { action, error });
+    void Promise.resolve(this.opts.respond(action, response)).catch(() => undefined);
+    return response;
+  }
+
+  private transactionOf(payload: Buffer | string): string | number | undefined {
+    try {
+      const transaction = this.parse(payload).transaction;
+      return typeof transaction === 'string' || typeof transaction === 'number' ? transaction : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private reportBusyWhenIdle(): void {
+    if (this.queue.size > 0 || this.busyRefusals === 0) return;
+    this.opts.logger.warn('mqtt requests: no longer busy', { answeredBusy: this.busyRefusals });
+    this.busyRefusals = 0;
+  }
+
+  private async answer(action: string, payload: Buffer | string): Promise<RequestResponse> {
     let transaction: string | number | undefined;
     let response: RequestResponse;
     try {
@@ -69,7 +139,7 @@ export class RequestRouter {
     }
     if (transaction !== undefined) response.transaction = transaction;
     this.opts.logger.info('mqtt request', { action, status: response.status, ...(response.error ? { error: response.error } : {}) });
-    this.opts.respond(action, response);
+    await sentWithin(this.opts.respond(action, response), RESPOND_WAIT_MS);
     return response;
   }
 
@@ -87,5 +157,16 @@ export class RequestRouter {
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RequestError('request payload must be a JSON object, e.g. {"transaction":"1"}');
     return { ...(value as RequestParams) };
+  }
+}
+
+/** Waits for a response to be sent, at most `ms`; a failed send is the publisher's to report. */
+async function sentWithin(sending: Promise<void> | void, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); timer.unref(); });
+  try {
+    await Promise.race([Promise.resolve(sending).catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
