@@ -30,6 +30,15 @@ t.test('the demo recording is heard (the reference the other cases compare with)
   t.ok(demoTerms.length >= 3, `terms heard: ${demoTerms.join(', ')}`);
 });
 
+t.test("the README's `detect --json` example is a line of this run (the segment id's stream prefix is random)", async (t) => {
+  const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+  const example = /```json\n(\{"file":"demo\/machine-room\.wav".*\})\n```/.exec(readme)?.[1];
+  if (!example) return t.fail('no detect --json example for demo/machine-room.wav in README.md');
+  const r = await runCli(t, ['detect', '--json', 'demo/machine-room.wav'], {}, 120_000); // as the README runs it
+  const withoutStream = (l: string): string => l.replace(/"segmentId":"[0-9a-f]+-/, '"segmentId":"-');
+  t.ok(r.stdout.split('\n').map(withoutStream).includes(withoutStream(example)), example, { stdout: r.stdout });
+});
+
 t.test('a command line far past 29 KB does not crash onnxruntime, and nothing is written under $HOME', async (t) => {
   const home = path.join(dir, 'home');
   // 900 absolute paths of ~70 characters: ~63 KB of arguments, over twice what killed it before.
