@@ -10,6 +10,12 @@ export interface KeywordEnd {
   phones: number;
   /** Threshold actually applied to this pronunciation (the short-term raise included). */
   threshold: number;
+  /**
+   * Score at which an occurrence claims its span against the shorter terms it covers ("gearbox" over
+   * "gear"): the vocabulary's threshold, or `threshold` when a calibration set it lower. A calibration
+   * that raises a term stops it being reported, not its speech being heard as the shorter term.
+   */
+  coverThreshold: number;
   /** Keyword boost (log bonus per phone). */
   boost: number;
 }
@@ -42,7 +48,7 @@ export interface PrefixTree {
   readonly childList: Int32Array;
   /**
    * Admissible pruning bound: a partial path at node n whose summed log ratio is below nodeBound[n]
-   * can no longer reach any keyword below n with a confidence over that keyword's threshold.
+   * can no longer reach any keyword below n with a confidence over that keyword's cover threshold.
    */
   readonly nodeBound: Float64Array;
   /** Same bound over node n's children only: what a path that has finished n's phone still needs (Infinity at leaves). */
@@ -115,18 +121,21 @@ export function buildPrefixTree(keywords: readonly KeywordSpec[], tokens: readon
         }
         node = child;
       }
-      const threshold = override ?? effectiveThreshold(keyword.threshold, phones.length, options);
+      const own = effectiveThreshold(keyword.threshold, phones.length, options);
+      const threshold = override ?? own;
       const ends = nodes[node].ends;
       // The same keyword listing one pronunciation twice ends once.
-      if (!ends.some((e) => e.keyword === k)) ends.push({ keyword: k, pronunciation: p, phones: phones.length, threshold, boost: keyword.boost });
+      if (!ends.some((e) => e.keyword === k)) {
+        ends.push({ keyword: k, pronunciation: p, phones: phones.length, threshold, coverThreshold: Math.min(threshold, own), boost: keyword.boost });
+      }
     });
   });
   return flatten(nodes, floor);
 }
 
 /**
- * Admissible pruning bounds (see PrefixTree.nodeBound), with each end's threshold lowered to `floor`
- * when that is lower. Children have larger indices than parents, so a reverse sweep sees every
+ * Admissible pruning bounds (see PrefixTree.nodeBound) at each end's cover threshold (at most its
+ * threshold: paths are kept that can still claim a span), lowered to `floor` when that is lower. Children have larger indices than parents, so a reverse sweep sees every
  * subtree first. Bounds never fall from a node to its children and scores never rise along a path,
  * so a path below a bound stays below it: pruning at the floor's lower bounds keeps every path the
  * threshold's bounds keep, with the same scores.
@@ -138,7 +147,7 @@ function bounds(nodes: BuildNode[], floor: number): { nodeBound: Float64Array; c
   for (let i = n - 1; i > 0; i--) {
     for (const end of nodes[i].ends) {
       // confidence = exp(L / phones + boost) >= threshold  <=>  L >= phones * (ln threshold - boost)
-      const need = end.phones * (Math.log(Math.max(Math.min(end.threshold, floor), 1e-30)) - end.boost);
+      const need = end.phones * (Math.log(Math.max(Math.min(end.coverThreshold, floor), 1e-30)) - end.boost);
       if (need < nodeBound[i]) nodeBound[i] = need;
     }
     if (continueBound[i] < nodeBound[i]) nodeBound[i] = continueBound[i];
@@ -171,7 +180,7 @@ function flatten(nodes: BuildNode[], floor: number | undefined): PrefixTree {
   childStart[n] = childAt;
   endStart[n] = ends.length;
   const { nodeBound, continueBound } = bounds(nodes, Infinity);
-  const lowers = floor !== undefined && ends.some((e) => floor < e.threshold);
+  const lowers = floor !== undefined && ends.some((e) => floor < e.coverThreshold);
   const prune = lowers ? bounds(nodes, floor) : { nodeBound, continueBound };
   return {
     nodeCount: n, nodeToken, nodeParent, nodeRepeatsParent, childStart, childList, nodeBound, continueBound,

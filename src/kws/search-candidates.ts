@@ -2,9 +2,13 @@ import { EndSlots } from './end-slots.js';
 import type { PrefixTree } from './prefix-tree.js';
 import type { Detection, KeywordSpec } from './types.js';
 
-/** A keyword occurrence that passed its threshold and has ended, waiting for overlap resolution. */
+/**
+ * A keyword occurrence that passed its cover threshold and has ended, waiting for overlap resolution;
+ * `reportable` when it passed its threshold too (otherwise it only covers shorter terms).
+ */
 interface Candidate {
   keyword: number;
+  reportable: boolean;
   phones: number;
   threshold: number;
   confidence: number;
@@ -29,10 +33,14 @@ export interface CandidateOptions {
  * overlapping occurrence until the path has left the keyword (trailing rule), then ended
  * occurrences wait until nothing still alive in the search could overlap them, and are resolved:
  * a longer term covering a shorter one wins, otherwise the best-scoring non-overlapping set, and
- * the refractory time per term applies last.
+ * the refractory time per term applies last. A term a calibration raised above its vocabulary
+ * threshold is tracked in a second set of slots between the two: there it is not reported, but it
+ * still covers the shorter terms inside it ("gearbox" is not reported as "gear").
  */
 export class CandidateTracker {
   private readonly slots: EndSlots;
+  /** Occurrences at or above their cover threshold but below their threshold. */
+  private readonly covers: EndSlots;
   private pending: Candidate[] = [];
   /** Whether `pending` is still in (start, longest first) order. */
   private pendingSorted = true;
@@ -49,7 +57,8 @@ export class CandidateTracker {
     private readonly frameShiftSec: number,
     private readonly options: CandidateOptions,
   ) {
-    this.slots = new EndSlots(tree.ends.length, (slot) => this.ended(slot));
+    this.slots = new EndSlots(tree.ends.length, (slot) => this.ended(this.slots, slot, true));
+    this.covers = new EndSlots(tree.ends.length, (slot) => this.ended(this.covers, slot, false));
     this.lastEndSec = new Float64Array(keywords.length).fill(-Infinity);
   }
 
@@ -57,13 +66,14 @@ export class CandidateTracker {
     this.segmentId = segmentId;
     this.segmentStartSec = segmentStartSec;
     this.slots.clear();
+    this.covers.clear();
     this.pending = [];
     this.reportedUntil = -1;
   }
 
-  /** A path through keyword end `slot` scored `confidence` (already over threshold) at `frame`. */
+  /** A path through keyword end `slot` scored `confidence` (already over its cover threshold) at `frame`. */
   offer(slot: number, confidence: number, startFrame: number, frame: number): void {
-    this.slots.offer(slot, confidence, startFrame, frame);
+    (confidence >= this.tree.ends[slot].threshold ? this.slots : this.covers).offer(slot, confidence, startFrame, frame);
   }
 
   /**
@@ -71,27 +81,30 @@ export class CandidateTracker {
    * occurrences that end before `aliveStart` (the earliest start of any path still alive).
    */
   step(frame: number, aliveStart: number, out: Detection[]): void {
-    const blockStart = Math.min(aliveStart, this.slots.sweep(frame, this.options.trailingFrames));
+    const trailing = this.options.trailingFrames;
+    const blockStart = Math.min(aliveStart, this.slots.sweep(frame, trailing), this.covers.sweep(frame, trailing));
     if (this.pending.length > 0) this.resolve(blockStart, frame - this.options.maxWaitFrames, out);
   }
 
   /** Segment end: everything open is final. */
   flush(out: Detection[]): void {
     this.slots.closeAll();
+    this.covers.closeAll();
     this.resolve(Infinity, Infinity, out);
   }
 
   /** An occurrence closed in its slot: it waits in `pending` for overlap resolution. */
-  private ended(slot: number): void {
+  private ended(slots: EndSlots, slot: number, reportable: boolean): void {
     const end = this.tree.ends[slot];
     this.pendingSorted = false;
     this.pending.push({
       keyword: end.keyword,
+      reportable,
       phones: end.phones,
       threshold: end.threshold,
-      confidence: this.slots.confidence[slot],
-      startFrame: this.slots.startFrame[slot],
-      endFrame: this.slots.endFrame[slot],
+      confidence: slots.confidence[slot],
+      startFrame: slots.startFrame[slot],
+      endFrame: slots.endFrame[slot],
     });
   }
 
@@ -126,7 +139,7 @@ export class CandidateTracker {
   private report(group: Candidate[], out: Detection[]): void {
     const covered = (c: Candidate): boolean =>
       group.some((d) => d !== c && d.keyword !== c.keyword && d.phones > c.phones && d.startFrame <= c.startFrame && d.endFrame >= c.endFrame);
-    const contenders = group.filter((c) => c.startFrame > this.reportedUntil && !covered(c));
+    const contenders = group.filter((c) => c.reportable && c.startFrame > this.reportedUntil && !covered(c));
     contenders.sort((a, b) => b.confidence - a.confidence || b.endFrame - b.startFrame - (a.endFrame - a.startFrame) || a.startFrame - b.startFrame);
     const chosen: Candidate[] = [];
     for (const c of contenders) {

@@ -196,7 +196,7 @@ export class KeywordSearch {
         for (let e = endStart[n]; e < endStart[n + 1]; e++) {
           const end = ends[e];
           const confidence = keywordConfidence(pl, next.phoneDone[n] + next.phonePeak[n], end.phones, end.boost, minPhonePosterior);
-          if (confidence >= end.threshold) this.candidates.offer(e, confidence, start, t);
+          if (confidence >= end.coverThreshold) this.candidates.offer(e, confidence, start, t);
           if (confidence >= scoreFloor) this.scores!.offer(e, confidence, start, t);
         }
       }

@@ -103,6 +103,23 @@ t.test('a longer term covering a shorter one wins', async (t) => {
   t.same(terms(run(strict, noisyLong.build({ target: 0.3, competitor: 0.6, rate: 1 }))), ['leak'], 'the longer term must pass its own threshold to win');
 });
 
+t.test('a calibration that raises a longer term does not turn it into a shorter term inside it', async (t) => {
+  // "oil leak" said a little unclearly: over its vocabulary threshold (0.5), under a calibrated 0.99.
+  const frames = new PosteriorBuilder(rng(6)).blank(4).phones(OIL, undefined, true).phones(LEAK).blank(6).build({ target: 0.3, competitor: 0.6, rate: 1 });
+  const keywords = [keyword('oil leak', [OIL_LEAK]), keyword('leak', [LEAK]), keyword('oil', [OIL])];
+  const calibrated = (thresholds: Array<[string, number]>): Detection[] =>
+    run(new KeywordSearch({ keywords, tokens: TOKENS, blankIndex: BLANK, frameShiftSec: FRAME_SEC, thresholds: new Map(thresholds) }), frames);
+  const [plain] = run(search(keywords), frames);
+  t.equal(plain?.term, 'oil leak', 'at the vocabulary\'s thresholds: "oil leak"');
+  t.ok(plain!.confidence > 0.5 && plain!.confidence < 0.99, `its confidence ${plain?.confidence}`);
+  t.same(terms(calibrated([['oil leak', 0.99]])), [], 'raised out of reach, it is not reported, and neither is "leak" or "oil" inside it');
+  t.same(terms(calibrated([['oil leak', 0.99], ['leak', 0.3]])), [], 'not even when the shorter term\'s threshold is lowered');
+  t.same(terms(calibrated([['oil leak', 0.5]])), ['oil leak'], 'at a calibrated threshold it passes, it is reported as before');
+  const alone = new PosteriorBuilder(rng(5)).blank(4).babble(6, OIL_LEAK).phones(LEAK).blank(6).build();
+  t.same(terms(run(new KeywordSearch({ keywords, tokens: TOKENS, blankIndex: BLANK, frameShiftSec: FRAME_SEC, thresholds: new Map([['oil leak', 0.99]]) }), alone)),
+    ['leak'], '"leak" on its own is still found');
+});
+
 t.test('identical consecutive phones need a blank between them', async (t) => {
   // "oy l iy k": one L run, no blank inside it, so "oil leak" (OY L L IY K) is not there.
   const single = new PosteriorBuilder(rng(7)).blank(4).phones(['OY', 'L', 'IY', 'K']).blank(6);
