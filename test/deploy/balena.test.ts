@@ -96,6 +96,19 @@ t.test('the runtime stage: arecord, non-root audio user, capped heap, health che
   t.match(runtimeText, /chown gearhear:gearhear \/data/, '/data (and so a fresh volume) belongs to the user');
 });
 
+t.test("the template's comments tell the truth about .npmrc and package.json's scripts", async (t) => {
+  const comments = template.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  const npmrc = (await readRepoFile('.npmrc')).split('\n').map((l) => l.trim());
+  const settings = [...comments.matchAll(/\.npmrc (?:sets|carries) ([\w-]+=\S+?)[\s.,;)]/g)].map((m) => m[1]!);
+  t.ok(settings.length > 0, 'the comments say what .npmrc sets');
+  for (const setting of settings) t.ok(npmrc.includes(setting), `.npmrc has ${setting}`);
+  const scripts = (JSON.parse(await readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
+  for (const m of comments.matchAll(/"([\w:-]+)" script|`npm run ([\w:-]+)`/g)) {
+    const name = m[1] ?? m[2]!;
+    t.ok(Object.hasOwn(scripts, name), `package.json has a "${name}" script`);
+  }
+});
+
 t.test('every file the Dockerfile copies from the build context is in the repository', async (t) => {
   const sources = copySources(template);
   t.ok(sources.includes('package-lock.json') && sources.includes('src/'), 'sources were found');
