@@ -15,7 +15,6 @@ import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import { compiledHeadsPathFor, loadCompiledHeads } from '../kws/compiled-heads.js';
 import { MqttPublisher } from '../publish/publisher.js';
-import type { PublishError } from '../publish/types.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
 import { Evidence } from '../evidence/evidence.js';
@@ -270,7 +269,6 @@ export class Daemon {
     const requests = this.buildRequests();
     this.evidence?.serve(requests);
     this.publisher.serveRequests(requests);
-    listen(this.publisher, 'error', (err: PublishError) => logger.warn('mqtt', { where: err.where, error: err.message }));
     listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
     if (this.calibration?.error) this.publisher.publishError('calibration', this.calibration.error);
