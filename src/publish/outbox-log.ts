@@ -1,130 +1,66 @@
-import { open, readFile, rename, mkdir, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../durable-file.js';
-import { EX_CONFIG } from '../config/errors.js';
+import { BlockReader, BlockWriter, MAX_SEQ, decodeRecord, scanLog } from './outbox-scan.js';
+import { OutboxStorageError, describe, ensureDir, openOwnerOnly, refuseSymlink, replaceFile, tightenExisting, writeAll } from './outbox-files.js';
+
+export { OutboxStorageError } from './outbox-files.js';
+export { encodeRecord, MAX_SEQ } from './outbox-scan.js';
 
 /** One detection waiting in the outbox: its payload is the exact JSON text that will be published. */
 export interface OutboxRecord {
   seq: number;
-  /** Epoch ms when appended (for the age bound). */
+  /** Wall-clock epoch ms when appended (informative: the age bound reads OutboxClock). */
   appendedAt: number;
   payload: string;
   /** Size of the record in the log file. */
   bytes: number;
 }
 
-export interface LoadedLog {
-  records: OutboxRecord[];
+/** Where a record lives in the log; the payload is read from there when it is needed. */
+export interface LogEntry {
+  seq: number;
+  appendedAt: number;
+  /** The outbox clock at append; null for records written before it existed. */
+  ageClockMs: number | null;
+  bytes: number;
+  offset: number;
+  /** Read at load for the oldest records (up to the read-ahead budget); null otherwise. */
+  payload: string | null;
+}
+
+export interface Watermark {
   /** Every seq <= ackedThrough was acknowledged or dropped. */
   ackedThrough: number;
-  /** Highest seq ever written (log or ack file). */
-  maxSeq: number;
+  /** The highest seq ever given, so a seq is never given twice after a compaction. */
+  lastSeq: number;
+  /** The outbox clock when it was written (0 in files written before the clock). */
+  ageClockMs: number;
+}
+
+export interface LoadedLog extends Watermark {
+  /** Unacknowledged records in seq order, one per seq. */
+  entries: LogEntry[];
+  /** Bytes in the log of records acknowledged but not compacted away yet. */
+  deadBytes: number;
   tornRecords: number;
-  tornDetails: string[];
-  /** The watermark file was unreadable or impossible: said in words, naming the file (null when fine). */
+  duplicates: number;
+  /** Said in words, naming the file: damaged records and duplicates skipped, a seq beyond the largest. */
+  problems: string[];
+  /** The watermark file was unreadable or impossible, and set aside: said in words, naming the file (null when fine). */
   watermarkProblem: string | null;
+  /** The watermark's lastSeq was beyond the largest seq and was replaced: write it again. */
+  watermarkCorrected: boolean;
+  tornDetails: string[];
 }
 
-/** The state directory or an outbox file cannot be used at all: a setup fault, so the daemon exits EX_CONFIG. */
-export class OutboxStorageError extends Error {
-  readonly exitCode = EX_CONFIG;
-  constructor(message: string, readonly file: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'OutboxStorageError';
-  }
-}
+/** A record for rewrite(): copied from the current log, or written from memory. */
+export type RewriteItem = { offset: number; bytes: number } | { text: string };
 
-/**
- * RFC 7464 record separator. Every record is `RS {seq, t, msg} LF`: a record cut short by a failed
- * write or a crash can never swallow the one after it, because the next one starts at its own RS.
- * Logs written before framing (plain JSON lines) are still read.
- */
-const RS = '\u001e';
-
-export function encodeRecord(seq: number, appendedAt: number, payload: string): string {
-  return `${RS}{"seq":${seq},"t":${appendedAt},"msg":${payload}}\n`;
-}
-
-function decodeRecord(text: string): { seq: number; t: number; msg: unknown } | null {
-  try {
-    const rec = JSON.parse(text) as { seq?: unknown; t?: unknown; msg?: unknown };
-    if (typeof rec.seq !== 'number' || !Number.isSafeInteger(rec.seq) || rec.seq < 1 || typeof rec.t !== 'number' || typeof rec.msg !== 'object' || rec.msg === null) return null;
-    return { seq: rec.seq, t: rec.t, msg: rec.msg };
-  } catch {
-    return null;
-  }
-}
-
-interface ParsedLog { records: OutboxRecord[]; torn: string[]; clean: boolean }
-
-/** Splits the log at every RS and every LF; a piece is trusted only if it parses and ends with LF. */
-export function parseLog(text: string, file: string): ParsedLog {
-  const records: OutboxRecord[] = [];
-  const torn: string[] = [];
-  let pos = 0;
-  let line = 1;
-  while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    const rs = text.indexOf(RS, text[pos] === RS ? pos + 1 : pos);
-    const endsAtRs = rs !== -1 && (nl === -1 || rs < nl);
-    const end = endsAtRs ? rs : nl === -1 ? text.length : nl;
-    const terminated = !endsAtRs && nl !== -1;
-    const piece = text.slice(pos, end);
-    const body = piece.startsWith(RS) ? piece.slice(1) : piece;
-    if (!(terminated && body === '')) {
-      const rec = terminated ? decodeRecord(body) : null;
-      if (rec) records.push({ seq: rec.seq, appendedAt: rec.t, payload: JSON.stringify(rec.msg), bytes: Buffer.byteLength(piece) + 1 });
-      else torn.push(`${file} line ${line}: ${terminated ? 'unreadable record' : 'unterminated (torn) record'} of ${Buffer.byteLength(piece)} bytes skipped`);
-    }
-    if (terminated) line++;
-    pos = terminated ? end + 1 : end;
-  }
-  return { records, torn, clean: torn.length === 0 };
-}
-
-function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '')}` : String((err as Error).message ?? err);
-}
-
-/**
- * Fails with a clear message unless the daemon can create files in `dir` and append to the log:
- * a read-only or foreign state directory is found at start, before anything is heard.
- */
-export async function checkWritable(dir: string, logFile: string): Promise<void> {
-  const hint = 'the outbox keeps detections there until the broker has them: make it writable by the daemon\'s user, or set state.dir to a writable directory';
-  try {
-    await mkdir(dir, { recursive: true });
-    const probe = path.join(dir, '.gearhear-write-check');
-    const fh = await open(probe, 'w');
-    await fh.close();
-    await unlink(probe);
-  } catch (err) {
-    throw new OutboxStorageError(`state directory ${dir} is not writable (${describe(err)}): ${hint}`, dir, { cause: err });
-  }
-  try {
-    const fh = await open(logFile, 'a');
-    await fh.close();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EISDIR') throw new OutboxStorageError(`outbox log ${logFile} is a directory, not a file: move it out of the way (the daemon writes its detections there)`, logFile, { cause: err });
-    throw new OutboxStorageError(`outbox log ${logFile} cannot be opened for writing (${describe(err)}): ${hint}`, logFile, { cause: err });
-  }
-}
-
-async function readOptional(file: string, what: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') return null;
-    if (e.code === 'EISDIR') throw new OutboxStorageError(`${what} ${file} is a directory, not a file: move it out of the way`, file, { cause: err });
-    throw new OutboxStorageError(`cannot read ${what} ${file} (${describe(err)})`, file, { cause: err });
-  }
-}
+const WRITE_HINT = 'the outbox keeps detections there until the broker has them: make it writable by the daemon\'s user, or set state.dir to a writable directory';
 
 /** The watermark as written, or why it cannot be trusted. */
-function parseWatermark(text: string): { value: number; lastSeq: number } | { problem: string } {
+function parseWatermark(text: string): Watermark | { problem: string } {
   if (text.trim() === '') return { problem: 'is empty' };
   let parsed: unknown;
   try {
@@ -134,15 +70,19 @@ function parseWatermark(text: string): { value: number; lastSeq: number } | { pr
   }
   const value = (parsed as { ackedThrough?: unknown } | null)?.ackedThrough;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return { problem: `has no whole, non-negative "ackedThrough" (got ${JSON.stringify(value) ?? 'nothing'})` };
+  if (value > MAX_SEQ) return { problem: `claims ackedThrough ${value}, beyond the largest seq the outbox gives (${MAX_SEQ})` };
   // lastSeq (the highest seq ever given) came later: a file without it is an older gearhear's.
   const lastSeq = (parsed as { lastSeq?: unknown }).lastSeq ?? value;
   if (typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < value) return { problem: `has a "lastSeq" that is not a whole number at or above ackedThrough ${value} (got ${JSON.stringify(lastSeq)})` };
-  return { value, lastSeq };
+  const clock = (parsed as { ageClockMs?: unknown }).ageClockMs;
+  const ageClockMs = typeof clock === 'number' && Number.isFinite(clock) && clock >= 0 ? clock : 0;
+  return { ackedThrough: value, lastSeq, ageClockMs };
 }
 
 /**
- * The on-disk half of the outbox: an append-only log of framed records (fsync per batch) and an
- * `ackedThrough` watermark file. Compaction rewrites the log without acknowledged records.
+ * The on-disk half of the outbox: an append-only log of framed records (fsync per batch) and a
+ * watermark file. The log is read in blocks and compacted by streaming the records still needed
+ * into a new file: memory holds offsets, not the log.
  */
 export class OutboxLog {
   private fh: FileHandle | null = null;
@@ -150,32 +90,112 @@ export class OutboxLog {
   private size = 0;
   constructor(readonly logFile: string, readonly ackFile: string) {}
 
-  async load(): Promise<LoadedLog> {
-    await checkWritable(path.dirname(this.logFile), this.logFile);
-    const ackText = await readOptional(this.ackFile, 'outbox watermark');
-    const text = (await readOptional(this.logFile, 'outbox log')) ?? '';
-    const parsed = parseLog(text, this.logFile);
-    const logMax = parsed.records.reduce((m, r) => Math.max(m, r.seq), 0);
-    let ackedThrough = 0;
-    let lastSeq = 0;
+  /** `readAheadBytes`: payloads read at load for the oldest unacknowledged records, at most this many bytes. */
+  async load(readAheadBytes: number): Promise<LoadedLog> {
+    await this.checkUsable();
+    const ackText = await this.readWatermark();
+    const mark = ackText === null ? null : parseWatermark(ackText);
+    const all: LogEntry[] = [];
+    const tornDetails: string[] = [];
+    const fh = await openOwnerOnly(this.logFile, constants.O_RDONLY, 'outbox log');
+    try {
+      await scanLog(fh, (p) => {
+        if (!p.record) {
+          tornDetails.push(`${this.logFile} line ${p.line}: ${p.terminated ? 'unreadable record' : 'unterminated (torn) record'} of ${p.size} bytes skipped`);
+          return;
+        }
+        const { seq, appendedAt, ageClockMs } = p.record;
+        all.push({ seq, appendedAt, ageClockMs, bytes: p.size + 1, offset: p.offset, payload: null });
+      });
+    } finally {
+      await fh.close();
+    }
+    const tornRecords = tornDetails.length;
+    all.sort((a, b) => a.seq - b.seq);
+    const logMax = all.at(-1)?.seq ?? 0;
+    const problems: string[] = [];
+    let watermark: Watermark = { ackedThrough: 0, lastSeq: 0, ageClockMs: 0 };
     let watermarkProblem: string | null = null;
-    if (ackText !== null) {
-      const mark = parseWatermark(ackText);
-      if ('problem' in mark) watermarkProblem = mark.problem;
+    if (mark !== null) {
+      let problem = 'problem' in mark ? mark.problem : null;
       // The watermark only ever reaches a seq that was in the log; beyond the log's last record it is damage.
-      else if (parsed.records.length > 0 && mark.value > logMax) watermarkProblem = `claims ackedThrough ${mark.value}, beyond the last record (seq ${logMax}) in ${this.logFile}`;
-      else ({ value: ackedThrough, lastSeq } = mark);
+      if (!('problem' in mark) && all.length > 0 && mark.ackedThrough > logMax) problem = `claims ackedThrough ${mark.ackedThrough}, beyond the last record (seq ${logMax}) in ${this.logFile}`;
+      if (problem !== null) watermarkProblem = await this.setAsideWatermark(problem);
+      else watermark = mark as Watermark;
     }
-    if (watermarkProblem !== null) watermarkProblem = await this.setAsideWatermark(watermarkProblem);
-    const records = parsed.records.filter((r) => r.seq > ackedThrough).sort((a, b) => a.seq - b.seq);
-    // Records acknowledged out of order may have been compacted away: lastSeq remembers their seqs.
-    const maxSeq = Math.max(ackedThrough, logMax, lastSeq);
-    const tornDetails = [...parsed.torn];
-    // Torn or unreadable pieces are rewritten away. If the disk refuses, they stay: the framing keeps them apart.
-    if (!parsed.clean) {
-      await this.rewrite(records).catch((err: unknown) => tornDetails.push(`${this.logFile} could not be rewritten without them (${describe(err)}); they stay until the next compaction`));
+    const watermarkCorrected = watermark.lastSeq > MAX_SEQ;
+    if (watermarkCorrected) {
+      const from = Math.max(watermark.ackedThrough, logMax);
+      problems.push(`outbox watermark ${this.ackFile} says seq ${watermark.lastSeq} was given, beyond the largest seq the outbox gives (${MAX_SEQ}): seqs continue from ${from + 1}, after the records in ${this.logFile}`);
+      watermark.lastSeq = from;
     }
-    return { records, ackedThrough, maxSeq, tornRecords: parsed.torn.length, tornDetails, watermarkProblem };
+    const { entries, deadBytes, duplicates } = liveEntries(all, watermark.ackedThrough);
+    if (duplicates > 0) problems.push(`${duplicates} duplicate record(s) in ${this.logFile} (a seq written twice) were skipped; the first of each is kept`);
+    if (tornRecords > 0) problems.push(`${tornRecords} damaged outbox record(s) in ${path.dirname(this.logFile)} were skipped (a write cut short by a crash or power loss)`);
+    // Torn pieces and duplicates are compacted away. If the disk refuses, they stay: the framing keeps them apart, and reading skips them again.
+    let dead = deadBytes;
+    if (tornRecords > 0 || duplicates > 0) {
+      try {
+        const offsets = await this.rewrite(entries);
+        entries.forEach((e, i) => { e.offset = offsets[i]!; });
+        dead = 0;
+      } catch (err) {
+        tornDetails.push(`${this.logFile} could not be rewritten without them (${describe(err)}); they stay until the next compaction`);
+      }
+    }
+    await this.readAhead(entries, readAheadBytes).catch(() => undefined); // read again when needed, and reported then
+    const maxSeq = Math.max(watermark.ackedThrough, logMax, watermark.lastSeq);
+    return { ...watermark, lastSeq: maxSeq, entries, deadBytes: dead, tornRecords, duplicates, problems, tornDetails, watermarkProblem, watermarkCorrected };
+  }
+
+  /**
+   * Fails with a clear message unless the daemon can create files in the state directory and
+   * append to the log: a read-only or foreign state directory is found at start, before anything is
+   * heard. Creates what is missing owner-only, tightens looser modes, refuses symbolic links.
+   */
+  private async checkUsable(): Promise<void> {
+    const dir = path.dirname(this.logFile);
+    try {
+      await ensureDir(dir);
+      const probe = path.join(dir, '.gearhear-write-check');
+      await unlink(probe).catch(() => undefined);
+      const fh = await openOwnerOnly(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 'write check');
+      await fh.close();
+      await unlink(probe);
+    } catch (err) {
+      throw new OutboxStorageError(`state directory ${dir} is not writable (${describe(err)}): ${WRITE_HINT}`, dir, { cause: err });
+    }
+    await refuseSymlink(this.ackFile, 'outbox watermark');
+    try {
+      const fh = await openOwnerOnly(this.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 'outbox log');
+      await fh.close();
+      await tightenExisting(this.ackFile, 'outbox watermark');
+    } catch (err) {
+      if (err instanceof OutboxStorageError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      const file = e.path ?? this.logFile;
+      if (e.code === 'EISDIR') throw new OutboxStorageError(`outbox log ${this.logFile} is a directory, not a file: move it out of the way (the daemon writes its detections there)`, this.logFile, { cause: err });
+      throw new OutboxStorageError(`outbox file ${file} cannot be opened for writing (${describe(err)}): ${WRITE_HINT}`, file, { cause: err });
+    }
+  }
+
+  private async readWatermark(): Promise<string | null> {
+    let fh: FileHandle;
+    try {
+      fh = await openOwnerOnly(this.ackFile, constants.O_RDONLY, 'outbox watermark');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (err instanceof OutboxStorageError) throw err;
+      throw new OutboxStorageError(`cannot read outbox watermark ${this.ackFile} (${describe(err)})`, this.ackFile, { cause: err });
+    }
+    try {
+      return await readFile(fh, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new OutboxStorageError(`outbox watermark ${this.ackFile} is a directory, not a file: move it out of the way`, this.ackFile, { cause: err });
+      throw new OutboxStorageError(`cannot read outbox watermark ${this.ackFile} (${describe(err)})`, this.ackFile, { cause: err });
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Moves a damaged watermark aside (kept for a look) so the next start does not report it again. */
@@ -185,50 +205,124 @@ export class OutboxLog {
     return `outbox watermark ${this.ackFile} ${problem}: replaying the whole outbox from its start (consumers dedupe by id); the damaged file ${kept}`;
   }
 
-  /** Appends records and fsyncs once for the whole batch; writes every byte or throws, leaving no partial record behind. */
-  async append(lines: string[]): Promise<void> {
-    if (!this.fh) {
-      const fh = await open(this.logFile, 'a');
-      this.size = (await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; })).size;
-      this.fh = fh;
-    }
-    const fh = this.fh;
-    const data = Buffer.from(lines.join(''));
+  /**
+   * Appends records and fsyncs once. Writes as many whole records as the disk takes (a full disk
+   * takes what fits) and cuts off any partial one; `written` records from the first are on disk,
+   * starting at byte `offset`. Never throws: `error` says why the rest were not written.
+   */
+  async append(lines: readonly string[]): Promise<{ written: number; offset: number; error: Error | null }> {
+    const offset = this.size;
+    let fh: FileHandle;
     try {
-      let done = 0;
+      fh = await this.handle();
+    } catch (err) {
+      return { written: 0, offset, error: err as Error };
+    }
+    const data = Buffer.from(lines.join(''));
+    let done = 0;
+    let error: Error | null = null;
+    try {
       while (done < data.length) {
         const { bytesWritten } = await fh.write(data, done, data.length - done);
         if (bytesWritten <= 0) throw new Error(`write of ${this.logFile} made no progress`);
         done += bytesWritten; // a short write (a full disk at a page edge) continues until ENOSPC or done
       }
-      await fh.datasync();
-      this.size += data.length;
     } catch (err) {
-      await this.cutBack();
-      throw err;
+      error = err as Error;
     }
+    let written = 0;
+    let wholeBytes = 0;
+    for (const line of lines) {
+      const n = Buffer.byteLength(line);
+      if (wholeBytes + n > done) break;
+      wholeBytes += n;
+      written++;
+    }
+    if (written > 0) {
+      try {
+        await fh.datasync();
+      } catch (err) {
+        error = err as Error;
+        written = wholeBytes = 0;
+      }
+    }
+    if (wholeBytes < done) await this.cutBack(offset + wholeBytes);
+    this.size = offset + wholeBytes;
+    return { written, offset, error };
   }
 
-  /** Truncates a partly written batch; if even that fails the handle is dropped (the framing still isolates it). */
-  private async cutBack(): Promise<void> {
+  private async handle(): Promise<FileHandle> {
+    if (this.fh) return this.fh;
+    const fh = await openOwnerOnly(this.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 'outbox log');
+    this.size = (await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; })).size;
+    this.fh = fh;
+    return fh;
+  }
+
+  /** Truncates a partly written record; if even that fails the handle is dropped (the framing still isolates it). */
+  private async cutBack(size: number): Promise<void> {
     try {
-      await this.fh?.truncate(this.size);
+      await this.fh?.truncate(size);
     } catch {
       await this.closeHandle().catch(() => undefined);
     }
   }
 
-  /** `lastSeq`: the highest seq given so far, so a seq is never given twice after a compaction. */
-  async writeAcked(ackedThrough: number, lastSeq: number): Promise<void> {
-    await writeFileAtomic(this.ackFile, JSON.stringify({ ackedThrough, lastSeq }) + '\n');
+  /** The payloads of these records (consecutive in the log as a rule), read a block at a time. */
+  async readPayloads(entries: ReadonlyArray<{ seq: number; offset: number; bytes: number }>): Promise<string[]> {
+    const fh = await openOwnerOnly(this.logFile, constants.O_RDONLY, 'outbox log');
+    try {
+      const reader = new BlockReader(fh);
+      const payloads: string[] = [];
+      for (const e of entries) {
+        const piece = await reader.slice(e.offset, e.bytes - 1);
+        const record = decodeRecord(piece.subarray(piece[0] === 0x1e ? 1 : 0).toString('utf8'));
+        if (record?.seq !== e.seq) throw new Error(`${this.logFile} does not hold seq ${e.seq} at byte ${e.offset} any more`);
+        payloads.push(record.payload);
+      }
+      return payloads;
+    } finally {
+      await fh.close();
+    }
   }
 
-  /** Replaces the log with just these records. Call writeAcked first (with lastSeq) so the seq never goes back. */
-  async rewrite(records: readonly OutboxRecord[]): Promise<void> {
+  /** Reads the payloads of the first entries, up to `budget` bytes of records. */
+  private async readAhead(entries: LogEntry[], budget: number): Promise<void> {
+    let bytes = 0;
+    let n = 0;
+    while (n < entries.length && (n === 0 || bytes + entries[n]!.bytes <= budget)) bytes += entries[n++]!.bytes;
+    const payloads = await this.readPayloads(entries.slice(0, n));
+    payloads.forEach((p, i) => { entries[i]!.payload = p; });
+  }
+
+  /** Writes the watermark atomically. Call it before rewrite() (with lastSeq) so the seq never goes back. */
+  async writeWatermark(mark: Watermark): Promise<void> {
+    await replaceFile(this.ackFile, 'outbox watermark', (out) => writeAll(out, Buffer.from(JSON.stringify(mark) + '\n')));
+  }
+
+  /** Replaces the log with these records, in order, streamed into a new file; returns each one's new offset. */
+  async rewrite(items: readonly RewriteItem[]): Promise<number[]> {
     await this.closeHandle().catch(() => undefined);
-    const data = records.map((r) => encodeRecord(r.seq, r.appendedAt, r.payload)).join('');
-    await writeFileAtomic(this.logFile, data);
-    this.size = Buffer.byteLength(data);
+    const offsets: number[] = [];
+    let size = 0;
+    const source = items.some((i) => 'offset' in i) ? await openOwnerOnly(this.logFile, constants.O_RDONLY, 'outbox log') : null;
+    try {
+      const reader = source ? new BlockReader(source) : null;
+      await replaceFile(this.logFile, 'outbox log', async (out) => {
+        const writer = new BlockWriter(out);
+        for (const item of items) {
+          offsets.push(size);
+          const data = 'text' in item ? Buffer.from(item.text) : await reader!.slice(item.offset, item.bytes);
+          await writer.write(data);
+          size += data.length;
+        }
+        await writer.flush();
+      });
+    } finally {
+      await source?.close();
+    }
+    this.size = size;
+    return offsets;
   }
 
   async close(): Promise<void> {
@@ -240,4 +334,20 @@ export class OutboxLog {
     this.fh = null;
     if (fh) await fh.close();
   }
+}
+
+/** Drops acknowledged records and repeated seqs (keeping the first of each); what they take in the log is dead. */
+function liveEntries(sorted: LogEntry[], ackedThrough: number): { entries: LogEntry[]; deadBytes: number; duplicates: number } {
+  const entries: LogEntry[] = [];
+  let deadBytes = 0;
+  let duplicates = 0;
+  for (const e of sorted) {
+    const last = entries.at(-1);
+    if (e.seq <= ackedThrough) deadBytes += e.bytes;
+    else if (last?.seq === e.seq) {
+      duplicates++;
+      deadBytes += e.bytes;
+    } else entries.push(e);
+  }
+  return { entries, deadBytes, duplicates };
 }

@@ -128,7 +128,7 @@ t.test('close() on a full disk resolves and logs what it could not do', async (t
   await t.resolves(box.close(), 'close does not throw');
   const text = logger.lines.join('\n');
   t.match(text, /error outbox: could not write the acknowledged watermark at close.*outbox\.ack\.json.*ENOSPC/);
-  t.match(text, /error outbox: 1 detection\(s\) never reached the disk or the broker and are lost .*"seqs":\[4\]/);
+  t.match(text, /error outbox: 1 detection\(s\) never reached the disk or the broker and are lost; 2 stay in the outbox for the next start .*"error":"ENOSPC.*"seqs":\[4\]/);
 });
 
 t.test('a read-only state directory at open: OutboxStorageError naming it, exit code 78', async (t) => {

@@ -112,11 +112,15 @@ t.test('the size bound drops the oldest and counts them', async (t) => {
 t.test('the age bound drops records never acknowledged in time', async (t) => {
   const dir = await tempDir(t);
   let now = 1_000_000;
-  const box = await Outbox.open({ dir, maxBytes: 1e6, maxAgeMs: 60_000, logger: silentLogger, now: () => now });
+  let monotonic = 5_000;
+  const clocks = { now: () => now, monotonicNow: () => monotonic };
+  const box = await Outbox.open({ dir, maxBytes: 1e6, maxAgeMs: 60_000, logger: silentLogger, ...clocks });
   await appendN(box, 3);
   now += 30_000;
+  monotonic += 30_000;
   await appendN(box, 2);
   now += 40_000; // the first three are now 70 s old
+  monotonic += 40_000;
   t.same(pendingSeqs(box), [4, 5]);
   t.equal(box.stats().droppedByAge, 3);
   t.equal(box.stats().dropped, 3);

@@ -1,0 +1,123 @@
+/**
+ * How the outbox touches its files: owner-only modes whatever the umask, never through a symbolic
+ * link, and replaced atomically (temp file, fsync, rename, fsync directory) by streaming writes.
+ */
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { EX_CONFIG } from '../config/errors.js';
+
+/** Detections are the site's data: only the daemon's user reads them. */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+const GROUP_OR_OTHER = 0o077;
+
+/** The state directory or an outbox file cannot be used at all: a setup fault, so the daemon exits EX_CONFIG. */
+export class OutboxStorageError extends Error {
+  readonly exitCode = EX_CONFIG;
+  constructor(message: string, readonly file: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OutboxStorageError';
+  }
+}
+
+export function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '')}` : String((err as Error).message ?? err);
+}
+
+function symlinkError(file: string, what: string, cause?: unknown): OutboxStorageError {
+  return new OutboxStorageError(`${what} ${file} is a symbolic link; the daemon does not follow links there (it would read and append to the file it points at): remove the link (rm ${file}) and start again, and the daemon creates its own file`, file, { cause });
+}
+
+/** Refuses a symbolic link at `file` (a missing file is fine). */
+export async function refuseSymlink(file: string, what: string): Promise<void> {
+  const st = await lstat(file).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return null; throw err; });
+  if (st?.isSymbolicLink()) throw symlinkError(file, what);
+}
+
+/** Opens without following a symbolic link; a file it creates gets FILE_MODE, an existing looser one is tightened. */
+export async function openOwnerOnly(file: string, flags: number, what: string): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, flags | constants.O_NOFOLLOW, FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(file, what, err);
+    throw err;
+  }
+  if (flags & (constants.O_WRONLY | constants.O_RDWR)) {
+    try {
+      await tightenMode(fh);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  return fh;
+}
+
+async function tightenMode(fh: FileHandle): Promise<void> {
+  const { mode } = await fh.stat();
+  if ((mode & 0o777) !== FILE_MODE) await fh.chmod(FILE_MODE);
+}
+
+/** Tightens an existing file's mode (the watermark, written by an older gearhear under a loose umask). */
+export async function tightenExisting(file: string, what: string): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await openOwnerOnly(file, constants.O_RDONLY, what);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isFile() && (st.mode & GROUP_OR_OTHER) !== 0) await fh.chmod(FILE_MODE);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates the state directory owner-only when it does not exist; an existing one is left as the operator set it. */
+export async function ensureDir(dir: string): Promise<void> {
+  const created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  if (created !== undefined) await chmod(dir, DIR_MODE); // the umask may have taken more than asked
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try { await fh.sync(); } catch { /* some filesystems refuse fsync on a directory; the rename is still ordered */ } finally { await fh.close(); }
+}
+
+/**
+ * Replaces `file` whole or not at all: `write` streams the content into a fresh owner-only temp
+ * file, which is fsynced and renamed over `file`. A failed try leaves no temp file behind.
+ */
+export async function replaceFile(file: string, what: string, write: (out: FileHandle) => Promise<void>): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    await unlink(tmp).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+    const out = await openOwnerOnly(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, what);
+    try {
+      await write(out);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(path.dirname(file));
+}
+
+/** Writes every byte of `data` at the handle's position, or throws (a short write continues until the disk says no). */
+export async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done);
+    if (bytesWritten <= 0) throw new Error('write made no progress');
+    done += bytesWritten;
+  }
+}
