@@ -5,10 +5,11 @@
  * oldest with a verdict only when none is left without). Age is also enforced at open and hourly.
  * Every drop is counted by cause. Mutations run one at a time.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../durable-file.js';
 import type { Logger } from '../log.js';
+import { ensureOwnerOnlyDir, octal, tightenOwnerOnly } from '../owner-only.js';
 import {
   EVIDENCE_FORMAT, VERDICT_COUNTS_FILE, evidenceDir, listClips, readVerdictCounts,
   type ClipMeta, type TermVerdicts, type Verdict, type VerdictCounts, type VerdictKind,
@@ -54,10 +55,14 @@ export class EvidenceWriter {
     this.dir = evidenceDir(stateDir);
   }
 
-  /** Opens (creating) the store, forgets half-written files, enforces the age bound. Throws naming the folder if it cannot be used. */
+  /**
+   * Opens (creating) the store owner-only, tightens what others could read, forgets half-written
+   * files, enforces the age bound. Throws naming the folder if it cannot be used.
+   */
   static async open(o: { stateDir: string; limits: EvidenceLimits; logger: Logger; now?: () => number }): Promise<EvidenceWriter> {
     const w = new EvidenceWriter(o.stateDir, o.limits, o.logger, o.now ?? Date.now);
-    await mkdir(w.dir, { recursive: true }).catch((err: Error) => { throw new Error(`cannot create the evidence folder ${w.dir}: ${err.message}`); });
+    const dirWas = await ensureOwnerOnlyDir(w.dir).catch((err: Error) => { throw new Error(`cannot create the evidence folder ${w.dir}: ${err.message}`); });
+    await w.tightenFiles(dirWas);
     const { clips, skipped } = await listClips(o.stateDir);
     const known = new Set(clips.map((c) => c.clipId));
     for (const name of await readdir(w.dir)) {
@@ -76,6 +81,16 @@ export class EvidenceWriter {
     w.timer = setInterval(() => void w.serial(() => w.pruneByAge()), PRUNE_INTERVAL_MS);
     w.timer.unref();
     return w;
+  }
+
+  /** Clips written under a loose umask (by an older gearhear) become owner-only: they record workplace speech. */
+  private async tightenFiles(dirWas: number | null): Promise<void> {
+    let files = 0;
+    for (const name of await readdir(this.dir)) if ((await tightenOwnerOnly(path.join(this.dir, name))) !== null) files++;
+    if (dirWas === null && files === 0) return;
+    this.logger.warn('evidence: the clips were readable by other users; made owner-only (they record workplace speech)', {
+      dir: this.dir, ...(dirWas === null ? {} : { dirModeWas: octal(dirWas) }), filesTightened: files,
+    });
   }
 
   stats(): EvidenceStats {

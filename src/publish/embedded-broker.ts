@@ -1,13 +1,16 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Aedes, type AuthenticateError } from 'aedes';
-import type { Logger } from '../log.js';
+import { writeFileAtomic } from '../durable-file.js';
+import { silentLogger, type Logger } from '../log.js';
+import { octal, tightenOwnerOnly } from '../owner-only.js';
 
 /**
  * `<state.dir>/embedded-broker.json`: the one account of the embedded broker, generated at first
- * start (mode 0600: readable by the daemon's user and root only). Local clients read it to connect.
+ * start (mode 0600 whatever the umask: readable by the daemon's user and root only; an existing
+ * file others could read is tightened). Local clients read it to connect.
  */
 export const EMBEDDED_CREDENTIALS_FILE = 'embedded-broker.json';
 const EMBEDDED_USERNAME = 'gearhear';
@@ -18,8 +21,10 @@ export interface BrokerCredentials {
 }
 
 /** Reads the embedded broker's credentials from the state directory, generating them the first time. */
-export async function embeddedCredentials(stateDir: string): Promise<BrokerCredentials> {
+export async function embeddedCredentials(stateDir: string, logger: Logger = silentLogger): Promise<BrokerCredentials> {
   const file = path.join(stateDir, EMBEDDED_CREDENTIALS_FILE);
+  const was = await tightenOwnerOnly(file).catch((err: Error) => { throw new Error(`cannot make the embedded broker's credentials ${file} owner-only: ${err.message}`, { cause: err }); });
+  if (was !== null) logger.warn("embedded broker: its credentials were readable by other users; made owner-only", { file, modeWas: octal(was) });
   let text: string | null = null;
   try {
     text = await readFile(file, 'utf8');
@@ -35,8 +40,7 @@ export async function embeddedCredentials(stateDir: string): Promise<BrokerCrede
     }
   }
   const created = { username: EMBEDDED_USERNAME, password: randomBytes(24).toString('base64url') };
-  await writeFile(`${file}.tmp`, JSON.stringify(created) + '\n', { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, JSON.stringify(created) + '\n');
   return created;
 }
 

@@ -64,7 +64,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     for (const problem of this.outbox.openProblems) this.publishError('outbox', new Error(problem));
     let url = o.url;
     if (url === 'embedded') {
-      this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, credentials: await embeddedCredentials(o.stateDir), logger: o.logger });
+      this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, credentials: await embeddedCredentials(o.stateDir, o.logger), logger: o.logger });
       url = this.broker.url;
     }
     const connection = new MqttConnection(this.connectionOptions(url));
