@@ -176,7 +176,17 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: CommandName
     return parseArgs(config);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code && PARSE_ERRORS.has(code)) return usageError(command, (err as Error).message);
+    if (code && PARSE_ERRORS.has(code)) return usageError(command, parseErrorMessage(command, err as Error));
     throw err;
   }
+}
+
+/**
+ * parseArgs's message, in our words where its own is wrong: for an unknown option in a command that
+ * takes positionals, Node's hint ends `as in '-- "--bogus"` with a quote never closed.
+ */
+function parseErrorMessage(command: CommandName, err: Error): string {
+  const unknown = /^Unknown option '([^']*)'\. To specify a positional argument/.exec(err.message);
+  if (!unknown) return err.message;
+  return `Unknown option '${unknown[1]}'. To name a file that starts with '-', put it after '--' at the end: gearhear ${command} ... -- ${unknown[1]}`;
 }

@@ -15,6 +15,8 @@ export interface ConfigErrorDetails {
   allowed: string;
   /** Extra sentence: the underlying reason or what to do. */
   hint?: string;
+  /** The key is not in the schema: the message says so instead of showing the value, and `allowed` lists the keys. */
+  unknownKey?: boolean;
   cause?: unknown;
 }
 
@@ -25,10 +27,17 @@ function where(source: ConfigSource): string {
   return `from config file ${source.slice(5)}`;
 }
 
+/** Longest value an error shows. */
+const SHOWN_CHARS = 120;
+
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON has no Infinity or NaN (a config file's 1e309 parses to Infinity): JSON.stringify would say null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  // A long string is shortened inside its quotes, so they stay balanced.
+  if (typeof value === 'string' && value.length > SHOWN_CHARS) return JSON.stringify(`${value.slice(0, SHOWN_CHARS - 3)}...`);
   const text = JSON.stringify(value);
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 3)}...` : text;
 }
 
 /** A configuration value that cannot be used; the message names the key, the value, where it came from and what is allowed. */
@@ -40,9 +49,9 @@ export class ConfigError extends Error {
 
   constructor(details: ConfigErrorDetails) {
     const subject = details.key === null ? `configuration ${where(details.source)}` : `config key ${details.key} ${where(details.source)}`;
-    const got = details.key === null ? '' : ` is ${show(details.value)}`;
+    const got = details.key === null ? '' : details.unknownKey ? ' is not a known key' : ` is ${show(details.value)}`;
     const hint = details.hint ? ` (${details.hint})` : '';
-    super(`${subject}${got}${hint}: must be ${details.allowed}`, { cause: details.cause });
+    super(`${subject}${got}${hint}: ${details.unknownKey ? '' : 'must be '}${details.allowed}`, { cause: details.cause });
     this.name = 'ConfigError';
     this.key = details.key;
     this.value = details.value;

@@ -37,10 +37,14 @@ const DURATION_RE = /^(\d+\.?\d*|\.\d+)\s*(ms|s|min|m|h|d)$/i;
 const SIZE_RE = /^(\d+\.?\d*|\.\d+)\s*(b|kb|kib|mb|mib|gb|gib)$/i;
 const SIZE_BYTES: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
 
+/** The number written, or the raw text (which validation then rejects) when it is not one or is too large for a double (`1e309`). */
 function parseNumber(raw: string): number | string {
   const s = raw.trim();
-  return NUMBER_RE.test(s) ? Number(s) : raw;
+  return NUMBER_RE.test(s) && Number.isFinite(Number(s)) ? Number(s) : raw;
 }
+
+/** A value with a unit converted; the raw text when the product overflows. */
+const finiteOr = (n: number, raw: string): number | string => (Number.isFinite(n) ? n : raw);
 
 function range(item: FormatItem): string {
   if (item.min !== undefined && item.max !== undefined) return ` from ${item.min} to ${item.max}`;
@@ -50,6 +54,9 @@ function range(item: FormatItem): string {
 }
 
 function checkNumber(value: unknown, item: FormatItem, integer: boolean, what: string): void {
+  // Text that reads as a number yet reached here overflowed a double (parseNumber keeps the text).
+  const overflowed = typeof value === 'string' ? [NUMBER_RE, DURATION_RE, SIZE_RE].some((re) => re.test(value.trim())) : value === Infinity || value === -Infinity;
+  if (overflowed) throw new Error('out of range: not a finite number');
   const ok =
     typeof value === 'number' &&
     Number.isFinite(value) &&
@@ -117,14 +124,14 @@ const duration: FormatSpec = {
 export function durationIn(raw: string, unit: DurationUnit): number | string {
   const m = DURATION_RE.exec(raw.trim());
   if (!m) return parseNumber(raw);
-  return (Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!) / UNIT_MS[unit]!;
+  return finiteOr((Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!) / UNIT_MS[unit]!, raw);
 }
 
 /** Byte sizes: a plain number of bytes, or with a unit (512kB, 50MB, 1GiB). */
 const bytes: FormatSpec = {
   coerce(raw) {
     const m = SIZE_RE.exec(raw.trim());
-    return m ? Math.round(Number(m[1]) * SIZE_BYTES[m[2]!.toLowerCase()]!) : parseNumber(raw);
+    return m ? finiteOr(Math.round(Number(m[1]) * SIZE_BYTES[m[2]!.toLowerCase()]!), raw) : parseNumber(raw);
   },
   validate: (v, item) => checkNumber(v, item, true, 'a size in bytes (or with a unit: 512kB, 50MB, 1GiB)'),
   describe: (item) => `a size in bytes${range(item)} (or with a unit: kB, MB, GB, KiB, MiB, GiB)`,
@@ -146,14 +153,21 @@ const path: FormatSpec = {
   describe: (item) => (item.optional ? 'a file path (empty: unset)' : 'a file path'),
 };
 
-/** One MQTT topic level: no '/', '+' or '#'. */
+/**
+ * Longest device or site id. It is a topic level of every message and part of the client id; MQTT
+ * caps a topic at 65,535 bytes and brokers far lower in practice (and 23 characters of client id in 3.1.1).
+ */
+export const MAX_TOPIC_LEVEL_CHARS = 128;
+
+/** One MQTT topic level: no '/', '+' or '#', at most MAX_TOPIC_LEVEL_CHARS characters. */
 const topicLevel: FormatSpec = {
   coerce: (raw) => raw.trim(),
   validate(v, item) {
     checkString(v, item);
     if (/[/+#\s]/.test(v)) throw new Error("must be one MQTT topic level: no '/', '+', '#' or spaces");
+    if (v.length > MAX_TOPIC_LEVEL_CHARS) throw new Error(`${v.length} characters, too long for an MQTT topic level`);
   },
-  describe: (item) => `one MQTT topic level (no / + # or spaces)${item.optional ? ', may be empty' : ''}`,
+  describe: (item) => `one MQTT topic level of at most ${MAX_TOPIC_LEVEL_CHARS} characters (no / + # or spaces)${item.optional ? ', may be empty' : ''}`,
 };
 
 /** A topic prefix: levels separated by '/', no wildcards, no leading or trailing '/'. */
@@ -181,11 +195,20 @@ const audioSource: FormatSpec = {
 
 const MQTT_PROTOCOLS = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
+/** True when an `@` follows a `/`, `?` or `#` after `://`: a password with those unencoded, which parsers split inside. */
+function userInfoBreaksAuthority(url: string): boolean {
+  const rest = url.slice(url.indexOf('://') + 3);
+  return /[/?#][^]*@/.test(rest);
+}
+
 const mqttUrl: FormatSpec = {
   coerce: (raw) => raw.trim(),
   validate(v) {
     const help = 'must be embedded or a broker URL: mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://...';
     if (v === 'embedded') return;
+    if (typeof v === 'string' && v.includes('://') && userInfoBreaksAuthority(v)) {
+      throw new Error("'/', '?', '#' and '@' in the user name or password must be percent-encoded (%2F %3F %23 %40), or give them as mqtt.username and mqtt.password");
+    }
     if (typeof v !== 'string' || !URL.canParse(v)) throw new Error(help);
     const url = new URL(v);
     if (!MQTT_PROTOCOLS.includes(url.protocol) || url.hostname === '') throw new Error(help);

@@ -2,13 +2,14 @@
  * loadConfig: defaults < config file < GEARHEAR_* environment < CLI overrides, validated strictly
  * into a typed plain object. Every error is a ConfigError naming key, value, source and what is allowed.
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { redactUrl } from '../redact.js';
 import { ConfigError, MASK } from './errors.js';
+import { checkAudioFile, checkReadable, checkTlsFiles } from './file-checks.js';
 import { durationIn, FORMATS, registerFormats } from './formats.js';
 import { SCHEMA, schemaKeys, type KeyDef } from './schema.js';
 import { DEFAULT_CONFIG_FILE, pickConfigFile, readCliLayer, readEnvLayers, readFileLayer, type Layer } from './sources.js';
@@ -87,16 +88,6 @@ function pathBase(def: KeyDef, source: ConfigSource, cwd: string): string {
   return cwd;
 }
 
-function checkReadable(cfg: GearhearConfig, key: 'passwordFile' | 'ca' | 'cert' | 'key', sources: Record<string, ConfigSource>): void {
-  const file = cfg.mqtt[key];
-  if (file === '') return;
-  try {
-    accessSync(file, constants.R_OK);
-  } catch (err) {
-    throw new ConfigError({ key: `mqtt.${key}`, value: file, source: sources[`mqtt.${key}`]!, allowed: 'a readable file', hint: (err as Error).message, cause: err });
-  }
-}
-
 /** Cross-key rules and values resolved at load (device id, password file, paths). */
 function finish(cfg: GearhearConfig, sources: Record<string, ConfigSource>, cwd: string): void {
   for (const [key, def] of SCHEMA_KEYS) {
@@ -111,6 +102,8 @@ function finish(cfg: GearhearConfig, sources: Record<string, ConfigSource>, cwd:
     const missing = mqtt.cert === '' ? 'mqtt.cert' : 'mqtt.key';
     throw new ConfigError({ key: missing, value: '', source: sources[missing]!, allowed: 'set together with mqtt.cert/mqtt.key (a client certificate needs both)' });
   }
+  checkTlsFiles(cfg, sources);
+  checkAudioFile(cfg, sources, cwd);
   if (mqtt.passwordFile !== '') {
     if (mqtt.password !== '') {
       throw new ConfigError({ key: 'mqtt.passwordFile', value: mqtt.passwordFile, source: sources['mqtt.passwordFile']!, allowed: 'unset when mqtt.password (GEARHEAR_MQTT_PASSWORD) is set: give the password one way only' });

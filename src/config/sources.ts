@@ -1,6 +1,6 @@
 /** Reading the raw layers (config file, environment, CLI overrides) into flat `key -> value` maps. */
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, MASK } from './errors.js';
+import { ConfigError } from './errors.js';
 import type { KeyDef } from './schema.js';
 import type { ConfigSource } from './types.js';
 
@@ -25,8 +25,31 @@ export function flatten(obj: Record<string, unknown>, prefix = '', out = new Map
   return out;
 }
 
-/** Throws a ConfigError for a key that is not in the schema, listing the keys of the nearest group. */
-export function checkKnown(key: string, value: unknown, source: ConfigSource, defs: Map<string, KeyDef>): void {
+/** Edit distance (insertions, deletions, substitutions), for suggesting a key close to a misspelt one. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Known keys spelt like `key` (a few edits away, case aside) or ending in the same name (`broker.url` -> mqtt.url). */
+function closeKeys(key: string, known: Iterable<string>): string[] {
+  const lower = key.toLowerCase();
+  const name = lower.split('.').pop()!;
+  const allowed = Math.max(1, Math.floor(lower.length / 5));
+  return [...known].filter((k) => editDistance(lower, k.toLowerCase()) <= allowed || k.toLowerCase().split('.').pop() === name).slice(0, 3);
+}
+
+/**
+ * Throws a ConfigError for a key that is not in the schema, with the close matches and the keys of
+ * the nearest group. The value is not shown: it does not matter, and a misspelt secret key
+ * (`mqtt.passwrd`) must not put the secret in the log.
+ */
+export function checkKnown(key: string, source: ConfigSource, defs: Map<string, KeyDef>): void {
   if (defs.has(key)) return;
   const parts = key.split('.');
   let siblings: string[] = [];
@@ -35,9 +58,9 @@ export function checkKnown(key: string, value: unknown, source: ConfigSource, de
     siblings = [...defs.keys()].filter((k) => (group === '' ? true : k.startsWith(group + '.')));
     if (group === '') siblings = [...new Set(siblings.map((k) => k.split('.')[0]!))];
   }
-  // A misspelt secret key (`mqtt.passwrd`) must not put the secret in the log.
-  const shown = /pass|secret|token|key/i.test(key) ? MASK : value;
-  throw new ConfigError({ key, value: shown, source, allowed: `a known key (unknown keys are errors, check the spelling); known here: ${siblings.join(', ')}` });
+  const close = closeKeys(key, defs.keys());
+  const hint = `check the spelling${close.length > 0 ? `; did you mean ${close.join(' or ')}?` : ''}`;
+  throw new ConfigError({ key, value: undefined, source, unknownKey: true, hint, allowed: `unknown keys are errors; known here: ${siblings.join(', ')}` });
 }
 
 /** Which config file to read: --config, else GEARHEAR_CONFIG, else the default path if it exists. Null: none. */
@@ -66,7 +89,7 @@ export function readFileLayer(file: string, defs: Map<string, KeyDef>): Layer {
     throw new ConfigError({ key: null, value: parsed, source, allowed: 'a JSON object of settings, like {"mqtt": {"url": "mqtt://broker:1883"}}' });
   }
   const values = flatten(parsed);
-  for (const [key, value] of values) checkKnown(key, value, source, defs);
+  for (const key of values.keys()) checkKnown(key, source, defs);
   return { source, values };
 }
 
@@ -90,6 +113,6 @@ export function readEnvLayers(env: NodeJS.ProcessEnv, defs: Map<string, KeyDef>)
 
 export function readCliLayer(overrides: Record<string, unknown>, defs: Map<string, KeyDef>): Layer {
   const values = flatten(overrides);
-  for (const [key, value] of values) checkKnown(key, value, 'cli', defs);
+  for (const key of values.keys()) checkKnown(key, 'cli', defs);
   return { source: 'cli', values };
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/index.js';
+import { makeCertificates } from '../fixtures/certificates.js';
 import { expectConfigError, load, tempDir, writeFile } from './helpers.js';
 
 t.test('env booleans: 0/false/no/off are false, 1/true/yes/on true, anything else an error', async (t) => {
@@ -67,7 +68,8 @@ t.test('enums list the allowed values', async (t) => {
 });
 
 t.test('audio.source must be mic, mic:<device>, file:<path> or stdin', async (t) => {
-  for (const good of ['mic', 'mic:plughw:CARD=Device,DEV=0', 'file:/data/test.wav', 'stdin']) {
+  const wav = writeFile(tempDir(t), 'test.wav', 'RIFF');
+  for (const good of ['mic', 'mic:plughw:CARD=Device,DEV=0', `file:${wav}`, 'stdin']) {
     t.equal(load({ env: { GEARHEAR_AUDIO_SOURCE: good } }).config.audio.source, good);
   }
   for (const bad of ['usb', 'mic:', 'file:', 'http://stream', '']) {
@@ -86,12 +88,11 @@ t.test('mqtt.url is embedded or an MQTT URL; topics have no wildcards', async (t
   expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_BASE_TOPIC: 'gear/#' } }), { key: 'mqtt.baseTopic' });
 });
 
-t.test('TLS files must be readable; a client cert needs its key', async (t) => {
+t.test('TLS files must be readable PEM; a client cert needs its key', async (t) => {
   const dir = tempDir(t);
-  const cert = writeFile(dir, 'client.crt', 'PEM');
+  const certs = await makeCertificates(dir);
   const missing = `${dir}/nope.pem`;
   expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_CA: missing } }), { key: 'mqtt.ca', source: 'env GEARHEAR_MQTT_CA', message: /readable file/ });
-  expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_CERT: cert } }), { key: 'mqtt.key', message: /mqtt\.cert/ });
-  const key = writeFile(dir, 'client.key', 'PEM');
-  t.equal(load({ env: { GEARHEAR_MQTT_CERT: cert, GEARHEAR_MQTT_KEY: key } }).config.mqtt.key, key);
+  expectConfigError(t, () => load({ env: { GEARHEAR_MQTT_CERT: certs.clientCert } }), { key: 'mqtt.key', message: /mqtt\.cert/ });
+  t.equal(load({ env: { GEARHEAR_MQTT_CERT: certs.clientCert, GEARHEAR_MQTT_KEY: certs.clientKey, GEARHEAR_MQTT_CA: certs.ca } }).config.mqtt.key, certs.clientKey);
 });
