@@ -46,7 +46,7 @@ export async function runVocab(args: string[]): Promise<number> {
     return 1;
   }
   if (!c.ok) {
-    process.stdout.write(`problem: ${c.lexiconProblem ?? `no pronunciation for: ${c.missingWords.join(', ')}`}\n`);
+    process.stdout.write(`problem: ${c.lexiconProblem ?? `the lexicon ${c.lexicon} has no pronunciation for: ${c.missingWords.join(', ')}`}\n`);
     process.stdout.write(`fix: gearhear vocab compile ${file}\n`);
     return 1;
   }

@@ -230,7 +230,7 @@ export async function checkVocabulary(vocabPath: string): Promise<VocabularyChec
     lexicon = await loadLexicon(lexiconFile);
   } catch (err) {
     const missingFile = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    lexiconProblem = missingFile ? `missing; run \`gearhear vocab compile ${vocabPath}\`` : (err as Error).message;
+    lexiconProblem = missingFile ? `the lexicon ${lexiconFile} is missing (it is compiled from the vocabulary)` : (err as Error).message;
   }
   const missing = lexicon ? missingWords(vocab, lexicon) : [...new Set(lexiconTerms(vocab).flatMap((t) => termWords(t.term)))].sort();
   let termProblems: string[] = [];

@@ -114,47 +114,54 @@ function parsePronunciations(value: string): Phone[][] {
   });
 }
 
-/** Applies `key=value` attributes to a term; throws with a message naming the key and what is allowed. */
-function applyAttributes(term: VocabTerm, attributes: RawAttribute[]): void {
-  for (const { key, value } of attributes) {
-    const canonical = KEY_ALIASES[key];
-    if (!canonical) throw new Error(`unknown attribute "${key}" (allowed: ${ATTRIBUTE_KEYS.join(', ')})`);
-    if (canonical === 'category') {
-      const category = value.toLowerCase();
-      if (!CATEGORY_PATTERN.test(category)) throw new Error(`category "${value}" must be a lower-case name like "leak" or "safety"`);
-      term.category = category;
-    } else if (canonical === 'severity') {
-      const severity = value.toLowerCase() as Severity;
-      if (!SEVERITIES.includes(severity)) throw new Error(`severity "${value}" is not one of ${SEVERITIES.join('|')}`);
-      term.severity = severity;
-    } else if (canonical === 'threshold') {
-      term.threshold = parseNumber('threshold', value, 0, 1);
-    } else if (canonical === 'boost') {
-      term.boost = parseNumber('boost', value, -BOOST_LIMIT, BOOST_LIMIT);
-    } else {
-      term.pronunciations = [...(term.pronunciations ?? []), ...parsePronunciations(value)];
-    }
+/** Applies one `key=value` attribute to a term; throws with a message naming the key and what is allowed. */
+function applyAttribute(term: VocabTerm, key: string, value: string): void {
+  const canonical = KEY_ALIASES[key];
+  if (!canonical) throw new Error(`unknown attribute "${key}" (allowed: ${ATTRIBUTE_KEYS.join(', ')})`);
+  if (canonical === 'category') {
+    const category = value.toLowerCase();
+    if (!CATEGORY_PATTERN.test(category)) throw new Error(`category "${value}" must be a lower-case name like "leak" or "safety"`);
+    term.category = category;
+  } else if (canonical === 'severity') {
+    const severity = value.toLowerCase() as Severity;
+    if (!SEVERITIES.includes(severity)) throw new Error(`severity "${value}" is not one of ${SEVERITIES.join('|')}`);
+    term.severity = severity;
+  } else if (canonical === 'threshold') {
+    term.threshold = parseNumber('threshold', value, 0, 1);
+  } else if (canonical === 'boost') {
+    term.boost = parseNumber('boost', value, -BOOST_LIMIT, BOOST_LIMIT);
+  } else {
+    term.pronunciations = [...(term.pronunciations ?? []), ...parsePronunciations(value)];
   }
 }
 
-/** One line -> a term, or null for blank/comment lines. Throws a message without the location. */
-function parseLine(raw: string, file: string, line: number): VocabTerm | null {
+/** A line's term (null when blank, a comment or wrong) and every problem of it: a bad term and each bad attribute. */
+type LineResult = { term: VocabTerm | null; problems: string[] };
+
+/** One line -> a term (null for blank/comment lines) and its problems, each without the location. */
+function parseLine(raw: string, file: string, line: number): LineResult {
   const text = stripComment(raw).trim();
-  if (!text) return null;
+  if (!text) return { term: null, problems: [] };
   const bar = text.indexOf('|');
   const termText = normalizeTerm(bar < 0 ? text : text.slice(0, bar));
-  if (!termText) throw new Error('attributes without a term (write the term before the "|")');
-  if (bar < 0 && /[=:]/.test(termText)) throw new Error(`put attributes after a "|", e.g. "oil leak | severity=high"`);
-  if (!TERM_PATTERN.test(termText)) {
-    throw new Error(`term "${termText}" may only contain letters, digits, spaces, hyphens and apostrophes`);
-  }
+  if (!termText) return { term: null, problems: ['attributes without a term (write the term before the "|")'] };
+  if (bar < 0 && /[=:]/.test(termText)) return { term: null, problems: [`put attributes after a "|", e.g. "oil leak | severity=high"`] };
+  const problems: string[] = [];
+  if (!TERM_PATTERN.test(termText)) problems.push(`term "${termText}" may only contain letters, digits, spaces, hyphens and apostrophes`);
   const term: VocabTerm = { term: termText, category: DEFAULT_CATEGORY, severity: DEFAULT_SEVERITY, file, line };
+  const attributes = (): RawAttribute[] => (bar < 0 ? [] : splitAttributes(text.slice(bar + 1)));
   try {
-    if (bar >= 0) applyAttributes(term, splitAttributes(text.slice(bar + 1)));
+    for (const { key, value } of attributes()) {
+      try {
+        applyAttribute(term, key, value);
+      } catch (err) {
+        problems.push(`term "${termText}": ${(err as Error).message}`);
+      }
+    }
   } catch (err) {
-    throw new Error(`term "${termText}": ${(err as Error).message}`);
+    problems.push(`term "${termText}": ${(err as Error).message}`); // the attributes cannot be split at all
   }
-  return term;
+  return { term: problems.length > 0 ? null : term, problems };
 }
 
 /** Canonical one-line form of a term: what the version hash covers (comments and spacing do not count). */
@@ -189,13 +196,8 @@ export function parseVocabulary(text: string, file: string): ParsedVocabulary {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, index) => {
     const line = index + 1;
-    let term: VocabTerm | null;
-    try {
-      term = parseLine(raw, file, line);
-    } catch (err) {
-      issues.push(`${file}:${line}: ${(err as Error).message}`);
-      return;
-    }
+    const { term, problems } = parseLine(raw, file, line);
+    for (const p of problems) issues.push(`${file}:${line}: ${p}`);
     if (!term) return;
     const first = seen.get(term.term);
     if (!first) {
@@ -218,6 +220,12 @@ export function parseVocabulary(text: string, file: string): ParsedVocabulary {
   return { file, version: vocabularyVersion(terms), terms, warnings };
 }
 
+/** Why a vocabulary path cannot be read, for the errors that only a person can fix. */
+const UNREADABLE: Record<string, string> = {
+  ENOENT: 'it does not exist', EISDIR: 'it is a directory, not a vocabulary file', ENOTDIR: 'a part of the path is not a directory',
+  EACCES: 'it is not readable by this user', EPERM: 'it is not readable by this user', ELOOP: 'too many symbolic links',
+};
+
 export async function loadVocabulary(path: string): Promise<ParsedVocabulary> {
   let text: string;
   try {
@@ -230,6 +238,9 @@ export async function loadVocabulary(path: string): Promise<ParsedVocabulary> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof VocabularyError) throw err;
+    const reason = UNREADABLE[(err as NodeJS.ErrnoException).code ?? ''];
+    // A path a person has to fix (exit 78); other errors (EIO, EMFILE) may pass and stay plain faults.
+    if (reason) throw new VocabularyError(path, [`cannot read vocabulary ${path}: ${reason}`]);
     throw new Error(`cannot read vocabulary ${path}: ${(err as Error).message}`, { cause: err });
   }
   return parseVocabulary(text, path);

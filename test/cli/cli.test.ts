@@ -59,7 +59,17 @@ t.test('vocab check: the shipped vocabulary is complete; a new one without a lex
   await writeFile(vocab, 'turbocharger | category=engine severity=high\nbelt squeal | category=noise\n');
   const missing = await runCli(t, ['vocab', 'check', vocab]);
   t.equal(missing.code, 1, 'no lexicon: exit 1');
+  t.match(missing.stdout, `problem: the lexicon ${path.join(dir, 'plant.lexicon.json')} is missing`, 'says that the lexicon is what is missing');
   t.match(missing.stdout, `fix: gearhear vocab compile ${vocab}`, 'says what to run');
+});
+
+t.test('vocab check reports every problem of a line with two mistakes', async (t) => {
+  const vocab = path.join(dir, 'twice.txt');
+  await writeFile(vocab, 'bearing\nvalve | severity=urgent threshold=2\n');
+  const r = await runCli(t, ['vocab', 'check', vocab]);
+  t.equal(r.code, EX_CONFIG, 'a vocabulary a person has to fix: exit 78');
+  t.match(r.stderr, `${vocab}:2: term "valve": severity "urgent" is not one of`);
+  t.match(r.stderr, `${vocab}:2: term "valve": threshold=2 is not a number in [0,1]`);
 });
 
 t.test('vocab compile writes the lexicon, after which check passes', async (t) => {

@@ -7,6 +7,7 @@ import { copyFile, readFile, symlink, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { makeCertificates } from '../fixtures/certificates.js';
 import { runCli, sayWithSlt, shippedModelDir, tempDir, writeCatchAllVocab } from '../fixtures/gearhear-cli.js';
 
 const EX_CONFIG = 78;
@@ -73,4 +74,46 @@ t.test('a one-phone term: vocab check, run and detect refuse it alike, with file
   const run = await runCli(t, runArgs(`vocab.file=${vocab}`));
   t.equal(run.code, EX_CONFIG, 'run: exit 78', { stderr: run.stderr.slice(-2000) });
   t.match(run.stderr, where);
+});
+
+t.test('a missing vocabulary, or a directory given as one: run, detect and vocab check exit 78 naming it', async (t) => {
+  for (const [vocab, why] of [[path.join(dir, 'absent.txt'), 'it does not exist'], [dir, 'it is a directory']] as const) {
+    const run = await runCli(t, runArgs(`vocab.file=${vocab}`));
+    t.equal(run.code, EX_CONFIG, `run: exit 78 (${why})`, { stderr: run.stderr.slice(-2000) });
+    t.match(run.stderr, `cannot read vocabulary ${vocab}: ${why}`);
+    const detect = await runCli(t, ['detect', '--vocab', vocab, wav]);
+    t.equal(detect.code, EX_CONFIG, `detect: exit 78 (${why})`);
+    const check = await runCli(t, ['vocab', 'check', vocab]);
+    t.equal(check.code, EX_CONFIG, `vocab check: exit 78 (${why})`);
+    t.match(check.stderr, `cannot read vocabulary ${vocab}: ${why}`);
+  }
+});
+
+t.test('a file: audio source that does not exist: run exits 78 naming audio.source', async (t) => {
+  const absent = path.join(dir, 'absent.wav');
+  const run = await runCli(t, [...runArgs(`vocab.file=${good}`), '--set', `audio.source=file:${absent}`]);
+  t.equal(run.code, EX_CONFIG, { stderr: run.stderr.slice(-2000) });
+  t.match(run.stderr, `config key audio.source from the command line is "file:${absent}" (it does not exist)`);
+});
+
+t.test('TLS files that are not PEM, or a key of another certificate: run and doctor exit 78 naming the key', async (t) => {
+  const certs = await makeCertificates(await tempDir(t, 'gearhear-exit-tls-'));
+  const junk = path.join(dir, 'junk.pem');
+  await writeFile(junk, 'not a PEM file\n');
+  const tls = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey };
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['mqtt.key', { ...tls, key: junk }, /config key mqtt\.key .* is ".*junk\.pem" \(.*\): must be a PEM private key/],
+    ['mqtt.cert', { ...tls, cert: junk }, /config key mqtt\.cert .* is ".*junk\.pem" \(.*\): must be a PEM client certificate/],
+    ['mqtt.ca', { ...tls, ca: junk }, /config key mqtt\.ca .* is ".*junk\.pem" \(.*\): must be a PEM certificate of the CA/],
+    ['mqtt.key', { ...tls, key: certs.serverKey }, /config key mqtt\.key .* is ".*server\.key" \(.*\): must be the private key of the certificate in mqtt\.cert/],
+  ];
+  for (const [key, files, message] of cases) {
+    const set = Object.entries(files).map(([k, v]) => `mqtt.${k}=${v}`);
+    const run = await runCli(t, runArgs(`vocab.file=${good}`, 'mqtt.url=mqtts://127.0.0.1:9', ...set));
+    t.equal(run.code, EX_CONFIG, `run: ${key} -> exit 78`, { stderr: run.stderr.slice(-2000) });
+    t.match(run.stderr, message);
+    const doctor = await runCli(t, ['doctor', '--set', 'audio.source=stdin', '--set', 'mqtt.url=mqtts://127.0.0.1:9', ...set.flatMap((s) => ['--set', s])]);
+    t.equal(doctor.code, EX_CONFIG, `doctor: ${key} -> exit 78`);
+    t.match(doctor.stderr, message);
+  }
 });

@@ -70,6 +70,18 @@ t.test('all problems are reported at once', async (t) => {
   t.match(message, /plant\.txt:3:.*pump.*boost=99/);
 });
 
+t.test('every problem of one line is reported, not only the first', async (t) => {
+  const message = errorOf('bearing\nvalve | severity=urgent colour=red threshold=2');
+  t.match(message, /3 problems/);
+  t.match(message, /plant\.txt:2: term "valve": severity "urgent" is not one of/);
+  t.match(message, /plant\.txt:2: term "valve": unknown attribute "colour"/);
+  t.match(message, /plant\.txt:2: term "valve": threshold=2 is not a number in \[0,1\]/);
+  const both = errorOf('valve_2 | boost=99');
+  t.match(both, /2 problems/);
+  t.match(both, /plant\.txt:1: term "valve_2" may only contain letters/);
+  t.match(both, /plant\.txt:1: term "valve_2": boost=99 is not a number/);
+});
+
 t.test('duplicates: identical is a warning, conflicting is an error', async (t) => {
   const vocab = parseVocabulary('bearing | severity=info\nBearing   |  severity=info\n', 'plant.txt');
   t.equal(vocab.terms.length, 1);
@@ -96,7 +108,9 @@ t.test('loadVocabulary reads a file and names it in errors', async (t) => {
   const file = path.join(dir, 'bad.txt');
   await writeFile(file, 'bearing\nvalve | severity=loud\n');
   await t.rejects(loadVocabulary(file), { message: new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: term "valve"`) });
-  await t.rejects(loadVocabulary(path.join(dir, 'absent.txt')), /cannot read vocabulary .*absent\.txt/);
+  await t.rejects(loadVocabulary(path.join(dir, 'absent.txt')), VocabularyError, 'a missing file is a VocabularyError (a person fixes it: exit 78)');
+  await t.rejects(loadVocabulary(path.join(dir, 'absent.txt')), /cannot read vocabulary .*absent\.txt: it does not exist/);
+  await t.rejects(loadVocabulary(dir), /cannot read vocabulary .*: it is a directory/);
 });
 
 t.test('the shipped vocabulary parses and is large enough', async (t) => {
