@@ -325,7 +325,10 @@ export class Outbox {
       this.counters.writeFailures++;
       this.refused = true;
       this.lastWriteError = error;
-      if (written > 0) this.opts.logger.info('outbox: the disk took some of the detections held in memory', { written, stillInMemory: pending.length - written });
+      if (written > 0) {
+        this.opts.logger.info('outbox: the disk took some of the detections held in memory', { written, stillInMemory: pending.length - written });
+        this.retryFailures = 0; // room is being freed: try again soon
+      }
       this.scheduleRetry();
       return error;
     }
