@@ -15,6 +15,7 @@ import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import { compiledHeadsPathFor, loadCompiledHeads } from '../kws/compiled-heads.js';
 import { MqttPublisher } from '../publish/publisher.js';
+import { describeUndelivered } from '../publish/outbox.js';
 import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
 import { Evidence } from '../evidence/evidence.js';
@@ -267,7 +268,7 @@ export class Daemon {
     this.publisher = new MqttPublisher(publisherOptions(c, logger));
     if (this.evidence) this.publisher.offerFeedbackButtons();
     const requests = this.buildRequests();
-    this.evidence?.serve(requests);
+    this.evidence?.serve(requests, () => this.vocabulary?.specs.map((k) => k.term) ?? []);
     this.publisher.serveRequests(requests);
     listen(this.publisher, 'connected', () => logger.info('mqtt connected'));
     await this.publisher.start();
@@ -457,8 +458,9 @@ export class Daemon {
     await this.finishListening();
     const drained = await this.publisher!.drain(this.opts.config.mqtt.drainTimeoutMs);
     if (!drained) {
-      this.opts.logger.error('gave up waiting for the broker to acknowledge every detection; they stay in the outbox for the next start', {
-        depth: this.publisher!.stats().outbox.depth, drainTimeoutMs: this.opts.config.mqtt.drainTimeoutMs,
+      const outbox = this.publisher!.stats().outbox;
+      this.opts.logger.error(`gave up waiting for the broker to acknowledge every detection; ${describeUndelivered(outbox)}`, {
+        depth: outbox.depth, inMemory: outbox.inMemory, drainTimeoutMs: this.opts.config.mqtt.drainTimeoutMs,
       });
     }
     // The last health sample counts everything the input gave (the periodic one may be from its start).

@@ -60,7 +60,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   async start(): Promise<void> {
     const o = this.opts;
     this.startedAt = Date.now();
-    this.outbox = await Outbox.open({ dir: o.stateDir, ...o.outbox, ...o.outboxTuning, logger: o.logger, onDrop: (seqs) => this.onDropped(seqs) });
+    this.outbox = await Outbox.open({ dir: o.stateDir, ...o.outbox, ...o.outboxTuning, logger: o.logger, onDrop: (seqs) => this.onDropped(seqs), onReadable: () => this.pump() });
     for (const problem of this.outbox.openProblems) this.publishError('outbox', new Error(problem));
     let url = o.url;
     if (url === 'embedded') {
