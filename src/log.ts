@@ -1,3 +1,5 @@
+import { roundingReplacer } from './figures.js';
+
 /** A minimal structured logger passed to every module as an option (no global logger). */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -13,7 +15,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export function createLogger(level: LogLevel = 'info', stream: NodeJS.WritableStream = process.stderr): Logger {
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
-    stream.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }) + '\n');
+    // Numbers rounded here, once for every module (src/figures.ts).
+    stream.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }, roundingReplacer) + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -157,7 +157,7 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
     const how = exit.error ? exit.error.message : exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const message = `${RECORDER_COMMAND} (${this.description}) ${how}${exit.stderrTail ? `: ${exit.stderrTail}` : ''}`;
     this.report(this.error(message, false, exit.error));
-    this.scheduleRestart(message);
+    this.scheduleRestart();
   }
 
   private onStall(): void {
@@ -168,28 +168,28 @@ export class MicSource extends EventEmitter<AudioSourceEvents> implements AudioS
     this.log.warn('recorder stalled', { device: this.description, pid: recorder.pid });
     this.emit('status', { state: 'stalled', detail });
     void recorder.kill(this.settings.killGraceMs);
-    this.scheduleRestart(detail);
+    this.scheduleRestart();
   }
 
-  private scheduleRestart(reason: string): void {
+  private scheduleRestart(): void {
     if (this.state !== 'running') return;
     const delayMs = backoffDelayMs(this.restartFailures++, { minDelayMs: this.settings.restartInitialDelayMs, maxDelayMs: this.settings.restartMaxDelayMs });
-    this.emit('status', { state: 'restarting', detail: `${reason}; restarting in ${delayMs} ms` });
+    // The reason was said once already (the 'error' or the 'stalled' status): not repeated here.
+    this.emit('status', { state: 'restarting', detail: `restarting in ${delayMs} ms` });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.state !== 'running') return;
       this.launchTracked().catch((err: unknown) => {
         const message = `cannot restart ${RECORDER_COMMAND}: ${err instanceof Error ? err.message : String(err)}`;
         this.report(this.error(message, false, err));
-        this.scheduleRestart(message);
+        this.scheduleRestart();
       });
     }, delayMs);
   }
 
-  /** Non-fatal errors go to 'error' listeners if there are any (an unheard 'error' would throw). */
+  /** Non-fatal errors go to 'error' listeners if there are any (an unheard 'error' would throw), else to the log: once either way. */
   private report(error: AudioSourceError): void {
-    this.log.warn(error.message, { device: this.description });
-    emitErrorIfHeard(this, error);
+    if (!emitErrorIfHeard(this, error)) this.log.warn(error.message, { device: this.description });
   }
 
   private error(message: string, fatal: boolean, cause?: unknown): AudioSourceError {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { loadavg } from 'node:os';
 import si from 'systeminformation';
+import { roundFigure } from '../figures.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createThrottleReader } from './throttle.js';
 import type { HealthProvider, HealthSample, ProcessFigures, ProviderFigures, SystemFigures, ThrottleState } from './types.js';
@@ -154,10 +155,10 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   }
 }
 
-/** NaN and infinities are not JSON: they become null. */
+/** NaN and infinities are not JSON: they become null. Other numbers are rounded to readable figures (src/figures.ts). */
 function jsonSafe(figures: ProviderFigures): ProviderFigures {
   const out: ProviderFigures = {};
-  for (const [k, v] of Object.entries(figures)) out[k] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
+  for (const [k, v] of Object.entries(figures)) out[k] = typeof v !== 'number' ? v : Number.isFinite(v) ? roundFigure(v) : null;
   return out;
 }
 
