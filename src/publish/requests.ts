@@ -55,8 +55,8 @@ export class RequestRouter {
   private readonly queue: RequestQueue;
   /** Requests answered "busy" since the queue was last empty. */
   private busyRefusals = 0;
-  /** Topics whose retained request was already answered in this run. */
-  private readonly retainedAnswered = new Set<string>();
+  /** Actions whose retained request was refused in this run, and whether its clearing came since. */
+  private readonly retained = new Map<string, 'refused' | 'cleared'>();
 
   constructor(private readonly opts: RequestRouterOptions) {
     this.queue = new RequestQueue(opts.limits);
@@ -71,9 +71,11 @@ export class RequestRouter {
 
   /**
    * Serves one request when a slot is free (or once one is), or answers it "busy" at once when the
-   * queue is full; resolves once its response was handed to `respond`. Never throws.
+   * queue is full; resolves with the response once it is sent (null for the clearing of a refused
+   * retained request, which is not a request). Never throws.
    */
-  serve(action: string, payload: Buffer | string): Promise<RequestResponse> {
+  serve(action: string, payload: Buffer | string): Promise<RequestResponse | null> {
+    if (this.clearsRetained(action, payload)) return Promise.resolve(null);
     const served = this.queue.run(() => this.answer(action, payload));
     if (served) return served.finally(() => this.reportBusyWhenIdle());
     if (this.busyRefusals++ === 0) {
@@ -89,11 +91,24 @@ export class RequestRouter {
    * answered with an error and logged with how to clear it, once per topic in this run.
    */
   refuseRetained(action: string, topic: string, payload: Buffer | string): void {
-    if (this.retainedAnswered.has(topic)) return;
-    this.retainedAnswered.add(topic);
+    if (this.retained.has(action)) return;
+    this.retained.set(action, 'refused');
     const clear = `mosquitto_pub -r -n -t '${topic}'`;
     this.opts.logger.warn(`ignoring a retained request on ${topic}: requests must be sent without retain; clear it with \`${clear}\``, { action, topic });
     this.refuse(action, payload, `retained requests are not served (the broker would repeat them on every connect): clear it with \`${clear}\` and send the request again without retain`);
+  }
+
+  /**
+   * Clearing a retained request (`mosquitto_pub -r -n`) reaches a device that is subscribed as an
+   * empty message without the retain flag, like an empty request: after a refused retained request,
+   * the first empty message of its action is taken as its clearing, not served. (Were it cleared
+   * while the device was away, one later empty request of that action goes unanswered.)
+   */
+  private clearsRetained(action: string, payload: Buffer | string): boolean {
+    if (this.retained.get(action) !== 'refused' || payload.length !== 0) return false;
+    this.retained.set(action, 'cleared');
+    this.opts.logger.info('a retained request was cleared; the empty message that cleared it is not served', { action });
+    return true;
   }
 
   /** Answers a request with an error without serving it; its transaction is echoed when it has one. */

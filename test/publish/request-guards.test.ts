@@ -26,10 +26,7 @@ t.test('a retained request is not served: one error answer with its transaction,
   const requestTopic = 'gearhear/dev1/request/echo';
   const other = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   await other.publishAsync(requestTopic, '{"transaction":"r1"}', { qos: 1, retain: true });
-  t.teardown(async () => {
-    await other.publishAsync(requestTopic, '', { qos: 1, retain: true }); // clears it
-    await other.endAsync();
-  });
+  t.teardown(() => other.endAsync());
   const sub = await Collector.connect(broker.url, ['gearhear/dev1/response/+']);
   t.teardown(() => sub.close());
 
@@ -58,6 +55,12 @@ t.test('a retained request is not served: one error answer with its transaction,
   t.equal(responses(sub, 'echo').length, 1, 'after a reconnect it is not answered again');
   t.equal(served, 0, 'nor served');
   t.equal(logger.warnings.filter((w) => w.includes('retained')).length, 1, 'nor logged again');
+
+  // Cleared as the warning says: the broker forwards an empty message (retain flag cleared), which is not served.
+  await other.publishAsync(requestTopic, '', { qos: 1, retain: true });
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(responses(sub, 'echo').length, 1, 'clearing it is not answered');
+  t.equal(served, 0, 'nor served as an empty request');
 
   await sub.client.publishAsync(requestTopic, '{"transaction":"live"}', { qos: 1 });
   await waitFor('the live answer', () => responses(sub, 'echo').some((r) => r.transaction === 'live'));
