@@ -14,12 +14,8 @@ import type { DetectionMessageInput, ErrorMessage, InfoInput, PublisherEvents, P
 const DEFAULTS = { inflightWindow: 16, keepaliveSec: 30, connectTimeoutMs: 10_000, minDelayMs: 1000, maxDelayMs: 60_000, discoveryPrefix: 'homeassistant' };
 /** Errors raised while offline wait in memory up to this many; older ones are dropped and counted. */
 const MAX_QUEUED_ERRORS = 50;
-/** How long stop() waits for each of its last publishes (faults OFF, then `offline`) before going on. */
+/** How long stop() waits for its last publishes (faults OFF, then `offline`) before disconnecting. */
 const STOP_PUBLISH_TIMEOUT_MS = 2000;
-
-function withinStopTimeout(publish: Promise<unknown>): Promise<unknown> {
-  return Promise.race([publish, new Promise((r) => setTimeout(r, STOP_PUBLISH_TIMEOUT_MS).unref())]);
-}
 
 /**
  * The one place that owns broker policy: Last Will `offline`, `online` on every connect, topic
@@ -215,10 +211,12 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     const connection = this.connection;
     this.connection = null;
     if (connection?.connected) {
-      // Before `offline`: a consumer must not see a fault ON for a device that is gone.
-      await step('turning faults off', () => withinStopTimeout(Promise.all(faultsOn.map((category) =>
-        connection.publish(this.topics.fault(category), FAULT_OFF, TOPICS.fault.qos, TOPICS.fault.retain)))));
-      await step('publishing offline', () => withinStopTimeout(connection.publish(this.topics.status, STATUS_OFFLINE, TOPICS.status.qos, TOPICS.status.retain)));
+      await step('publishing faults OFF and offline', () => {
+        // In this order on the one connection: no consumer sees a fault ON for a device that is gone.
+        const last = faultsOn.map((category) => connection.publish(this.topics.fault(category), FAULT_OFF, TOPICS.fault.qos, TOPICS.fault.retain));
+        last.push(connection.publish(this.topics.status, STATUS_OFFLINE, TOPICS.status.qos, TOPICS.status.retain));
+        return Promise.race([Promise.all(last), new Promise((r) => setTimeout(r, STOP_PUBLISH_TIMEOUT_MS).unref())]);
+      });
     }
     await step('disconnecting', () => connection?.stop());
     this.resetInflight();
