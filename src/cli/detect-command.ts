@@ -13,6 +13,7 @@ import { gateOptions, headsOptions, keywordDefaults, phoneModelOptions, searchOp
 import { detectFile, detectStream, type DetectFileOptions } from '../listen/detect-audio.js';
 import { detectionJson, detectionLine } from './detect.js';
 import { loadConfigOrReport } from './run-command.js';
+import { messageAbout, shownPath } from './shown-path.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 /** sysexits EX_NOINPUT: the list named by --files-from cannot be read. */
@@ -44,7 +45,7 @@ export async function runDetect(args: string[]): Promise<number> {
   if (files.length === 0) {
     return usageError('detect', values['files-from'] === undefined
       ? 'name at least one WAV file, e.g. gearhear detect --json recording.wav'
-      : `${values['files-from']} lists no files (one path per line)`);
+      : `${shownPath(values['files-from'])} lists no files (one path per line)`);
   }
   if (values['files-from'] === STDIN && files.includes(STDIN)) {
     return usageError('detect', 'stdin cannot be both the file list (--files-from -) and audio (-)');
@@ -95,12 +96,12 @@ export async function runDetect(args: string[]): Promise<number> {
         const options: DetectFileOptions = { model, keywords: specs, gate: gateOptions(config), search: searchOptions(config), heads, thresholds };
         const result = file === STDIN ? await detectStream(file, process.stdin, options) : await detectFile(file, options);
         for (const d of result.detections) {
-          process.stdout.write((values.json ? detectionJson(file, d) : detectionLine(file, d)) + '\n');
+          process.stdout.write((values.json ? detectionJson(file, d) : detectionLine(shownPath(file), d)) + '\n');
         }
-        if (!values.json && result.detections.length === 0) process.stdout.write(`${file}  (no vocabulary terms heard)\n`);
+        if (!values.json && result.detections.length === 0) process.stdout.write(`${shownPath(file)}  (no vocabulary terms heard)\n`);
       } catch (err) {
         failed++;
-        process.stderr.write(`gearhear detect: ${(err as Error).message}\n`);
+        process.stderr.write(`gearhear detect: ${messageAbout((err as Error).message, file)}\n`);
       }
     }
   } finally {
@@ -119,7 +120,7 @@ async function readFileList(list: string): Promise<string[] | null> {
   try {
     text = list === STDIN ? await readStdinText() : await readFile(list, 'utf8');
   } catch (err) {
-    process.stderr.write(`gearhear detect: cannot read the file list ${list}: ${(err as Error).message}\n`);
+    process.stderr.write(`gearhear detect: ${messageAbout(`cannot read the file list ${list}: ${(err as Error).message}`, list)}\n`);
     return null;
   }
   const entries = text.includes('\0') ? text.split('\0') : text.split(/\r?\n/);

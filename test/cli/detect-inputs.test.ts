@@ -108,3 +108,22 @@ t.test('detect - reads a WAV stream or raw 16 kHz s16le PCM from stdin', async (
   t.equal(raw.code, 0, 'raw PCM on stdin: exit 0', { stderr: raw.stderr });
   t.same(termsAt(raw.stdout), demoTerms, 'raw PCM on stdin: the same terms');
 });
+
+t.test('--files-from with names that hold control characters: each is printed quoted and escaped, never raw', async (t) => {
+  const names = [
+    path.join(dir, 'red\u001b[31m.wav'), // an ANSI escape sequence
+    path.join(dir, 'csi\u009b2J.wav'), // C1 CSI: clears some terminals
+    path.join(dir, 'evil\u202evaw.exe'), // a right-to-left override
+    path.join(dir, 'two\nlines.wav'), // a newline (NUL-separated list)
+  ];
+  const list = path.join(dir, 'binary-names.list');
+  await writeFile(list, Buffer.concat([Buffer.from(names.join('\0')), Buffer.from([0, 0xff, 0xfe, 0x2e, 0x77, 0x61, 0x76, 0])])); // and bytes that are not UTF-8
+  const r = await runCli(t, ['detect', '--files-from', list], {}, 120_000);
+  t.equal(r.code, 1, 'the files cannot be read: exit 1');
+  t.notMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\ufffd]/, 'no control, bidi or replacement character reaches stderr');
+  const shown = ['"' + dir + '/red\\u001b[31m.wav"', '"' + dir + '/csi\\u009b2J.wav"', '"' + dir + '/evil\\u202evaw.exe"', '"' + dir + '/two\\nlines.wav"', '"\\ufffd\\ufffd.wav"'];
+  for (const s of shown) t.ok(r.stderr.includes(s), `names ${s}`, { stderr: r.stderr });
+  t.equal(r.stderr.split('\n').filter((l) => l.startsWith('gearhear detect: cannot read')).length, 5, 'one line per file');
+  const plain = await runCli(t, ['detect', path.join(dir, 'plain-absent.wav')], {}, 120_000);
+  t.match(plain.stderr, `cannot read WAV file ${path.join(dir, 'plain-absent.wav')}:`, 'a printable name is printed as it is');
+});
