@@ -48,8 +48,10 @@ export interface CalibratedTerm {
   /** Detections per hour measured in the calibration audio at `threshold`. */
   faPerHour: number;
   reached: boolean;
-  /** Set when feedback raised the threshold: how many false verdicts did it. */
+  /** Set when feedback raised the threshold: how many `false` verdicts did it. */
   falseVerdicts?: number;
+  /** Set when feedback raised the threshold: how many `wrong-term` verdicts on its detections did it. */
+  wrongTermVerdicts?: number;
 }
 
 export interface Calibration extends CalibrationIdentity {

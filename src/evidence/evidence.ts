@@ -53,9 +53,10 @@ export class Evidence {
     return { id, clipId: this.recorder.capture({ ...d, detectionId: id, deviceId: this.opts.deviceId }) };
   }
 
-  serve(router: RequestRouter): void {
+  /** Serves request/clip and request/feedback; `terms`: the running vocabulary's (a wrong-term verdict names one). */
+  serve(router: RequestRouter, terms: () => readonly string[]): void {
     serveEvidenceRequests(router, {
-      stateDir: this.opts.stateDir, writer: this.writer, recorder: this.recorder, maxResponseBytes: this.opts.maxResponseBytes,
+      stateDir: this.opts.stateDir, writer: this.writer, recorder: this.recorder, maxResponseBytes: this.opts.maxResponseBytes, terms,
       onVerdict: () => { this.received++; },
     });
   }

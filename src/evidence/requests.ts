@@ -14,6 +14,8 @@ export interface EvidenceRequestDeps {
   recorder: ClipRecorder;
   /** request/clip refuses clips whose WAV is larger than this (before base64). */
   maxResponseBytes: number;
+  /** The running vocabulary's terms: a `wrong-term` verdict must name one of them. */
+  terms: () => readonly string[];
   /** Called after each stored verdict. */
   onVerdict?: () => void;
   now?: () => Date;
@@ -31,9 +33,32 @@ export function parseVerdict(params: RequestParams, now: Date): Verdict {
     const said = (v.slice('wrong-term'.length).trim() || (typeof params.term === 'string' ? params.term.trim() : ''));
     if (!said) throw new RequestError('a wrong-term verdict names the term that was said: "wrong-term <term>"');
     if (said.length > MAX_TERM_CHARS) throw new RequestError(`the said term is over ${MAX_TERM_CHARS} characters`);
-    return { verdict: 'wrong-term', saidTerm: said, at };
+    return { verdict: 'wrong-term', saidTerm: said.toLowerCase().replace(/\s+/g, ' '), at };
   }
   throw new RequestError(`"verdict" must be "false", "true" or "wrong-term <term>" (got ${JSON.stringify(v) ?? 'nothing'})`);
+}
+
+/**
+ * A `wrong-term` verdict says which term was said: its clip then counts for that term (docs/evidence.md),
+ * so it must be a term of the vocabulary, and another one than the term detected.
+ */
+export function checkSaidTerm(said: string, detected: string, terms: readonly string[]): void {
+  if (said === detected) throw new RequestError(`"wrong-term ${said}" names the term that was detected; a right detection is verdict "true"`);
+  if (terms.includes(said)) return;
+  const closest = [...terms].sort((a, b) => editDistance(said, a) - editDistance(said, b)).slice(0, 3);
+  throw new RequestError(`"${said}" is not a term of the vocabulary (${terms.length} terms${closest.length > 0 ? `; the closest: ${closest.join(', ')}` : ''}): ` +
+    'a wrong-term verdict names the vocabulary term that was said (a false alarm whose words are not a term is verdict "false")');
+}
+
+/** Levenshtein distance, to name the terms closest to one that is not in the vocabulary. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function idParam(params: RequestParams, names: string[]): string {
@@ -54,7 +79,9 @@ export function serveEvidenceRequests(router: RequestRouter, deps: EvidenceReque
     const id = idParam(params, ['detection', 'id', 'clip']);
     const verdict = parseVerdict(params, now());
     await deps.recorder.settled(id);
-    if (!deps.writer.find(id)) throw notKept(id);
+    const found = deps.writer.find(id);
+    if (!found) throw notKept(id);
+    if (verdict.saidTerm !== undefined) checkSaidTerm(verdict.saidTerm, found.term, deps.terms());
     const { meta, counts } = await deps.writer.setVerdict(id, verdict);
     deps.onVerdict?.();
     return { detection: meta.detectionId, clipId: meta.clipId, term: meta.term, verdict: meta.verdict, counts };

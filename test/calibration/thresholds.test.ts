@@ -126,18 +126,45 @@ t.test('feedback raises terms with false verdicts above their clips\' scores, lo
     { term: 'bearing', verdict: 'true', score: 0.64 }, { term: 'gearbox', verdict: 'false', score: 0.65 }, { term: 'gearbox', verdict: 'true', score: 0.9 },
     { term: 'unknown', verdict: 'false', score: 0.9 },
   ].map((x) => JSON.stringify(x)).join('\n') + '\n');
-  const clipScores: Record<string, number> = { 'c1.wav': 0.71 };
-  const r = await applyFeedback(site, await jsonlFeedbackSource(file).items(), async (clip) => clipScores[clip] ?? null);
+  const clipScores: Record<string, number> = { 'c1.wav bearing': 0.71, 'c1.wav gearbox': 0.9 };
+  const scorer = async (clip: string, term: string): Promise<number | null> => clipScores[`${clip} ${term}`] ?? null;
+  const r = await applyFeedback(site, await jsonlFeedbackSource(file).items(), scorer);
   t.equal(r.calibration.terms.bearing!.threshold, 0.711, 'just above the highest false score, the clip re-scored (0.71) over the stored 0.62');
   t.equal(r.calibration.terms.bearing!.siteThreshold, 0.6, 'the site threshold is kept');
   t.equal(r.calibration.terms.gearbox!.threshold, 0.7, 'a false score below the site threshold lowers nothing');
   t.equal(r.calibration.terms.pump!.threshold, 0.5, 'back to the site calibration when no verdict is false');
-  t.same(r.changes.find((c) => c.term === 'bearing'), { term: 'bearing', from: 0.6, to: 0.711, siteThreshold: 0.6, falseVerdicts: 2, trueBelow: 1 });
+  t.same(r.changes.find((c) => c.term === 'bearing'), { term: 'bearing', from: 0.6, to: 0.711, siteThreshold: 0.6, falseVerdicts: 1, wrongTermVerdicts: 1, trueBelow: 1 });
   t.match(r.skipped.join('\n'), /"unknown" \(false\): not a term/);
-  const again = await applyFeedback(r.calibration, await jsonlFeedbackSource(file).items(), async (clip) => clipScores[clip] ?? null);
+  const again = await applyFeedback(r.calibration, await jsonlFeedbackSource(file).items(), scorer);
   t.same(again.calibration.terms, r.calibration.terms, 'running it again on the same verdicts changes nothing');
   await writeFile(file, '{"term":"bearing","verdict":"maybe","score":0.5}\nnot json\n');
   await t.rejects(jsonlFeedbackSource(file).items(), /2 bad feedback line\(s\):\n.*feedback.jsonl:1: "verdict" must be one of false, true, wrong-term[\s\S]*feedback.jsonl:2:/);
+});
+
+t.test('a wrong-term verdict is a false alarm of the term detected and a positive of the term said', async (t) => {
+  const site = calibration({
+    gear: { threshold: 0.6, siteThreshold: 0.6, faPerHour: 0, reached: true },
+    gearbox: { threshold: 0.7, siteThreshold: 0.7, faPerHour: 0, reached: true },
+  });
+  // "gearbox" was said and reported as "gear": in the clip gear scores 0.68 and gearbox 0.72.
+  const clipScores: Record<string, number> = { 'c.wav gear': 0.68, 'c.wav gearbox': 0.72 };
+  const scorer = async (clip: string, term: string): Promise<number | null> => clipScores[`${clip} ${term}`] ?? null;
+  const wrong = { term: 'gear', verdict: 'wrong-term', actualTerm: 'Gearbox', clip: 'c.wav', score: 0.65 } as const;
+  const r = await applyFeedback(site, [wrong], scorer);
+  t.equal(r.calibration.terms.gear!.threshold, 0.681, 'the term detected is raised above its score in the clip');
+  t.same({ falseVerdicts: r.calibration.terms.gear!.falseVerdicts, wrongTermVerdicts: r.calibration.terms.gear!.wrongTermVerdicts }, { falseVerdicts: undefined, wrongTermVerdicts: 1 },
+    'counted as a wrong-term verdict, not as a false one');
+  t.equal(r.calibration.terms.gearbox!.threshold, 0.7, 'the term said is not raised, though it scores 0.72 there');
+  t.same(r.changes.map((c) => c.term), ['gear'], 'and nothing is said about it: its threshold lets the clip through');
+
+  // With a false verdict of its own (0.75) the term said is raised by that, and its clip is named as a positive now missed.
+  const both = await applyFeedback(site, [wrong, { term: 'gearbox', verdict: 'false', score: 0.75 }], scorer);
+  t.same(both.changes.find((c) => c.term === 'gearbox'), { term: 'gearbox', from: 0.7, to: 0.751, siteThreshold: 0.7, falseVerdicts: 1, wrongTermVerdicts: 0, trueBelow: 1 });
+
+  const odd = await applyFeedback(site, [{ ...wrong, actualTerm: 'gear' }, { ...wrong, actualTerm: 'flux capacitor' }], scorer);
+  t.match(odd.skipped.join('\n'), /"gear" \(wrong-term gear\): names the detected term itself/);
+  t.match(odd.skipped.join('\n'), /"flux capacitor" is not a term of this calibration's vocabulary, so the clip counts only against "gear"/);
+  t.equal(odd.calibration.terms.gear!.wrongTermVerdicts, 1, 'the one naming another word still counts against the term detected');
 });
 
 const spec = (term: string, phones = ['B', 'EH', 'R']): KeywordSpec => ({ term, category: 'c', severity: 'info', threshold: 0.5, boost: 0, pronunciations: [phones] });

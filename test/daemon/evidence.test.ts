@@ -102,8 +102,11 @@ t.test('request/clip fetches a clip; verdicts over MQTT are acknowledged, stored
   t.same(verdict.data.counts, { false: 1, true: 0, wrongTerm: 0 }, 'and counted for its term');
   falseClip = first.clipId as string;
   const second = detections[1]!;
-  const wrong = await ask('feedback', { detection: second.id, verdict: 'wrong-term gear box' });
-  t.same((wrong.data.verdict as { saidTerm: string }).saidTerm, 'gear box');
+  const said = ['bearing', 'gearbox', 'oil leak'].find((x) => x !== second.term)!;
+  const wrong = await ask('feedback', { detection: second.id, verdict: `wrong-term ${said.toUpperCase()}` });
+  t.same((wrong.data.verdict as { saidTerm: string }).saidTerm, said, 'wrong-term names the term said (normalised)');
+  t.match((await ask('feedback', { detection: second.id, verdict: 'wrong-term gear box' })).error,
+    /"gear box" is not a term of the vocabulary \(3 terms; the closest: gearbox/, 'a wrong-term naming no vocabulary term is refused, naming it');
   // What the Home Assistant "right" button sends.
   const button = buildDiscovery({ prefix: 'homeassistant', deviceId: DEVICE_ID, deviceName: 'x', topics: new DeviceTopics(BASE_TOPIC, DEVICE_ID), categories: [], healthSensors: [], feedbackButtons: true })
     .find((m) => m.topic.endsWith('/feedback_true/config'))!.config as { command_topic: string; payload_press: string };
