@@ -36,3 +36,14 @@ export async function calibrationFor(file: string, identity: CalibrationIdentity
     return { thresholds: null, status: { used: false, file, problem: error.message }, error: factory ? null : error, factory };
   }
 }
+
+/** One line saying which calibration a run uses: the file and its kind (factory or site), or none and why. */
+export function describeCalibration(c: CalibrationInUse): string {
+  const kind = c.factory ? 'factory' : 'site';
+  if (c.status.used) {
+    const s = c.status;
+    return `calibration: ${s.file} (${kind}, from ${s.source}, ${s.terms} term(s), target ${s.targetFaPerHour} false alarms/h per term)`;
+  }
+  if (c.status.problem === null) return `calibration: none (no file at ${c.status.file}): the vocabulary's thresholds apply`;
+  return `calibration: none (the ${kind} calibration ${c.status.file} is not used): the vocabulary's thresholds apply`;
+}

@@ -16,13 +16,14 @@ import type { AcousticModel } from '../model/types.js';
 import { applyFeedback, jsonlFeedbackSource, type FeedbackSource } from '../calibration/feedback.js';
 import { evidenceDir, listClips } from '../evidence/store.js';
 import {
-  CALIBRATION_FORMAT, CalibrationError, calibrationIdentity, calibrationOutFor, readCalibration, checkCalibration, writeCalibration,
+  CALIBRATION_FORMAT, CalibrationError, calibrationFileFor, calibrationIdentity, calibrationOutFor, readCalibration, checkCalibration, writeCalibration,
   type Calibration, type CalibrationIdentity,
 } from '../calibration/file.js';
 import { HISTORY_FILE, historyTails, readHistory } from '../calibration/history.js';
 import { OccurrenceLog, OccurrenceTail, type ScoreTail } from '../calibration/occurrences.js';
 import { listRecordings, matchLabels, readLabels, readRecording, scoreRecordings } from '../calibration/recordings.js';
 import { CALIBRATION_FLOOR, MARGIN, chooseThresholds, type TermThreshold } from '../calibration/thresholds.js';
+import { checkAudio } from '../calibration/audio-needed.js';
 import { detectSamples, type DetectFileOptions } from '../listen/detect-audio.js';
 import { loadListenerHeads } from './load-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
@@ -72,7 +73,7 @@ export async function runCalibrate(args: string[]): Promise<number> {
       'target-fa-per-hour': { type: 'string' }, vocab: { type: 'string' }, labels: { type: 'string' }, out: { type: 'string' },
       model: { type: 'string' }, variant: { type: 'string' }, 'from-history': { type: 'boolean' }, 'from-feedback': { type: 'boolean' },
       feedback: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' },
-      factory: { type: 'boolean' },
+      factory: { type: 'boolean' }, force: { type: 'boolean' },
     },
   });
   if (typeof parsed === 'number') return parsed;
@@ -159,11 +160,16 @@ export async function runCalibrate(args: string[]): Promise<number> {
       for (const d of scored.detections) atVocab.set(d.term, (atVocab.get(d.term) ?? 0) + 1);
       if (labels.length > 0) notes.push(`${log.labelled} occurrence(s) inside labelled spans were not counted`);
     }
-    if (audioHours < 3 / target) {
-      notes.push(`${duration(audioHours)} of audio: with no false alarm seen, a rate can only be shown to be below ${fmt(3 / audioHours, 1)} per hour (95%); ` +
-        `${duration(3 / target)} or more are needed to confirm ${target} per hour, so thresholds lean high (the tail model extrapolates)`);
-    }
     const chosen = chooseThresholds(tails, { targetFaPerHour: target });
+    const audio = checkAudio(audioHours, target, chosen.scale, chosen.terms);
+    if (audio.tooLittle && !values.force) {
+      process.stderr.write(`gearhear calibrate: refused: ${audio.warning.join('\n  ')}\n  Nothing was written; --force writes it anyway.\n`);
+      return 64;
+    }
+    if (audio.warning.length > 0) {
+      process.stderr.write(`gearhear calibrate: WARNING: ${audio.warning.join('\n  ')}\n`);
+      notes.push(audio.warning.join(' '));
+    }
     const calibration: Calibration = {
       format: CALIBRATION_FORMAT, createdAt: new Date().toISOString(), source: values['from-history'] ? 'history' : 'recordings',
       ...setup.identity, targetFaPerHour: target, margin: MARGIN, floor: CALIBRATION_FLOOR, tailScale: round(chosen.scale, 4),
@@ -187,7 +193,18 @@ export async function runCalibrate(args: string[]): Promise<number> {
   }
 }
 
-const duration = (hours: number): string => (hours >= 1 ? `${fmt(hours, 1)} h` : hours >= 1 / 60 ? `${fmt(hours * 60, 1)} min` : `${fmt(hours * 3600, 1)} s`);
+/**
+ * Where the file went, and whether the daemon and `detect` (with this vocabulary and configuration)
+ * load it from there or what makes them: calibration.file names the one they use.
+ */
+function wrote(setup: Setup): string {
+  const loaded = path.resolve(calibrationFileFor(setup.config, setup.vocabPath));
+  const vocab = path.resolve(setup.config.vocab.file) === setup.vocabPath ? '' : ` when vocab.file is ${setup.vocabPath}`;
+  if (loaded === setup.out) return `wrote ${setup.out}: the daemon and \`gearhear detect\` load it from there${vocab} (restart the daemon to apply it)`;
+  const set = setup.config.calibration.file ? 'calibration.file names' : 'with this vocabulary they look at';
+  return `wrote ${setup.out}: the daemon does not load it from there (${set} ${loaded}); to use it, set calibration.file = ${setup.out} ` +
+    `(GEARHEAR_CALIBRATION_FILE=${setup.out}, or --set calibration.file=${setup.out}) and restart the daemon`;
+}
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -226,7 +243,7 @@ function report(setup: Setup, terms: TermThreshold[], tails: Map<string, ScoreTa
     for (const r of unreached) out.push(`  ${r.term}: ${fmt(r.faPerHour)} per hour even there; ${r.advice}`);
   }
   for (const n of notes) out.push(`note: ${n}`);
-  out.push(`wrote ${setup.out} (the daemon loads it beside the vocabulary; the vocabulary file is unchanged)`);
+  out.push(`${wrote(setup)}; the vocabulary file is unchanged`);
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -264,12 +281,12 @@ async function fromFeedback(setup: Setup, source: FeedbackSource, json: boolean)
   }
   const out = [`feedback from ${source.description} on ${path.basename(setup.vocabPath)} (version ${setup.vocabVersion}):`];
   for (const c of result.changes) {
-    out.push(`  ${c.term}: ${fmt(c.from, 3)} -> ${fmt(c.to, 3)} (${c.falseVerdicts} false verdict(s); site calibration ${fmt(c.siteThreshold, 3)})` +
-      (c.trueBelow > 0 ? `; ${c.trueBelow} detection(s) marked true score below it and would now be missed` : ''));
+    out.push(`  ${c.term}: ${fmt(c.from, 3)} -> ${fmt(c.to, 3)} (false alarms: ${c.falseVerdicts} false, ${c.wrongTermVerdicts} wrong-term verdict(s); site calibration ${fmt(c.siteThreshold, 3)})` +
+      (c.trueBelow > 0 ? `; ${c.trueBelow} positive(s) (detections marked true, or clips where a wrong-term verdict says it was said) score below it and would be missed` : ''));
   }
   if (result.changes.length === 0) out.push('  no term has false verdicts: thresholds unchanged');
   for (const s of result.skipped) out.push(`  skipped: ${s}`);
-  out.push(`wrote ${setup.out}`);
+  out.push(wrote(setup));
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }

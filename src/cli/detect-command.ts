@@ -5,7 +5,7 @@ import { TermHeads } from '../model/term-heads.js';
 import type { ListenerHeads } from '../daemon/listener.js';
 import { loadListenerHeads } from './load-heads.js';
 import { loadKeywords } from '../kws/load.js';
-import { calibrationFor } from '../calibration/in-use.js';
+import { calibrationFor, describeCalibration } from '../calibration/in-use.js';
 import { calibrationFileFor, calibrationIdentity } from '../calibration/file.js';
 import { createLogger } from '../log.js';
 import { EX_CONFIG } from '../config/index.js';
@@ -84,6 +84,8 @@ export async function runDetect(args: string[]): Promise<number> {
   const heads: ListenerHeads | undefined = loadedHeads?.listener;
   // The calibration the daemon would use (calibration.file, else the one beside the vocabulary).
   const calibration = await calibrationFor(calibrationFileFor(config), calibrationIdentity([model, heads?.heads, heads?.embedding, heads?.patienceHops], vocab, config.kws.boost));
+  // Which thresholds the detections below were made at: on stderr, so --json output stays JSON.
+  process.stderr.write(`gearhear detect: ${describeCalibration(calibration)}\n`);
   if (calibration.error) process.stderr.write(`gearhear detect: ${calibration.error.message}; the vocabulary's thresholds apply\n`);
   else if (calibration.status.used && calibration.status.uncalibrated.length > 0) {
     process.stderr.write(`gearhear detect: ${calibration.status.file} has no threshold for ${calibration.status.uncalibrated.join(', ')} (added or changed since it was made): the vocabulary's thresholds apply to them\n`);

@@ -137,10 +137,12 @@ Options:
 ${CONFIG_OPTIONS}
   --factory                mark it as the shipped default: where it does not fit the running
                            detectors it is skipped without an error (docs/calibration.md)
+  --force                  write it even from too little audio for the target (every term that
+                           did not come up would get the highest threshold; refused otherwise)
   --json                   print the result as JSON
   -h, --help               print this help
 
-Exit codes: 0 written; 64 a wrong command line or recordings with no audio; 78 the configuration,
+Exit codes: 0 written; 64 a wrong command line, or too little audio for the target; 78 the configuration,
 vocabulary, model, score history or calibration file is wrong.
 `,
 } as const;
