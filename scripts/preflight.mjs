@@ -15,7 +15,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const COMMANDS = {
   'espeak-ng': 'espeak-ng', flite: 'flite', festival: 'festival', sox: 'sox', mosquitto: 'mosquitto',
   mosquitto_pub: 'mosquitto-clients', mosquitto_sub: 'mosquitto-clients', pocketsphinx_continuous: 'pocketsphinx',
-  arecord: 'alsa-utils', openssl: 'openssl', 'systemd-analyze': 'systemd',
+  arecord: 'alsa-utils', openssl: 'openssl', 'systemd-analyze': 'systemd', 'qemu-x86_64': 'qemu-user',
 };
 /** file -> Debian package. */
 const FILES = {

@@ -8,10 +8,11 @@ export DEBIAN_FRONTEND=noninteractive
 # Keep in step with scripts/preflight.mjs, which names what is missing when npm test is run alone.
 # Speech synthesis for test audio (espeak-ng, flite, festival voices), sox, a real MQTT broker
 # (mosquitto), the CMU dictionary (pocketsphinx-en-us) for vocabulary compilation, arecord
-# (alsa-utils), openssl for TLS test certificates, systemd for systemd-analyze verify, and the
-# training pipeline's Python packages for its smoke run.
+# (alsa-utils), openssl for TLS test certificates, systemd for systemd-analyze verify, qemu-user
+# (test/model/int8-cpu.test.ts runs the INT8 models on an emulated CPU without VNNI), and the
+# training pipeline's Python packages for its smoke runs (npm run test:training; .ci/run runs them).
 PKGS=(espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts sox libsox-fmt-all mosquitto mosquitto-clients
-      pocketsphinx pocketsphinx-en-us alsa-utils openssl systemd
+      pocketsphinx pocketsphinx-en-us alsa-utils openssl systemd qemu-user
       python3-torch python3-torchaudio python3-onnx python3-numpy python3-scipy)
 if [[ "${1:-}" != "--no-install" ]]; then
   missing=()

@@ -1,11 +1,20 @@
 """INT8 post-training quantisation written with the `onnx` package (there is no onnxruntime for
-Python here): QDQ format, per-channel symmetric int8 weights, uint8 activations calibrated on
-held-out audio, int32 biases; the log-mel front end and the final softmax stay in float.
+Python here): QDQ format, per-channel symmetric 7-bit weights (int8 in [-63, 63]), uint8 activations
+calibrated on held-out audio, int32 biases; the log-mel front end and the final softmax stay in float.
+
+Why 7 bits: onnxruntime runs these convolutions as uint8 x int8. On x86 CPUs without VNNI (AVX2, and
+AVX-512 before VNNI) its kernel adds pairs of products in int16 (VPMADDUBSW), which saturates when
+both weights of a pair are large: 2 x 255 x 127 > 32767. Outputs then differ from those of a VNNI
+CPU or an ARM one (Pi 4, Jetson), which add exactly: the same audio scored 0.682 on one machine and
+0.665 on another (issue 21). With |weight| <= 63, 2 x 255 x 63 < 32767, so every CPU computes the same
+integers. This is onnxruntime's documented "reduce range" for U8S8 on AVX2.
 
   quantize.py prepare FP32.onnx WORKDIR     # calibration graph + held-out audio (a streaming graph:
                                             # FP32.json beside it names its caches)
   node calibrate.mjs WORKDIR                # activation ranges, run in onnxruntime-node
   quantize.py build FP32.onnx WORKDIR OUT.int8.onnx
+  quantize.py ranges INT8.onnx WORKDIR      # instead of prepare + calibrate: the activation ranges of
+                                            # an existing QDQ model (re-quantising a shipped model)
 """
 import json
 import os
@@ -16,6 +25,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from common import WORK
+
+# Largest |weight| of the quantised weights: 7 bits (see the module doc).
+WEIGHT_MAX = 63
 
 
 def network_nodes(g):
@@ -108,8 +120,8 @@ def build(fp32, workdir, out):
             continue
         w_name = n.input[1]
         w = numpy_helper.to_array(inits[w_name]).astype(np.float32)
-        w_scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1), 1e-8) / 127.0
-        wq = np.clip(np.round(w / w_scale[:, None, None]), -127, 127).astype(np.int8)
+        w_scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1), 1e-8) / WEIGHT_MAX
+        wq = np.clip(np.round(w / w_scale[:, None, None]), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
         base = w_name.replace('.', '_')
         new_inits += [numpy_helper.from_array(wq, base + '_int8'), numpy_helper.from_array(w_scale.astype(np.float32), base + '_wscale'),
                       numpy_helper.from_array(np.zeros(w.shape[0], np.int8), base + '_wzp')]
@@ -150,8 +162,24 @@ def build(fp32, workdir, out):
     print(f'wrote {out}: {os.path.getsize(out)} bytes ({os.path.getsize(fp32)} fp32)')
 
 
+def ranges_of(int8, workdir):
+    """calib_ranges.json from the activation Q/DQ pairs of a model `build` wrote: qparams() of
+    (-zp x scale, (255 - zp) x scale) gives back the same scale and zero point."""
+    os.makedirs(workdir, exist_ok=True)
+    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(int8).graph.initializer}
+    ranges = {}
+    for name, s in inits.items():
+        if name.endswith('_scale') and name[:-len('_scale')] + '_zp' in inits:
+            base, zp = name[:-len('_scale')], float(inits[name[:-len('_scale')] + '_zp'])
+            ranges[base] = [-zp * float(s), (255 - zp) * float(s)]
+    json.dump(ranges, open(os.path.join(workdir, 'calib_ranges.json'), 'w'))
+    print(f'{len(ranges)} activation ranges from {int8}')
+
+
 if __name__ == '__main__':
     if sys.argv[1] == 'prepare':
         prepare(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == 'ranges':
+        ranges_of(sys.argv[2], sys.argv[3])
     else:
         build(sys.argv[2], sys.argv[3], sys.argv[4])

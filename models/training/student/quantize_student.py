@@ -1,11 +1,15 @@
 """INT8 student: QDQ format (as models/training/quantize.py writes for the phone model), built with the
-`onnx` package. Per-channel symmetric int8 weights, uint8 activations, int32 biases; the final Gemm's
+`onnx` package. Per-channel symmetric 7-bit weights (int8 in [-63, 63]: on x86 CPUs without VNNI
+onnxruntime's uint8 x int8 kernel saturates beyond 7 bits, so the scores would depend on the CPU; see
+models/training/quantize.py), uint8 activations, int32 biases; the final Gemm's
 output stays float. models/training/quantize.py itself does not apply (it looks for the phone
 model's front end and calibrates on its audio through onnxruntime); here the activation ranges come
 from the torch student on training windows: the exported graph is the torch network with BatchNorm
 folded, so its Relu outputs are the torch ReLUs' outputs, in the same order.
 
   quantize_student.py STUDENT.pt STUDENT.onnx DATA OUT.int8.onnx [--windows 4000]
+  quantize_student.py --ranges-from OLD.int8.onnx - STUDENT.onnx - OUT.int8.onnx
+      (re-quantise the weights of a shipped student with the activation ranges it already has)
 """
 import argparse
 import os
@@ -19,7 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from train_student import DEFAULT_INIT, Data, Student  # noqa: E402
-from quantize import qparams  # noqa: E402  (the phone model's uint8 activation parameters)
+from quantize import WEIGHT_MAX, qparams  # noqa: E402  (the phone model's weight range and uint8 activation parameters)
 
 
 def ranges(ckpt, data_dir, n_windows):
@@ -76,8 +80,8 @@ def build(fp32, out, input_range, relu_ranges):
             W = numpy_helper.to_array(inits[w]).astype(np.float32)
             axis = 0
             red = tuple(range(1, W.ndim))  # per output channel (Conv [out, ...], Gemm transB [out, in])
-            ws = np.maximum(np.abs(W).max(axis=red), 1e-8) / 127.0
-            wq = np.clip(np.round(W / ws.reshape((-1,) + (1,) * (W.ndim - 1))), -127, 127).astype(np.int8)
+            ws = np.maximum(np.abs(W).max(axis=red), 1e-8) / WEIGHT_MAX
+            wq = np.clip(np.round(W / ws.reshape((-1,) + (1,) * (W.ndim - 1))), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
             new_inits += [numpy_helper.from_array(wq, f'{w}_q'), numpy_helper.from_array(ws.astype(np.float32), f'{w}_scale'),
                           numpy_helper.from_array(np.zeros(len(ws), np.int8), f'{w}_zp')]
             new_nodes.append(helper.make_node('DequantizeLinear', [f'{w}_q', f'{w}_scale', f'{w}_zp'], [f'{w}_dq'], axis=axis))
@@ -106,7 +110,31 @@ def build(fp32, out, input_range, relu_ranges):
     print(f'wrote {out}: {sum(1 for n in new_nodes if n.op_type == "QuantizeLinear")} activations quantised, {os.path.getsize(out)} bytes')
 
 
+def ranges_from(int8, fp32):
+    """The (input, ReLU) ranges `build` was given for `int8`, read back from its activation scales and
+    zero points: qparams() of (-zp x scale, (255 - zp) x scale) gives the same parameters again."""
+    q = {i.name: numpy_helper.to_array(i) for i in onnx.load(int8).graph.initializer}
+    g = onnx.load(fp32).graph
+    inits = {i.name for i in g.initializer}
+    alias = {n.output[0] for n in g.node if n.op_type == 'Identity' and n.input[0] in inits}
+    nodes = [n for n in g.node if not (n.op_type == 'Identity' and n.output[0] in alias)]
+    act = {}
+    for n in nodes:
+        if n.op_type in ('Conv', 'Gemm'):
+            x = n.input[0]
+            prod = next((p for p in nodes if x in p.output), None)
+            src = prod.input[0] if prod is not None and prod.op_type == 'Flatten' else x
+            s, zp = float(q[f'{x}_scale']), float(q[f'{x}_zp'])
+            act[src] = (-zp * s, (255 - zp) * s)
+    reshape = next(n for n in nodes if n.op_type == 'Reshape')
+    return act[reshape.output[0]], [act.get(n.output[0], (0.0, 1.0)) for n in nodes if n.op_type == 'Relu']
+
+
 def main():
+    if sys.argv[1] == '--ranges-from':
+        old, _, fp32, _, out = sys.argv[2:7]
+        build(fp32, out, *ranges_from(old, fp32))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument('ckpt')
     ap.add_argument('fp32')
