@@ -1,15 +1,15 @@
 /**
  * How the outbox touches its files: owner-only modes whatever the umask, never through a symbolic
- * link, and replaced atomically (temp file, fsync, rename, fsync directory) by streaming writes.
+ * link (replaced atomically by replaceFile in src/durable-file.ts).
  */
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+import { lstat, mkdir, open, chmod, type FileHandle } from 'node:fs/promises';
 import { EX_CONFIG } from '../config/errors.js';
+import { OWNER_DIR_MODE, OWNER_FILE_MODE } from '../owner-only.js';
 
 /** Detections are the site's data: only the daemon's user reads them. */
-export const FILE_MODE = 0o600;
-export const DIR_MODE = 0o700;
+export const FILE_MODE = OWNER_FILE_MODE;
+export const DIR_MODE = OWNER_DIR_MODE;
 const GROUP_OR_OTHER = 0o077;
 
 /** The state directory or an outbox file cannot be used at all: a setup fault, so the daemon exits EX_CONFIG. */
@@ -82,34 +82,6 @@ export async function tightenExisting(file: string, what: string): Promise<void>
 export async function ensureDir(dir: string): Promise<void> {
   const created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (created !== undefined) await chmod(dir, DIR_MODE); // the umask may have taken more than asked
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try { await fh.sync(); } catch { /* some filesystems refuse fsync on a directory; the rename is still ordered */ } finally { await fh.close(); }
-}
-
-/**
- * Replaces `file` whole or not at all: `write` streams the content into a fresh owner-only temp
- * file, which is fsynced and renamed over `file`. A failed try leaves no temp file behind.
- */
-export async function replaceFile(file: string, what: string, write: (out: FileHandle) => Promise<void>): Promise<void> {
-  const tmp = `${file}.tmp`;
-  try {
-    await unlink(tmp).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
-    const out = await openOwnerOnly(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, what);
-    try {
-      await write(out);
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(path.dirname(file));
 }
 
 /** Writes every byte of `data` at the handle's position, or throws (a short write continues until the disk says no). */

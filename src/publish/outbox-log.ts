@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { BlockReader, BlockWriter, MAX_SEQ, decodeRecord, scanLog } from './outbox-scan.js';
-import { OutboxStorageError, describe, ensureDir, openOwnerOnly, refuseSymlink, replaceFile, tightenExisting, writeAll } from './outbox-files.js';
+import { replaceFile } from '../durable-file.js';
+import { OutboxStorageError, describe, ensureDir, openOwnerOnly, refuseSymlink, tightenExisting, writeAll } from './outbox-files.js';
 
 export { OutboxStorageError } from './outbox-files.js';
 export { encodeRecord, MAX_SEQ } from './outbox-scan.js';
@@ -297,7 +298,7 @@ export class OutboxLog {
 
   /** Writes the watermark atomically. Call it before rewrite() (with lastSeq) so the seq never goes back. */
   async writeWatermark(mark: Watermark): Promise<void> {
-    await replaceFile(this.ackFile, 'outbox watermark', (out) => writeAll(out, Buffer.from(JSON.stringify(mark) + '\n')));
+    await replaceFile(this.ackFile, (out) => writeAll(out, Buffer.from(JSON.stringify(mark) + '\n')));
   }
 
   /** Replaces the log with these records, in order, streamed into a new file; returns each one's new offset. */
@@ -308,7 +309,7 @@ export class OutboxLog {
     const source = items.some((i) => 'offset' in i) ? await openOwnerOnly(this.logFile, constants.O_RDONLY, 'outbox log') : null;
     try {
       const reader = source ? new BlockReader(source) : null;
-      await replaceFile(this.logFile, 'outbox log', async (out) => {
+      await replaceFile(this.logFile, async (out) => {
         const writer = new BlockWriter(out);
         for (const item of items) {
           offsets.push(size);
