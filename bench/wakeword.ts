@@ -4,10 +4,10 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--sc-test N] [--in-sentence N [--sentences-per-term N]] [--compile-seeds S[,S...]] [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SAMPLE_RATE } from '../src/audio/types.js';
@@ -22,12 +22,12 @@ import { PairedPhoneModel } from '../src/model/paired-phones.js';
 import { BOTH_LAG_FRAMES } from '../src/model/phone-model.js';
 import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
-import { HeadCompiler } from '../src/kws/head-compile.js';
+import { ContextSpeech, HeadCompiler } from '../src/kws/head-compile.js';
 import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
 import { cacheDir, formatTable, repoRoot, round, writeWav } from './lib/common.js';
 import { runPocketsphinx } from './lib/pocketsphinx.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_VOCAB, loadModel, loadVocab } from './lib/setup.js';
-import { buildBench, readTerms, sentencesSayingTerms, TERMS_FILE, type BenchPart, type Span } from './lib/wakeword-data.js';
+import { buildBenchCached, readTerms, sentenceTerms, trainSpeechTexts, sentencesSayingTerms, TERMS_FILE, type BenchPart, type Span } from './lib/wakeword-data.js';
 
 const SLACK_BEFORE = 0.25;
 const SLACK_AFTER = 0.6;
@@ -125,6 +125,8 @@ async function main(): Promise<void> {
       detectors: { type: 'string', default: 'heads,phones,pocketsphinx' }, 'max-per-term': { type: 'string', default: '30' }, terms: { type: 'string' }, compile: { type: 'boolean' },
       'neg-hours': { type: 'string', default: '0' }, heads: { type: 'string' }, out: { type: 'string' }, 'psx-sweep': { type: 'string' }, 'heads-threshold': { type: 'string' }, patience: { type: 'string' },
       embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' }, calibrations: { type: 'string' },
+      'sc-test': { type: 'string', default: '40' }, 'in-sentence': { type: 'string' }, 'sentences-per-term': { type: 'string', default: '10' },
+      'compile-seeds': { type: 'string', default: '1' }, 'compile-clips': { type: 'string' }, 'compile-context': { type: 'string' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -135,20 +137,46 @@ async function main(): Promise<void> {
   if (patience.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) throw new Error('--patience: hop counts from 1 to 8, e.g. 1,2,3');
   const embeddingChoice = values.embedding as EmbeddingChoice;
   if (!EMBEDDING_CHOICES.includes(embeddingChoice)) throw new Error(`--embedding: one of ${EMBEDDING_CHOICES.join(', ')}`);
-  const termsFile = values.terms ? path.resolve(values.terms) : TERMS_FILE;
-  const terms = await readTerms(termsFile);
   const shipped = await readTerms(DEFAULT_VOCAB);
+  const inSentence = Number(values['in-sentence'] ?? 0);
+  let termsFile = values.terms ? path.resolve(values.terms) : TERMS_FILE;
+  if (inSentence > 0) {
+    // --in-sentence N: N multi-syllable words of held-out speakers' real sentences as terms never
+    // trained on (not shipped, not a benchmark term); each sentence that says one is its positive.
+    const known = [...shipped.map((l) => l.split('|')[0]!.trim()), ...await readTerms(TERMS_FILE), ...await readTerms(path.join(repoRoot, 'bench/real-speech/unseen-terms.txt'))];
+    termsFile = path.join(await cacheDir('wakeword'), `in-sentence-${inSentence}.txt`);
+    await writeFile(termsFile, `# --in-sentence ${inSentence}: words of held-out speakers' real sentences (bench/lib/wakeword-data.ts sentenceTerms)\n${(await sentenceTerms(inSentence, known)).join('\n')}\n`);
+  }
+  const terms = await readTerms(termsFile);
   const t0 = Date.now();
   const log = (m: string): void => void process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}\n`);
-  log('building the benchmark audio');
-  const parts = await buildBench(terms, { excludeTerms: shipped.map((l) => l.split('|')[0]!.trim()), maxPerTerm: Number(values['max-per-term']), maxNegativeHours: Number(values['neg-hours']) });
+  log(`building the benchmark audio (terms: ${terms.join(', ')})`);
+  const parts = await buildBenchCached(terms, {
+    excludeTerms: shipped.map((l) => l.split('|')[0]!.trim()), maxPerTerm: Number(values['max-per-term']), maxNegativeHours: Number(values['neg-hours']),
+    scTestPerTerm: inSentence > 0 ? 0 : Number(values['sc-test']), sentencesPerTerm: inSentence > 0 ? Number(values['sentences-per-term']) : 0,
+  });
   for (const p of parts) log(`part ${p.name}: ${p.positives.spans.length} words, ${round(p.negatives.hours, 2)} h of negative speech (${p.negatives.utterances} utterances)`);
   const { specs } = await loadVocab(termsFile, 0.02);
   const model = await loadModel(DEFAULT_MODEL_DIR);
   const results: Record<string, unknown> = { terms, embedding: embeddingChoice, parts: parts.map((p) => ({ name: p.name, words: p.positives.spans.length, negativeHours: round(p.negatives.hours, 3) })) };
   const tables: string[] = [];
   /** The A->B table, then the other fold (thresholds on B, reported on A) and both folds pooled per term. */
-  const report = (name: string, r: TermResult[], rBA: TermResult[]): void => {
+  /**
+   * At the detector's default setting (a head score of model.headsThreshold, a phone confidence of
+   * kws.threshold, one value for every term, chosen on nothing here): positives found over both parts
+   * (mean over terms) and false alarms per hour on both parts' negatives (summed over the terms).
+   */
+  const atDefault = (A: { pos: Scored[]; neg: Scored[] }, B: { pos: Scored[]; neg: Scored[] }, thr: number) => {
+    const per = terms.map((term) => {
+      const n = parts.reduce((a, p) => a + p.positives.spans.filter((s) => s.term === term).length, 0);
+      const found = hits(A.pos, parts[0]!.positives.spans, term, thr) + hits(B.pos, parts[1]!.positives.spans, term, thr);
+      return { term, n, found, fa: falseAlarms(A.neg, term, thr) + falseAlarms(B.neg, term, thr) };
+    }).filter((x) => x.n > 0);
+    const hours = parts[0]!.negatives.hours + parts[1]!.negatives.hours;
+    return { threshold: thr, meanFound: round(per.reduce((a, x) => a + x.found / x.n, 0) / per.length, 3), termsHalfFound: per.filter((x) => x.found / x.n >= 0.5).length, terms: per.length,
+      faPerHour: round(per.reduce((a, x) => a + x.fa, 0) / hours, 2), perTerm: per };
+  };
+  const report = (name: string, r: TermResult[], rBA: TermResult[], def?: ReturnType<typeof atDefault>): void => {
     const mean = (xs: TermResult[], f: (x: TermResult) => number): number => round(xs.filter((x) => x.positives > 0).reduce((a, x) => a + f(x), 0) / xs.filter((x) => x.positives > 0).length, 3);
     const pooled = r.map((x, i) => {
       const y = rBA[i]!, n = x.positives + y.positives;
@@ -156,13 +184,13 @@ async function main(): Promise<void> {
       return { ...x, positives: n, miss0: miss(x.miss0, y.miss0), miss1: miss(x.miss1, y.miss1), fa0B: (x.fa0B + y.fa0B) / 2, fa1B: (x.fa1B + y.fa1B) / 2 };
     });
     const means = (xs: TermResult[]) => ({ meanMiss0: mean(xs, (x) => x.miss0), meanMiss1: mean(xs, (x) => x.miss1), meanFa0: mean(xs, (x) => x.fa0B), meanFa1: mean(xs, (x) => x.fa1B) });
-    results[name] = { perTerm: r, perTermBA: rBA, meanMiss0: mean(r, (x) => x.miss0), meanMiss1: mean(r, (x) => x.miss1), meanFa0B: mean(r, (x) => x.fa0B), meanFa1B: mean(r, (x) => x.fa1B), otherFold: means(rBA), bothFolds: means(pooled) };
+    results[name] = { perTerm: r, perTermBA: rBA, meanMiss0: mean(r, (x) => x.miss0), meanMiss1: mean(r, (x) => x.miss1), meanFa0B: mean(r, (x) => x.fa0B), meanFa1B: mean(r, (x) => x.fa1B), otherFold: means(rBA), bothFolds: means(pooled), atDefault: def };
     const line = (label: string, m: ReturnType<typeof means>) => [label, '', m.meanMiss0, m.meanFa0, m.meanMiss1, m.meanFa1, '', ''];
     tables.push(`${name}\n` + formatTable([
       ['term', 'words (B)', 'miss @0 FA', 'FA/h on B', 'miss @1 FA/h', 'FA/h on B', 'thr0', 'thr1'],
       ...r.map((x) => [x.term, x.positives, round(x.miss0, 3), round(x.fa0B, 2), round(x.miss1, 3), round(x.fa1B, 2), round(x.thr0, 3), round(x.thr1, 3)]),
       line('mean', means(r)), line('mean B->A', means(rBA)), line('mean both', means(pooled)),
-    ]));
+    ]) + (def ? `\nat the default setting (${def.threshold}): mean found ${def.meanFound} of positives (both parts), ${def.termsHalfFound} of ${def.terms} terms found at least half the time, ${def.faPerHour} FA/h over these terms on all negatives` : ''));
   };
   /** Thresholds chosen on one part, measured on the other, both ways. */
   const folds = (A: { pos: Scored[]; neg: Scored[] }, B: { pos: Scored[]; neg: Scored[] }): [TermResult[], TermResult[]] => [
@@ -193,26 +221,51 @@ async function main(): Promise<void> {
   const headsDirs = (values.heads ?? path.join(repoRoot, 'models/gearhear-heads')).split(',');
   if (detectors.has('heads')) {
     const embedding = await SpeechEmbedding.load({ embeddingFile: await embeddingFileFor(embeddingChoice) });
+    // Compiled heads are fitted from random synthesis: --compile-seeds gives a table per seed and their mean.
+    const seeds = values.compile ? values['compile-seeds']!.split(',').map(Number) : [0];
+    const headsThreshold = Number(values['heads-threshold'] ?? SCHEMA.model.headsThreshold.default);
     for (const dir of headsDirs) {
       const shippedHeads = await TermHeads.load(dir);
-      let heads = shippedHeads;
-      if (values.compile) {
-        // gearhear vocab compile's heads for the terms these heads lack, timed.
-        const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}.heads.json`);
-        const t1 = Date.now();
-        const r = await new HeadCompiler({ heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: Number(SCHEMA.model.headsThreshold.default), outPath }).compile(termsFile);
-        log(`compiled heads for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s`).join(', ')})`);
-        results[`compiled ${dir}`] = { terms: r.compiled.map(({ weights: _w, ...e }) => e), seconds: (Date.now() - t1) / 1000 };
-        heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, embeddingChoice, outPath));
+      const perSeed = new Map<number, Array<{ both: { meanMiss0: number; meanMiss1: number }; def: ReturnType<typeof atDefault> }>>();
+      for (const seed of seeds) {
+        let heads = shippedHeads;
+        if (values.compile) {
+          // gearhear vocab compile's heads for the terms these heads lack, timed (always compiled afresh).
+          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}.heads.json`);
+          await rm(outPath, { force: true });
+          const t1 = Date.now();
+          // --compile-context DIR: real running speech of training speakers (DIR/negspeech.i16 and .jsonl, prepare.py) around half the clips.
+          const context = values['compile-context'] ? await ContextSpeech.open(path.join(values['compile-context'], 'negspeech.i16'), path.join(values['compile-context'], 'negspeech.jsonl'), await trainSpeechTexts()) : undefined;
+          const r = await new HeadCompiler({ context,
+            heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: Number(SCHEMA.model.headsThreshold.default), outPath, seed,
+            ...(values['compile-clips'] ? { clipsPerTerm: Number(values['compile-clips']) } : {}),
+          }).compile(termsFile);
+          await context?.close();
+          log(`compiled heads (seed ${seed}) for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s`).join(', ')})`);
+          results[`compiled ${dir} seed ${seed}`] = { terms: r.compiled.map(({ weights: _w, ...e }) => e), seconds: (Date.now() - t1) / 1000 };
+          heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, embeddingChoice, outPath));
+        }
+        log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled, seed ${seed}` : ''}`);
+        const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
+        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}, seed ${seed}` : ''})`;
+        for (const n of patience) {
+          const p = (r: typeof A) => ({ pos: patienceScores(r.pos, n), neg: patienceScores(r.neg, n) });
+          const name = n === 1 ? label : `${label}, patience ${n} hops`;
+          const def = atDefault(p(A), p(B), headsThreshold);
+          report(name, ...folds(p(A), p(B)), def);
+          const got = results[name] as { bothFolds: { meanMiss0: number; meanMiss1: number } };
+          (perSeed.get(n) ?? perSeed.set(n, []).get(n)!).push({ both: got.bothFolds, def });
+        }
+        log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
       }
-      log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled` : ''}`);
-      const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-      const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? ', compiled' : ''})`;
-      for (const n of patience) {
-        const p = (r: typeof A) => ({ pos: patienceScores(r.pos, n), neg: patienceScores(r.neg, n) });
-        report(n === 1 ? label : `${label}, patience ${n} hops`, ...folds(p(A), p(B)));
+      if (seeds.length > 1) {
+        const m = (xs: number[]): number => round(xs.reduce((a, x) => a + x, 0) / xs.length, 3);
+        const rowsMean = [...perSeed].map(([n, xs]) => [`patience ${n}`, m(xs.map((x) => x.both.meanMiss0)), m(xs.map((x) => x.both.meanMiss1)), m(xs.map((x) => x.def.meanFound)), m(xs.map((x) => x.def.termsHalfFound)), m(xs.map((x) => x.def.faPerHour))]);
+        results[`compiled ${dir} mean over seeds ${seeds.join(',')}`] = rowsMean;
+        tables.push(`term heads from ${path.relative(repoRoot, dir) || dir} + compiled, mean over seeds ${seeds.join(', ')}\n` + formatTable([
+          ['patience', 'mean miss @0 FA, both folds', 'mean miss @1 FA/h, both folds', `found at ${headsThreshold}`, 'terms found >= half', 'FA/h at default'], ...rowsMean,
+        ]));
       }
-      log(`heads done, pipeline RTF ${round(B.rtf, 4)}`);
       await shippedHeads.dispose();
     }
   }
@@ -342,7 +395,7 @@ async function main(): Promise<void> {
   }
   if (detectors.has('phones')) {
     const [A, B] = [await run(parts[0]!, null, null), await run(parts[1]!, null, null)];
-    report(`phone model ${model.version}`, ...folds(A, B));
+    report(`phone model ${model.version}`, ...folds(A, B), atDefault(A, B, Number(SCHEMA.kws.threshold.default)));
     log(`phones done, pipeline RTF ${round(B.rtf, 4)}`);
   }
   if (detectors.has('both')) {

@@ -8,7 +8,8 @@
  * reported on B.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readWavFile } from '../../src/audio/file.js';
 import { concatSamples } from '../../src/audio/pcm.js';
@@ -18,6 +19,11 @@ import { readManifest, rms, splitCsvLine, type ManifestRow } from './data.js';
 
 export const TERMS_FILE = path.join(repoRoot, 'bench/real-speech/terms.txt');
 const TRAIN_SPEECH = path.resolve(repoRoot, '../shared/train-speech');
+const SC_TEST = path.resolve(repoRoot, '../shared/speech-commands-test');
+/** Prepared benchmark audio is cached here (outside the work tree; never committed). */
+export const BENCH_CACHE = path.join(process.env.GEARHEAR_TRAIN_DIR ?? path.resolve(repoRoot, '../gearhear-train'), 'bench-cache');
+/** Bump when the way the audio is built changes, so old caches are not reused. */
+const BUILD_VERSION = 2;
 const SNR_DB = 10;
 const CONTEXT_SEC = 1;
 
@@ -67,12 +73,85 @@ async function trainSpeechRows(): Promise<TrainSpeechRow[]> {
   });
 }
 
+/** Transcripts of ../shared/train-speech by path (to keep a term's own utterances out of compile context). */
+export async function trainSpeechTexts(): Promise<Map<string, string>> {
+  return new Map((await trainSpeechRows()).map((r) => [r.path, r.text]));
+}
+
 export interface BuildOptions {
   /** Extra terms whose utterances are kept out of the negatives (the shipped vocabulary). */
   excludeTerms: readonly string[];
   maxPerTerm: number;
   /** Cap on negative speech per part, hours (0: all). */
   maxNegativeHours: number;
+  /**
+   * Further real positives per term and part from ../shared/speech-commands-test, measurement speakers
+   * only (hash c-f; never trained on), with the same context and noise (0: none).
+   */
+  scTestPerTerm?: number;
+  /**
+   * Positives are instead the held-out speakers' real sentences that say a term (each sentence whole,
+   * its span the whole utterance, machine noise at 10 dB as everywhere), at most this many per term and
+   * part (0: word clips as usual).
+   */
+  sentencesPerTerm?: number;
+}
+
+/** speech-commands-test clips of measurement speakers (hash c-f), as word rows. */
+async function scTestRows(): Promise<Array<{ file: string; word: string; speaker: string }>> {
+  const lines = (await readFile(path.join(SC_TEST, 'manifest.csv'), 'utf8')).split(/\r?\n/).filter(Boolean);
+  const h = splitCsvLine(lines[0]!);
+  return lines.slice(1).map((l) => splitCsvLine(l)).map((f) => ({ file: path.join(SC_TEST, f[h.indexOf('path')]!), word: f[h.indexOf('word')]!.toLowerCase(), speaker: f[h.indexOf('speaker')]! }))
+    .filter((r) => /^[c-f]/.test(r.speaker));
+}
+
+/**
+ * Multi-syllable words of held-out speakers' real sentences, used as terms never trained on: words of
+ * 2 syllables or more (CMU dictionary) and 5 letters or more, not a function word, no word of the
+ * shipped vocabulary or of `exclude`, said in at least `minPerPart` utterances of each part's speakers;
+ * the `count` said in most utterances (ties by name). Chosen from the transcripts only, before any scoring.
+ */
+export async function sentenceTerms(count: number, exclude: readonly string[], minPerPart = 3): Promise<string[]> {
+  const dict = new Map<string, number>();
+  for (const l of (await readFile('/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict', 'utf8')).split('\n')) {
+    const [w, ...ph] = l.trim().split(/\s+/);
+    if (w && !w.includes('(')) dict.set(w, ph.filter((p) => /^(AA|AE|AH|AO|AW|AY|EH|ER|EY|IH|IY|OW|OY|UH|UW)/.test(p)).length);
+  }
+  const stop = new Set(['about', 'after', 'again', 'another', 'any', 'anything', 'around', 'before', 'being', 'between', 'cannot', 'could', 'couldn\'t',
+    'every', 'everything', 'many', 'never', 'nothing', 'other', 'over', 'really', 'should', 'something', 'there', 'therefore', 'under',
+    'until', 'upon', 'very', 'whatever', 'without', 'would', 'wouldn\'t', 'also', 'always', 'because', 'even', 'into', 'only', 'only', 'anyone', 'someone', 'himself', 'herself', 'itself', 'themselves', 'myself', 'yourself', 'whether', 'either', 'neither', 'although', 'however', 'perhaps', 'during', 'within', 'toward', 'towards', 'against', 'among', 'above', 'below', 'below']);
+  const banned = new Set(exclude.flatMap((t) => t.toLowerCase().split(/\s+/)));
+  const seen = new Map<string, { A: number; B: number }>();
+  for (const r of (await trainSpeechRows()).filter((r) => isBenchSpeaker(r.speaker))) {
+    const words = new Set(r.text.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter(Boolean));
+    for (const w of words) {
+      if (w.length < 5 || stop.has(w) || banned.has(w) || (dict.get(w) ?? 0) < 2) continue;
+      const c = seen.get(w) ?? seen.set(w, { A: 0, B: 0 }).get(w)!;
+      c[part(r.speaker)]++;
+    }
+  }
+  return [...seen].filter(([, c]) => c.A >= minPerPart && c.B >= minPerPart)
+    .sort((a, b) => b[1].A + b[1].B - (a[1].A + a[1].B) || (a[0] < b[0] ? -1 : 1)).slice(0, count).map(([w]) => w);
+}
+
+/** Reads a built benchmark from the cache, or builds and caches it (float32 files, keyed by the inputs). */
+export async function buildBenchCached(terms: readonly string[], o: BuildOptions): Promise<BenchPart[]> {
+  const key = createHash('sha256').update(JSON.stringify({ v: BUILD_VERSION, terms, o })).digest('hex').slice(0, 16);
+  const dir = path.join(BENCH_CACHE, key);
+  const f32 = (name: string): string => path.join(dir, `${name}.f32`);
+  const readF32 = async (name: string): Promise<Float32Array> => { const b = await readFile(f32(name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
+  if (existsSync(path.join(dir, 'parts.json'))) {
+    const meta = JSON.parse(await readFile(path.join(dir, 'parts.json'), 'utf8')) as Array<{ name: 'A' | 'B'; spans: Span[]; hours: number; utterances: number }>;
+    return Promise.all(meta.map(async (m) => ({ name: m.name, positives: { samples: await readF32(`${m.name}-pos`), spans: m.spans }, negatives: { samples: await readF32(`${m.name}-neg`), hours: m.hours, utterances: m.utterances } })));
+  }
+  const parts = await buildBench(terms, o);
+  await mkdir(dir, { recursive: true });
+  for (const p of parts) {
+    for (const [kind, x] of [['pos', p.positives.samples], ['neg', p.negatives.samples]] as const) await writeFile(f32(`${p.name}-${kind}`), Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  }
+  await writeFile(path.join(dir, 'parts.json.tmp'), JSON.stringify(parts.map((p) => ({ name: p.name, spans: p.positives.spans, hours: p.negatives.hours, utterances: p.negatives.utterances }))));
+  await rename(path.join(dir, 'parts.json.tmp'), path.join(dir, 'parts.json'));
+  return parts;
 }
 
 /** Builds both parts. Deterministic. */
@@ -81,7 +160,9 @@ export async function buildBench(terms: readonly string[], o: BuildOptions): Pro
   const beds = await noiseBeds(rows);
   const rand = seededRandom(20261201);
   const allTerms = [...terms, ...o.excludeTerms];
-  const negRows = (await trainSpeechRows()).filter((r) => isBenchSpeaker(r.speaker) && !saysAny(r.text, allTerms));
+  const benchRows = (await trainSpeechRows()).filter((r) => isBenchSpeaker(r.speaker));
+  const negRows = benchRows.filter((r) => !saysAny(r.text, allTerms));
+  const scRows = (o.scTestPerTerm ?? 0) > 0 ? await scTestRows() : [];
   const sentRows = rows.filter((r) => r.kind === 'sentence' && !saysAny(r.text, allTerms));
   const parts: BenchPart[] = [];
   for (const name of ['A', 'B'] as const) {
@@ -121,8 +202,24 @@ export async function buildBench(terms: readonly string[], o: BuildOptions): Pro
     let t = 0;
     let k = 0;
     for (const term of terms) {
-      for (const r of (byTerm.get(term) ?? []).slice(0, o.maxPerTerm)) {
-        const word = await readWavFile(r.file);
+      if ((o.sentencesPerTerm ?? 0) > 0) {
+        // Real sentences of this part's held-out speakers that say the term: the whole utterance is the span.
+        for (const r of benchRows.filter((s) => part(s.speaker) === name && saysAny(s.text, [term])).slice(0, o.sentencesPerTerm)) {
+          const x = await readOgg(path.join(TRAIN_SPEECH, r.path));
+          const clip = concatSamples([new Float32Array(SAMPLE_RATE / 2), x, new Float32Array(SAMPLE_RATE / 2)]);
+          mixNoise(clip, rms(x), beds, rand);
+          spans.push({ term, start: t + 0.5, end: t + 0.5 + x.length / SAMPLE_RATE });
+          posAudio.push(clip, new Float32Array(SAMPLE_RATE / 2));
+          t += clip.length / SAMPLE_RATE + 0.5;
+        }
+        continue;
+      }
+      const sources: Array<() => Promise<Float32Array>> = [
+        ...(byTerm.get(term) ?? []).slice(0, o.maxPerTerm).map((r) => () => readWavFile(r.file)),
+        ...scRows.filter((r) => r.word === term && part(r.speaker) === name).slice(0, o.scTestPerTerm ?? 0).map((r) => () => readOgg(r.file)),
+      ];
+      for (const source of sources) {
+        const word = await source();
         const level = rms(word);
         const side = (): Float32Array => {
           const c = new Float32Array(CONTEXT_SEC * SAMPLE_RATE);

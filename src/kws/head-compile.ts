@@ -7,7 +7,7 @@
  * saying the carrier sentences without the term, the term cut short, and the other new terms. Its
  * bias is then lowered until a fifth of the bank held out from fitting stays below `scorePivot`.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { concatSamples } from '../audio/pcm.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -33,6 +33,61 @@ export interface HeadCompileOptions {
   seed?: number;
   outPath?: string;
   logger?: Logger;
+  /**
+   * Real running speech to splice the term into (level-matched, real speech before and after it), for
+   * half of the clips: see ContextSpeech.open. Without it every clip is synthesised speech only.
+   */
+  context?: ContextSpeech;
+}
+
+/**
+ * Real running speech of training speakers (never the benchmark's held-out speakers) as context for
+ * compiled positives: a 16 kHz int16 file of utterances end to end and its index (one JSON line per
+ * utterance: offset, samples, path), e.g. models/training/heads/prepare.py's negspeech.i16 and
+ * negspeech.jsonl. Read a piece at a time (the file is not held in memory). An utterance whose
+ * transcript (`texts`, by path) says the term is never used for that term.
+ */
+export class ContextSpeech {
+  private constructor(private readonly fh: FileHandle, private readonly index: Array<{ offset: number; samples: number; text: string }>) {}
+
+  static async open(i16File: string, jsonlFile: string, texts: ReadonlyMap<string, string> = new Map()): Promise<ContextSpeech> {
+    const index = (await readFile(jsonlFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { offset: number; samples: number; path?: string })
+      .filter((r) => r.samples >= SAMPLE_RATE).map((r) => ({ offset: r.offset, samples: r.samples, text: ` ${(texts.get(r.path ?? '') ?? '').toLowerCase()} ` }));
+    if (index.length === 0) throw new Error(`${jsonlFile}: no utterance of a second or more`);
+    return new ContextSpeech(await open(i16File, 'r'), index);
+  }
+
+  /** `sec` seconds of one utterance that does not say `term` (its start when `fromStart`, else its end). */
+  async piece(term: string, sec: number, fromStart: boolean, rng: () => number): Promise<Float32Array> {
+    let u = this.index[Math.floor(rng() * this.index.length)]!;
+    for (let k = 0; k < 20 && u.text.includes(` ${term} `); k++) u = this.index[Math.floor(rng() * this.index.length)]!;
+    const n = Math.min(u.samples, Math.floor(sec * SAMPLE_RATE));
+    const at = u.offset + (fromStart ? 0 : u.samples - n);
+    const buf = Buffer.alloc(n * 2);
+    await this.fh.read(buf, 0, n * 2, at * 2);
+    const pcm = new Int16Array(buf.buffer, buf.byteOffset, n);
+    return Float32Array.from(pcm, (v) => v / 32768);
+  }
+
+  async close(): Promise<void> { await this.fh.close(); }
+}
+
+const rmsOf = (x: Float32Array): number => { let s = 0; for (const v of x) s += v * v; return Math.sqrt(s / Math.max(1, x.length)); };
+
+/** The term between real speech (0.3-1.5 s before, 0-1 s after), its level within ±4 dB of the context's. */
+async function spliceIntoSpeech(term: string, speech: Float32Array, context: ContextSpeech, rng: () => number): Promise<{ speech: Float32Array; end: number }> {
+  const before = await context.piece(term, 0.3 + rng() * 1.2, false, rng);
+  const after = rng() < 0.8 ? await context.piece(term, rng(), true, rng) : new Float32Array(0);
+  const gap = (): Float32Array => new Float32Array(Math.floor(rng() * 0.08 * SAMPLE_RATE));
+  const g = (rmsOf(before) + 1e-6) / (rmsOf(speech) + 1e-9) * 10 ** ((rng() * 8 - 4) / 20);
+  const said = Float32Array.from(speech, (v) => v * g);
+  const pre = concatSamples([before, gap()]);
+  let x = concatSamples([pre, said, gap(), after]);
+  // Back to the synthesiser's level range so place() treats it as any other clip.
+  let peak = 0;
+  for (const v of x) peak = Math.max(peak, Math.abs(v));
+  if (peak > 0) x = Float32Array.from(x, (v) => v / peak * 0.9);
+  return { speech: x, end: pre.length + said.length };
 }
 
 export interface HeadCompileResult {
@@ -53,7 +108,7 @@ interface TermClips {
 }
 
 /** Low-passed white noise (a rough machine hum), at `snrDb` under the clip's speech power. */
-function addNoise(x: Float32Array, snrDb: number, rng: () => number): void {
+export function addNoise(x: Float32Array, snrDb: number, rng: () => number): void {
   let power = 0;
   for (const v of x) power += v * v;
   power /= x.length;
@@ -105,7 +160,12 @@ export class HeadCompiler {
     const out: TermClips = { term, pos: [], neg: [], durations: [] };
     for (let i = 0; i < count; i++) {
       const voice = randomVoice(this.rng, withFlite);
-      const said = await sayTerm(term, voice, PLACEMENTS[i % PLACEMENTS.length]!, this.rng);
+      const { context } = this.opts;
+      // With real context speech, every other clip is the term said alone and spliced into it.
+      const spliced = context !== undefined && i % 2 === 1;
+      const placement = context ? (spliced ? 'alone' : PLACEMENTS[(i >> 1) % PLACEMENTS.length]!) : PLACEMENTS[i % PLACEMENTS.length]!;
+      let said = await sayTerm(term, voice, placement, this.rng);
+      if (spliced) said = await spliceIntoSpeech(term, said.speech, context, this.rng);
       const { pcm, lead } = place(said.speech, this.rng);
       const { data, count: hops } = await embedding.embedAsStream(pcm);
       const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
