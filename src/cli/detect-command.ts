@@ -82,6 +82,8 @@ export async function runDetect(args: string[]): Promise<number> {
   const { model } = await loadPhoneModel(phoneModelOptions(config));
   const loadedHeads = await loadListenerHeads(config, config.vocab.file);
   const heads: ListenerHeads | undefined = loadedHeads?.listener;
+  if (loadedHeads && loadedHeads.site.terms.length > 0) process.stderr.write(`gearhear detect: site heads ${loadedHeads.site.file} (gearhear adapt) for ${loadedHeads.site.terms.join(', ')}\n`);
+  if (loadedHeads && loadedHeads.site.skipped.length > 0) process.stderr.write(`gearhear detect: site heads for ${loadedHeads.site.skipped.join(', ')} skipped: their factory head changed or is gone since gearhear adapt (run it again)\n`);
   // The calibration the daemon would use (calibration.file, else the one beside the vocabulary).
   const calibration = await calibrationFor(calibrationFileFor(config), calibrationIdentity([model, heads?.heads, heads?.embedding, heads?.patienceHops], vocab, config.kws.boost));
   // Which thresholds the detections below were made at: on stderr, so --json output stays JSON.

@@ -1,4 +1,5 @@
 import { ConfigError, EX_CONFIG } from '../config/errors.js';
+import { SiteHeadsError } from '../enrol/site-heads.js';
 import { CompiledHeadsError } from '../kws/compiled-heads.js';
 import { LexiconError } from '../kws/lexicon.js';
 import { VocabularyError } from '../kws/vocabulary.js';
@@ -10,6 +11,6 @@ import { ModelLoadError } from '../model/manifest.js';
  * (RestartPreventExitStatus=78) does not restart into the same failure forever; else 1.
  */
 export function exitCodeFor(err: unknown): number {
-  const needsAPerson = err instanceof ConfigError || err instanceof VocabularyError || err instanceof LexiconError || err instanceof ModelLoadError || err instanceof CompiledHeadsError;
+  const needsAPerson = err instanceof ConfigError || err instanceof VocabularyError || err instanceof LexiconError || err instanceof ModelLoadError || err instanceof CompiledHeadsError || err instanceof SiteHeadsError;
   return needsAPerson ? EX_CONFIG : 1;
 }

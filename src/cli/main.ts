@@ -12,13 +12,15 @@ Usage:
   gearhear doctor [--config FILE] [--quick]             checks mic, model, vocabulary, broker
   gearhear config print [--config FILE]                 effective configuration, secrets masked
   gearhear clips list|export [--since WHEN] [--verdict V] [--out DIR]   evidence clips (evidence.enabled)
+  gearhear enroll TERM --from FILE|DIR... | enroll list|remove|export   takes of a term by the site's people
+  gearhear adapt [--negatives DIR] [--noise DIR]        site heads from the enrolled takes (model.detector=heads)
   gearhear demo [--file FILE.wav] [--realtime]          the daemon on the bundled demo recording
   gearhear --version
 
 Every command's options: gearhear COMMAND --help (or gearhear help COMMAND).
 `;
 
-const COMMANDS = ['run', 'detect', 'vocab', 'calibrate', 'doctor', 'config', 'demo', 'clips'] as const;
+const COMMANDS = ['run', 'detect', 'vocab', 'calibrate', 'doctor', 'config', 'demo', 'clips', 'enroll', 'adapt'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
     case 'config': return (await import('./config-command.js')).runConfigPrint(rest);
     case 'demo': return (await import('./demo.js')).runDemo(rest);
     case 'clips': return (await import('./clips-command.js')).runClips(rest);
+    case 'enroll': return (await import('./enroll-command.js')).runEnroll(rest);
+    case 'adapt': return (await import('./adapt-command.js')).runAdapt(rest);
     case undefined:
       process.stderr.write(USAGE);
       return 64;

@@ -145,6 +145,51 @@ ${CONFIG_OPTIONS}
 Exit codes: 0 written; 64 a wrong command line, or too little audio for the target; 78 the configuration,
 vocabulary, model, score history or calibration file is wrong.
 `,
+  enroll: `Usage: gearhear enroll TERM --from FILE|DIR... [--who NAME] [--config FILE] [--set KEY=VALUE ...]
+       gearhear enroll list [--term TERM] [--json] [--config FILE] [--set KEY=VALUE ...]
+       gearhear enroll remove TAKE_ID... | --term TERM | --who NAME [--config FILE] [--set KEY=VALUE ...]
+       gearhear enroll export --out DIR [--term TERM] [--config FILE] [--set KEY=VALUE ...]
+
+Takes of a vocabulary term said by the people of this site, kept in <state.dir>/enrolment (owner-only,
+enrolment.maxTakesPerTerm and enrolment.maxAgeH bound them; README, "Enrolment"), for gearhear adapt.
+Each take (a WAV file, or every .wav in a folder) is checked: a silent, too quiet or clipped take, or
+one without speech or with more than one term's worth of it, is refused with the file named; the others
+are trimmed to their speech by the voice-activity gate (vad.*) and kept.
+
+Options:
+  --from FILE|DIR       WAV files of the term said once each (repeatable; a folder: its .wav files)
+  --who NAME            who said the takes (stored with them; default: the user running the command)
+  --term TERM           list, remove, export: only takes of this term
+  --json                list: one JSON object per take
+  --out DIR             export: copy each take's WAV and JSON into DIR (created if missing)
+${CONFIG_OPTIONS}
+  -h, --help            print this help
+
+Exit codes: 0 done; 64 a wrong command line, or a term that is not in the vocabulary; 65 a take was
+refused (the others were kept); 78 the configuration or the vocabulary is wrong.
+`,
+  adapt: `Usage: gearhear adapt [--terms T1,T2] [--negatives FILE|DIR...] [--noise FILE|DIR...] [--dry-run] [--json] [--config FILE] [--set KEY=VALUE ...]
+
+Refits a site head for every enrolled term (gearhear enroll; and evidence clips marked true) on top of
+its factory head (shipped, or compiled by gearhear vocab compile), against the shipped negative bank,
+the site's term-free recordings (--negatives) and the evidence clips marked false, and writes them to
+<state.dir>/site-heads.json, which run and detect use with model.detector = heads (delete the file to
+go back to the factory heads). A term's new head is refused, and its previous one kept, when its takes
+do not sound like the term, when it finds fewer held-out takes than the factory head, or when it raises
+more false alarms on held-out negatives than enrolment.targetFaPerHour (docs/enrolment.md).
+
+Options:
+  --terms T1,T2         only these enrolled terms (default: every term with enrolment.minTakes takes)
+  --negatives FILE|DIR  the site's recordings without any term (WAV; repeatable): hard negatives
+  --noise FILE|DIR      the site's machine noise without speech (WAV; repeatable), to perturb takes with
+  --dry-run             measure and print, write nothing
+  --json                print one JSON object per term
+${CONFIG_OPTIONS}
+  -h, --help            print this help
+
+Exit codes: 0 every term adapted; 64 a wrong command line; 65 a term's head was refused (its previous
+one stays; the others were written); 78 the configuration, vocabulary, model or site heads are wrong.
+`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_USAGE;

@@ -125,6 +125,12 @@ export const SCHEMA = {
     maxAgeH: hours('GEARHEAR_EVIDENCE_MAX_AGE_H', 168, 0.01, 8760, 'Clips older than this are deleted, with or without a verdict.'),
     maxResponseBytes: { format: 'gh-bytes', env: 'GEARHEAR_EVIDENCE_MAX_RESPONSE_BYTES', default: 262_144, min: 1024, max: 100_000_000, doc: '`request/clip` refuses clips whose WAV is larger than this (the response carries it base64-encoded, a third larger).' },
   },
+  enrolment: {
+    maxTakesPerTerm: int('GEARHEAR_ENROLMENT_MAX_TAKES_PER_TERM', 20, 3, 1000, 'At most this many enrolment takes per term are kept in `<state.dir>/enrolment` (`gearhear enroll`); beyond, the oldest is deleted.'),
+    maxAgeH: hours('GEARHEAR_ENROLMENT_MAX_AGE_H', 8760, 1, 87_600, 'Enrolment takes older than this are deleted (they record a person\'s voice: see the README\'s privacy note).'),
+    minTakes: int('GEARHEAR_ENROLMENT_MIN_TAKES', 3, 2, 100, '`gearhear adapt` refits a term\'s head only with at least this many takes (and `true` evidence clips) of it.'),
+    targetFaPerHour: num('GEARHEAR_ENROLMENT_TARGET_FA_PER_HOUR', 1, 0, 100, '`gearhear adapt` refuses a site head that raises more false alarms per hour than this (or than the factory head, if more) on the negatives held out from fitting.'),
+  },
   health: {
     intervalS: seconds('GEARHEAR_HEALTH_INTERVAL_S', 60, 1, 86_400, 'How often the health sample is taken and published.'),
     memoryBudgetMb: int('GEARHEAR_HEALTH_MEMORY_BUDGET_MB', 300, 32, 65_536, 'Resident memory budget: 80% warns, 90% sheds optional work, above it the daemon exits for a clean restart.'),

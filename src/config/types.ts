@@ -80,6 +80,7 @@ export interface GearhearConfig {
   };
   state: { dir: string };
   outbox: { maxBytes: number; maxAgeH: number };
+  enrolment: { maxTakesPerTerm: number; maxAgeH: number; minTakes: number; targetFaPerHour: number };
   evidence: { enabled: boolean; preRollMs: number; postRollMs: number; maxClips: number; maxBytes: number; maxAgeH: number; maxResponseBytes: number };
   health: { intervalS: number; memoryBudgetMb: number };
   log: { level: LogLevel };

@@ -14,6 +14,7 @@ import type { AcousticModel } from '../model/types.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
 import { TermHeads } from '../model/term-heads.js';
 import { compiledHeadsPathFor, loadCompiledHeads } from '../kws/compiled-heads.js';
+import { loadSiteHeads, siteHeadsPath } from '../enrol/site-heads.js';
 import { MqttPublisher } from '../publish/publisher.js';
 import { describeUndelivered } from '../publish/outbox.js';
 import { createGate } from '../vad/index.js';
@@ -79,6 +80,8 @@ export class Daemon {
   private heads: TermHeads | null = null;
   /** The heads with the vocabulary's compiled ones (`vocab compile`), as the listener uses them. */
   private headsInUse: TermHeads | null = null;
+  /** The site heads (`gearhear adapt`) inside headsInUse, for info. */
+  private siteHeads: { file: string; sha256: string; terms: string[] } | null = null;
   private gate: Gate | null = null;
   private watcher: VocabularyWatcher | null = null;
   private listener: Listener | null = null;
@@ -152,7 +155,7 @@ export class Daemon {
         this.watcher = new VocabularyWatcher({ vocabPath: c.vocab.file, defaults: keywordDefaults(c), logger });
         this.vocabulary = await this.watcher.start();
         if (this.heads) {
-          this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(c.vocab.file, this.heads, c.model.embedding));
+          this.headsInUse = await this.withSiteHeads(this.heads.withCompiled(await loadCompiledHeads(c.vocab.file, this.heads, c.model.embedding)));
           if (this.headsInUse.compiledTerms > 0) logger.info('compiled term heads loaded', { file: compiledHeadsPathFor(c.vocab.file), terms: this.headsInUse.compiledTerms });
         }
       },
@@ -323,6 +326,16 @@ export class Daemon {
     });
   }
 
+  /** The factory heads with the site's (`<state.dir>/site-heads.json`, from gearhear adapt), when there are any. */
+  private async withSiteHeads(factory: TermHeads): Promise<TermHeads> {
+    const c = this.opts.config;
+    const { site, skipped, sha256 } = await loadSiteHeads(siteHeadsPath(c.state.dir), factory, c.model.embedding);
+    if (skipped.length > 0) this.opts.logger.warn('site heads skipped: their factory head changed or is gone since gearhear adapt (run it again)', { terms: skipped });
+    this.siteHeads = site.length > 0 && sha256 ? { file: siteHeadsPath(c.state.dir), sha256, terms: site.map((s) => s.term) } : null;
+    if (this.siteHeads) this.opts.logger.info('site heads loaded (gearhear adapt)', { file: this.siteHeads.file, terms: this.siteHeads.terms });
+    return site.length > 0 ? factory.withSite(site) : factory;
+  }
+
   private publishInfo(): void {
     const v = this.vocabulary!;
     this.publisher!.setInfo({
@@ -331,7 +344,7 @@ export class Daemon {
       ...(this.heads ? { heads: {
         id: this.heads.manifest.id, version: this.heads.manifest.version, sha256: this.heads.manifest.sha256,
         terms: this.heads.manifest.terms.length, covered: v.vocab.terms.filter((t) => this.headsInUse?.termIndex.has(t.term)).length,
-        compiled: this.headsInUse?.compiledTerms ?? 0,
+        compiled: this.headsInUse?.compiledTerms ?? 0, ...(this.siteHeads ? { site: this.siteHeads } : {}),
       } } : {}),
       vocabulary: { version: v.vocab.version, terms: v.vocab.terms.map((t) => ({ term: t.term, category: t.category, severity: t.severity })) },
       config: JSON.parse(printableConfig(this.opts.config)) as Record<string, unknown>,
@@ -423,7 +436,7 @@ export class Daemon {
   private async onVocabulary(loaded: LoadedVocabulary): Promise<void> {
     if (this.heads) {
       try {
-        this.headsInUse = this.heads.withCompiled(await loadCompiledHeads(this.opts.config.vocab.file, this.heads, this.opts.config.model.embedding));
+        this.headsInUse = await this.withSiteHeads(this.heads.withCompiled(await loadCompiledHeads(this.opts.config.vocab.file, this.heads, this.opts.config.model.embedding)));
       } catch (err) {
         this.opts.logger.error('compiled term heads refused; keeping the previous ones', { error: (err as Error).message });
         this.publisher?.publishError('vocabulary', err);

@@ -36,11 +36,24 @@ export interface CompiledHead extends HeadTerm {
   bias: number;
 }
 
+/**
+ * A head refitted on a site's own takes of a term (`gearhear adapt`), stacked on the term's factory
+ * head (shipped or compiled): logit = bias + weights . features + baseWeight * logit(factory score).
+ * It replaces the factory head's score in the term's column.
+ */
+export interface SiteHead {
+  term: string;
+  weights: Float32Array;
+  baseWeight: number;
+  bias: number;
+}
+
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
 export class TermHeads {
   private compute = 0;
   private index = new Map<string, number>();
   private compiled: readonly CompiledHead[] = [];
+  private site: ReadonlyArray<SiteHead & { column: number }> = [];
   private allTerms: readonly HeadTerm[];
 
   private constructor(readonly manifest: HeadsManifest, private readonly session: ort.InferenceSession, readonly dir: string, private readonly base: TermHeads | null = null) {
@@ -62,14 +75,26 @@ export class TermHeads {
     return this.compiled.length;
   }
 
+  /** A compiled head's bias and weights as text ('' for a shipped term): what a site head stands on. */
+  compiledHeadDigest(term: string): string {
+    const c = this.compiled.find((h) => h.term === term);
+    return c ? `${c.bias} ${Array.from(c.weights).join(' ')}` : '';
+  }
+
+  /** Terms whose score comes from a site head (`gearhear adapt`). */
+  get siteTerms(): string[] {
+    return this.site.map((h) => h.term);
+  }
+
   /**
    * What a calibration or score history made with these heads depends on: the shipped model's
    * SHA-256, or with compiled heads a SHA-256 over it and their weights.
    */
   get sha256(): string {
-    if (this.compiled.length === 0) return this.manifest.sha256;
+    if (this.compiled.length === 0 && this.site.length === 0) return this.manifest.sha256;
     const h = createHash('sha256').update(this.manifest.sha256);
     for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
+    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
     return h.digest('hex');
   }
 
@@ -84,6 +109,23 @@ export class TermHeads {
     view.compiled = compiled.filter((h) => !shipped.has(h.term));
     view.allTerms = [...this.manifest.terms, ...view.compiled];
     view.index = new Map(view.allTerms.map((t, i) => [t.term, i]));
+    return view;
+  }
+
+  /**
+   * The same heads (with their compiled ones) with site heads replacing the scores of their terms. A
+   * site head for a term these heads do not score is an error naming it. A view, like withCompiled.
+   */
+  withSite(site: readonly SiteHead[]): TermHeads {
+    const view = new TermHeads(this.manifest, this.session, this.dir, this.base ?? this);
+    view.compiled = this.compiled;
+    view.allTerms = this.allTerms;
+    view.index = this.index;
+    view.site = site.map((h) => {
+      const column = this.index.get(h.term);
+      if (column === undefined) throw new RangeError(`site head for "${h.term}", which these heads do not score (compile it first: gearhear vocab compile)`);
+      return { ...h, column };
+    });
     return view;
   }
 
@@ -110,16 +152,30 @@ export class TermHeads {
 
   /** Scores of `n` windows laid end to end ([n x window x 96]): [n x terms], compiled terms last. */
   async score(windows: Float32Array, n: number): Promise<Float32Array> {
-    if (this.compiled.length === 0) return (await this.run(windows, n)).scores;
+    if (this.compiled.length === 0 && this.site.length === 0) return (await this.run(windows, n)).scores;
+    return (await this.scoreWithFeatures(windows, n)).scores;
+  }
+
+  /**
+   * Scores as `score` gives them, before any site head (`factory`) and after, with the features the
+   * compiled and site heads read: what `gearhear adapt` fits on.
+   */
+  async scoreWithFeatures(windows: Float32Array, n: number): Promise<{ scores: Float32Array; factory: Float32Array; features: Float32Array; featureDim: number }> {
     const { scores, features, featureDim } = await this.run(windows, n);
     const shipped = this.manifest.terms.length, all = this.allTerms.length;
-    const out = new Float32Array(n * all);
+    const factory = new Float32Array(n * all);
     for (let i = 0; i < n; i++) {
-      out.set(scores.subarray(i * shipped, (i + 1) * shipped), i * all);
+      factory.set(scores.subarray(i * shipped, (i + 1) * shipped), i * all);
       const f = features.subarray(i * featureDim, (i + 1) * featureDim);
-      this.compiled.forEach((h, j) => (out[i * all + shipped + j] = unitScore(h, f)));
+      this.compiled.forEach((h, j) => (factory[i * all + shipped + j] = unitScore(h, f)));
     }
-    return out;
+    if (this.site.length === 0) return { scores: factory, factory, features, featureDim };
+    const out = Float32Array.from(factory);
+    for (let i = 0; i < n; i++) {
+      const f = features.subarray(i * featureDim, (i + 1) * featureDim);
+      for (const h of this.site) out[i * all + h.column] = siteScore(h, f, factory[i * all + h.column]!);
+    }
+    return { scores: out, factory, features, featureDim };
   }
 
   /** The shipped heads' scores [n x shipped terms] and last hidden layer [n x featureDim]. */
@@ -141,6 +197,21 @@ export class TermHeads {
 /** A compiled head's sigmoid score of one window's features. */
 export function unitScore(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
   let z = h.bias;
+  for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
+  return 1 / (1 + Math.exp(-z));
+}
+
+const SCORE_EPS = 1e-7;
+
+/** logit of a score, kept finite. */
+export function scoreLogit(p: number): number {
+  const q = Math.min(1 - SCORE_EPS, Math.max(SCORE_EPS, p));
+  return Math.log(q / (1 - q));
+}
+
+/** A site head's sigmoid score of one window's features and the factory head's score of it. */
+export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number }, features: Float32Array, baseScore: number): number {
+  let z = h.bias + h.baseWeight * scoreLogit(baseScore);
   for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
   return 1 / (1 + Math.exp(-z));
 }

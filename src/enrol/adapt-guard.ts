@@ -1,0 +1,62 @@
+/**
+ * The figures `gearhear adapt` is guarded by, computed as the head detector decides: a term is
+ * reported when its score has been at or above the threshold for `patience` hops in a row, and not
+ * again within the refractory time.
+ */
+import { EMBEDDING_SHIFT_SEC } from '../model/speech-embedding.js';
+
+/** Each hop's value replaced by the lowest of its last `patience` hops in its run (-Infinity before). */
+export function patientValues(values: ArrayLike<number>, runs: readonly number[], patience: number): Float64Array {
+  const out = new Float64Array(values.length);
+  let first = 0;
+  for (const len of runs) {
+    for (let i = 0; i < len; i++) {
+      if (i + 1 < patience) {
+        out[first + i] = -Infinity;
+        continue;
+      }
+      let low = Infinity;
+      for (let k = 0; k < patience; k++) low = Math.min(low, values[first + i - k]!);
+      out[first + i] = low;
+    }
+    first += len;
+  }
+  return out;
+}
+
+/** Reports at threshold `thr` (values on the same scale) over runs of hops, with patience and refractory time. */
+export function countAlarms(values: ArrayLike<number>, runs: readonly number[], thr: number, patience: number, refractorySec: number): number {
+  const patient = patientValues(values, runs, patience);
+  const refractoryHops = Math.ceil(refractorySec / EMBEDDING_SHIFT_SEC);
+  let n = 0, first = 0;
+  for (const len of runs) {
+    let last = -Infinity;
+    for (let i = 0; i < len; i++) {
+      if (patient[first + i]! >= thr && i - last >= refractoryHops) {
+        n++;
+        last = i;
+      }
+    }
+    first += len;
+  }
+  return n;
+}
+
+/** Hours of audio in rows of hops. */
+export const hoursOf = (hops: number): number => (hops * EMBEDDING_SHIFT_SEC) / 3600;
+
+/** Share of `reference` strictly below `x` (0..1). `reference` sorted ascending. */
+export function percentileOf(x: number, reference: Float64Array): number {
+  let lo = 0, hi = reference.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (reference[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return reference.length ? lo / reference.length : 0;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
