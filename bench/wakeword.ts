@@ -422,10 +422,10 @@ async function main(): Promise<void> {
     const scoredFor = async (p: BenchPart): Promise<{ pos: Scored[]; neg: Scored[] }> => {
       const out = { pos: [] as Scored[], neg: [] as Scored[] };
       for (const kind of ['pos', 'neg'] as const) {
-        const wav = path.join(dir, `${p.name}-${kind}.wav`);
+        const wav = path.join(dir, `${path.basename(termsFile, ".txt")}-${p.name}-${kind}.wav`);
         await writeWav(wav, kind === 'pos' ? p.positives.samples : p.negatives.samples);
         for (const [i, e] of sweep.entries()) {
-          const r = await runPocketsphinx(wav, terms, TERMS_FILE, { exponentPerPhone: e });
+          const r = await runPocketsphinx(wav, terms, termsFile, { exponentPerPhone: e });
           // Found at a stricter exponent (smaller per-phone exponent, earlier in the sweep) scores higher.
           for (const d of r.detections) out[kind].push({ term: d.term, time: d.end, score: (sweep.length - i) / sweep.length });
         }
