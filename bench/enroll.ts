@@ -1,0 +1,200 @@
+/**
+ * Enrolment on real speakers (issue 20, part 5; docs/enrolment.md): a "site" is K measurement
+ * speakers of Speech Commands (hash c-f, those with the most command words said 4 times or more).
+ * Each enrols its first `--takes` takes of every command word it said that often; `gearhear adapt`'s
+ * SiteAdapter fits the site's heads (perturbing with the first halves of the eval-only machine noise)
+ * and its guard accepts or refuses each. Measured, per site and term, before (the factory head:
+ * shipped, or compiled by vocab compile) and after (the site head where accepted, else the factory's):
+ * the enrolled speakers' other takes, up to `--max-unenrolled` takes of other measurement speakers,
+ * each in the second halves of the noise at 10 dB, and held-out speakers' real speech without the
+ * words (also at 10 dB) for false alarms. Miss at 0 FA and at <= 1 FA/h: the threshold is the lowest
+ * whose false alarms on that speech stay within the budget (chosen on the negatives alone), and at
+ * the detector's default threshold, with its FA/h. Scored as the head detector decides (patience,
+ * refractory time), each clip and utterance a fresh stream.
+ *
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--compile-clips 20] [--max-unenrolled 40] [--out FILE]
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SCHEMA } from '../src/config/index.js';
+import { joinRows, RowMaker, rowCount, type ScoredRows } from '../src/enrol/adapt-rows.js';
+import { patientValues } from '../src/enrol/adapt-guard.js';
+import { SiteAdapter, type EnrolledTerm } from '../src/enrol/adapt.js';
+import { checkTake } from '../src/enrol/take-check.js';
+import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
+import { HeadCompiler } from '../src/kws/head-compile.js';
+import { NegativeBank } from '../src/model/negative-bank.js';
+import { EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedding.js';
+import { scoreLogit, TermHeads } from '../src/model/term-heads.js';
+import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/common.js';
+import { COMMAND_WORDS, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
+
+const PIVOT = SCHEMA.model.headsThreshold.default as number;
+const PATIENCE = SCHEMA.model.headsPatience.default as number;
+const REFRACTORY_HOPS = Math.ceil((SCHEMA.kws.refractoryMs.default as number) / 1000 / EMBEDDING_SHIFT_SEC);
+const DEFAULT_THR = scoreLogit(PIVOT) + scoreLogit(SCHEMA.kws.threshold.default as number);
+
+interface Unit { weights: Float32Array; baseWeight: number; bias: number }
+interface Measure { miss0: number; miss1: number; missDefault: number; faDefault: number }
+
+/** Per-hop logits of `term` in `rows`: the factory's, or a site unit's on [features, factory logit]. */
+function logits(rows: ScoredRows, term: string, unit: Unit | null): Float64Array {
+  const n = rowCount(rows), base = rows.base.get(term)!, out = new Float64Array(n), d = rows.dim;
+  for (let i = 0; i < n; i++) {
+    const b = scoreLogit(base[i]!);
+    if (!unit) { out[i] = b; continue; }
+    let z = unit.bias + unit.baseWeight * b;
+    for (let k = 0; k < d; k++) z += unit.weights[k]! * rows.features[i * d + k]!;
+    out[i] = z;
+  }
+  return out;
+}
+
+function alarms(patient: Float64Array, runs: readonly number[], thr: number): number {
+  let n = 0, first = 0;
+  for (const len of runs) {
+    let last = -Infinity;
+    for (let i = 0; i < len; i++) if (patient[first + i]! >= thr && i - last >= REFRACTORY_HOPS) { n++; last = i; }
+    first += len;
+  }
+  return n;
+}
+
+/** Lowest threshold with at most `allowed` alarms (alarms fall as it rises). */
+function thresholdFor(patient: Float64Array, runs: readonly number[], allowed: number): number {
+  const c = [...new Set(Array.from(patient).filter(Number.isFinite))].sort((a, b) => a - b);
+  let lo = 0, hi = c.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (alarms(patient, runs, c[mid]!) <= allowed) hi = mid;
+    else lo = mid + 1;
+  }
+  return hi >= c.length ? (c[c.length - 1] ?? 0) + 1e-6 : c[hi]!;
+}
+
+function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRows, negHours: number): Measure {
+  const pn = patientValues(logits(neg, term, unit), neg.runs, PATIENCE);
+  const pp = patientValues(logits(pos, term, unit), pos.runs, PATIENCE);
+  const best: number[] = [];
+  let first = 0;
+  for (const len of pos.runs) {
+    let m = -Infinity;
+    for (let i = 0; i < len; i++) m = Math.max(m, pp[first + i]!);
+    best.push(m);
+    first += len;
+  }
+  const miss = (thr: number): number => best.filter((b) => b < thr).length / best.length;
+  return {
+    miss0: miss(thresholdFor(pn, neg.runs, 0)), miss1: miss(thresholdFor(pn, neg.runs, Math.floor(negHours))),
+    missDefault: miss(DEFAULT_THR), faDefault: alarms(pn, neg.runs, DEFAULT_THR) / negHours,
+  };
+}
+
+async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, clips: number): Promise<TermHeads> {
+  const vocab = path.join(await cacheDir('enroll'), 'command-words.txt');
+  await writeFile(vocab, COMMAND_WORDS.join('\n') + '\n');
+  const t0 = performance.now();
+  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips }).compile(vocab);
+  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => e.term).join(', ') || '-'} (${clips} clips each, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
+  return shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google'));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
+    'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
+    out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
+  } });
+  const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
+  const t0 = performance.now(), cpu0 = process.cpuUsage();
+  const headsDir = path.join(repoRoot, 'models/gearhear-heads');
+  const shipped = await TermHeads.load(headsDir);
+  const embedding = await SpeechEmbedding.load();
+  const bank = await NegativeBank.load(headsDir);
+  const heads = await factoryHeads(shipped, embedding, bank, Number(values['compile-clips']));
+  const terms = [...COMMAND_WORDS];
+  const maker = new RowMaker(heads, embedding, terms);
+  const rand = seededRandom(20_261_207);
+  const noise = await noiseHalves();
+  const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand);
+  const negRows = joinRows(await Promise.all(neg.utterances.map(async (u) => (await maker.clipRows(u)).rows)), terms);
+  console.log(`negatives: ${round(neg.hours, 2)} h of ${neg.speakers} held-out speakers' speech without the words, 10 dB machine noise (${round((performance.now() - t0) / 1000, 1)} s so far)`);
+
+  const all = await measurementTakes();
+  const richness = (s: string): number => [...all.get(s)!.values()].filter((ts) => ts.length > nTakes).length;
+  const speakers = [...all.keys()].sort((a, b) => richness(b) - richness(a) || a.localeCompare(b));
+  const sites = Array.from({ length: nSites }, (_, i) => speakers.slice(i * K, (i + 1) * K));
+  const clipCache = new Map<string, ScoredRows>();
+  const clipRows = async (t: Take): Promise<ScoredRows> => {
+    const hit = clipCache.get(t.file);
+    if (hit) return hit;
+    const r = (await maker.clipRows(await testClip(t, noise.test, rand))).rows;
+    clipCache.set(t.file, r);
+    return r;
+  };
+  const results: Array<{ site: number; term: string; accepted: boolean; refusals: string[]; enrolledSpeakers: number; enrolledTests: number; otherTests: number; before: { enrolled: Measure; other: Measure }; after: { enrolled: Measure; other: Measure }; guard: unknown; seconds: number }> = [];
+  for (const [si, site] of sites.entries()) {
+    const enrolled: EnrolledTerm[] = [];
+    const tests = new Map<string, { mine: Take[]; others: Take[] }>();
+    for (const term of terms) {
+      const who = site.filter((s) => (all.get(s)!.get(term)?.length ?? 0) > nTakes);
+      if (who.length === 0) continue;
+      const takes: EnrolledTerm['takes'] = [];
+      for (const s of who) {
+        for (const t of all.get(s)!.get(term)!.slice(0, nTakes)) {
+          try {
+            const c = await checkTake(await readOgg(t.file), t.file);
+            takes.push({ samples: c.samples, end: c.speechEnd, who: s });
+          } catch (err) {
+            console.log(`site ${si + 1}: take refused by enroll: ${(err as Error).message}`);
+          }
+        }
+      }
+      if (takes.length < 3) continue;
+      enrolled.push({ term, takes, truePositives: [], hardNegatives: [], threshold: SCHEMA.kws.threshold.default as number });
+      const others = [...all.keys()].filter((s) => !site.includes(s)).flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, 2)).slice(0, maxOther);
+      tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes)), others });
+    }
+    const adapter = new SiteAdapter({ heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site });
+    const outcomes = await adapter.adapt(enrolled);
+    for (const o of outcomes) {
+      const e = o.entry, t = tests.get(o.term)!;
+      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias } : null;
+      const mine = joinRows(await Promise.all(t.mine.map(clipRows)), terms), other = joinRows(await Promise.all(t.others.map(clipRows)), terms);
+      results.push({
+        site: si + 1, term: o.term, accepted: o.accepted, refusals: o.refusals, enrolledSpeakers: e.speakers.length, enrolledTests: t.mine.length, otherTests: t.others.length,
+        before: { enrolled: measure(o.term, null, mine, negRows, neg.hours), other: measure(o.term, null, other, negRows, neg.hours) },
+        after: { enrolled: measure(o.term, unit, mine, negRows, neg.hours), other: measure(o.term, unit, other, negRows, neg.hours) },
+        guard: e.guard, seconds: e.seconds,
+      });
+      console.log(`site ${si + 1} ${o.term}: ${o.accepted ? 'adapted' : 'REFUSED'} in ${e.seconds} s (${e.takes} takes, ${e.speakers.length} speakers)${o.accepted ? '' : ': ' + o.refusals.join('; ')}`);
+    }
+  }
+  const mean = (f: (r: (typeof results)[number]) => number): number => round(results.reduce((a, r) => a + f(r), 0) / results.length, 3);
+  const row = (name: string, g: (r: (typeof results)[number]) => Measure): Array<string | number> => [name, mean((r) => g(r).miss0), mean((r) => g(r).miss1), mean((r) => g(r).missDefault), mean((r) => g(r).faDefault)];
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`\n${results.length} site-terms over ${sites.length} sites of ${K} speakers (${sites.map((s) => s.join('+')).join(', ')}); ${results.filter((r) => r.accepted).length} adapted, ${results.filter((r) => !r.accepted).length} refused by the guard`);
+  console.log(`tests: ${results.reduce((a, r) => a + r.enrolledTests, 0)} held-out takes of enrolled speakers, ${results.reduce((a, r) => a + r.otherTests, 0)} takes of unenrolled speakers; negatives ${round(neg.hours, 2)} h\n`);
+  console.log(formatTable([
+    ['mean over site-terms', 'miss @ 0 FA', 'miss @ <= 1 FA/h', 'miss @ default threshold', 'FA/h @ default'],
+    row('before, enrolled speakers', (r) => r.before.enrolled), row('after, enrolled speakers', (r) => r.after.enrolled),
+    row('before, unenrolled speakers', (r) => r.before.other), row('after, unenrolled speakers', (r) => r.after.other),
+  ]));
+  const perTerm = terms.map((term) => {
+    const rs = results.filter((r) => r.term === term);
+    const m = (f: (r: (typeof results)[number]) => number): number | string => (rs.length ? round(rs.reduce((a, r) => a + f(r), 0) / rs.length, 2) : '-');
+    return [term, rs.length, rs.filter((r) => r.accepted).length, m((r) => r.before.enrolled.miss1), m((r) => r.after.enrolled.miss1), m((r) => r.before.other.miss1), m((r) => r.after.other.miss1)];
+  });
+  console.log('\n' + formatTable([['term', 'sites', 'adapted', 'enrolled before @1FA/h', 'after', 'unenrolled before', 'after'], ...perTerm]));
+  console.log(`\nwall ${round((performance.now() - t0) / 1000, 1)} s, CPU ${round((cpu.user + cpu.system) / 1e6, 1)} s; adaptation ${round(results.reduce((a, r) => a + r.seconds, 0) / results.length, 1)} s per term (mean)`);
+  await writeFile(values.out!, JSON.stringify({ sites, negHours: neg.hours, results }, null, 1) + '\n');
+  console.log(`wrote ${values.out}`);
+  await embedding.dispose();
+  await shipped.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
