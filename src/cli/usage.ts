@@ -146,6 +146,7 @@ Exit codes: 0 written; 64 a wrong command line, or too little audio for the targ
 vocabulary, model, score history or calibration file is wrong.
 `,
   enroll: `Usage: gearhear enroll TERM --from FILE|DIR... [--who NAME] [--config FILE] [--set KEY=VALUE ...]
+       gearhear enroll TERM [--takes N] [--wait S] [--play] [--who NAME] [--config FILE] [--set KEY=VALUE ...]
        gearhear enroll list [--term TERM] [--json] [--config FILE] [--set KEY=VALUE ...]
        gearhear enroll remove TAKE_ID... | --term TERM | --who NAME [--config FILE] [--set KEY=VALUE ...]
        gearhear enroll export --out DIR [--term TERM] [--config FILE] [--set KEY=VALUE ...]
@@ -154,10 +155,15 @@ Takes of a vocabulary term said by the people of this site, kept in <state.dir>/
 enrolment.maxTakesPerTerm and enrolment.maxAgeH bound them; README, "Enrolment"), for gearhear adapt.
 Each take (a WAV file, or every .wav in a folder) is checked: a silent, too quiet or clipped take, or
 one without speech or with more than one term's worth of it, is refused with the file named; the others
-are trimmed to their speech by the voice-activity gate (vad.*) and kept.
+are trimmed to their speech by the voice-activity gate (vad.*) and kept. Without --from it records
+from the configured audio source (audio.source: the microphone, or file:/stdin), prompting on stderr
+"say 'TERM' — 3 of 5"; each speech segment the gate hears is one take.
 
 Options:
   --from FILE|DIR       WAV files of the term said once each (repeatable; a folder: its .wav files)
+  --takes N             from the audio source: how many takes to keep (default 5)
+  --wait S              from the audio source: give up after S seconds without speech (default 10)
+  --play                from the audio source: play each kept take back (aplay)
   --who NAME            who said the takes (stored with them; default: the user running the command)
   --term TERM           list, remove, export: only takes of this term
   --json                list: one JSON object per take

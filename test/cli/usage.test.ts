@@ -17,7 +17,7 @@ const COMMANDS: Array<{ name: string; argv: string[]; options: string[] }> = [
   { name: 'doctor', argv: ['doctor'], options: ['--config', '--set', '--quick', '--help'] },
   { name: 'config', argv: ['config', 'print'], options: ['--config', '--set', '--help'] },
   { name: 'demo', argv: ['demo'], options: ['--file', '--realtime', '--help'] },
-  { name: 'enroll', argv: ['enroll', 'list'], options: ['list', 'remove', 'export', '--from', '--who', '--term', '--json', '--out', '--config', '--set', '--help'] },
+  { name: 'enroll', argv: ['enroll', 'list'], options: ['list', 'remove', 'export', '--from', '--takes', '--wait', '--play', '--who', '--term', '--json', '--out', '--config', '--set', '--help'] },
   { name: 'adapt', argv: ['adapt'], options: ['--terms', '--negatives', '--noise', '--dry-run', '--json', '--config', '--set', '--help'] },
   { name: 'clips', argv: ['clips', 'list'], options: ['list', 'export', '--since', '--verdict', '--term', '--json', '--out', '--config', '--set', '--help'] },
 ];
