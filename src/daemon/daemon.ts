@@ -21,6 +21,11 @@ import { createGate } from '../vad/index.js';
 import type { Gate } from '../vad/types.js';
 import { Evidence } from '../evidence/evidence.js';
 import { buildDeviceRequests } from './device-requests.js';
+import { AdaptRunner, adaptTerms } from './adapt-request.js';
+import { RequestError } from '../publish/requests.js';
+
+/** `gearhear adapt`'s exit when a term was refused (sysexits EX_DATAERR); the others were written. */
+const EX_DATAERR = 65;
 import { Lifecycle, type Listen } from './lifecycle.js';
 import { Listener, type HeardDetection } from './listener.js';
 import { audioSourceOptions, audioSourceSpec, evidenceOptions, gateOptions, embeddingOptions, headsOptions, keywordDefaults, phoneModelOptions, publisherOptions, searchOptions } from './wiring.js';
@@ -82,6 +87,7 @@ export class Daemon {
   private headsInUse: TermHeads | null = null;
   /** The site heads (`gearhear adapt`) inside headsInUse, for info. */
   private siteHeads: { file: string; sha256: string; terms: string[] } | null = null;
+  private adaptRunner: AdaptRunner | null = null;
   private gate: Gate | null = null;
   private watcher: VocabularyWatcher | null = null;
   private listener: Listener | null = null;
@@ -323,7 +329,23 @@ export class Daemon {
       },
       info: () => this.publisher?.currentInfo ?? null,
       restart: () => void this.stop('restart requested over MQTT', EXIT_RESTART),
+      adapt: this.opts.config.model.detector === 'heads' ? (params) => this.adaptOverMqtt(params) : undefined,
     });
+  }
+
+  /**
+   * request/adapt: `gearhear adapt` in a separate process, then the site heads reloaded (taking effect
+   * at the next speech segment: no audio is dropped) and what changed.
+   */
+  private async adaptOverMqtt(params: Record<string, unknown>): Promise<unknown> {
+    if (!this.heads) throw new RequestError('adapt: site heads are used with model.detector=heads; this daemon runs the phone model for every term');
+    this.adaptRunner ??= new AdaptRunner(this.opts.config);
+    const r = await this.adaptRunner.run(adaptTerms(params));
+    if (r.terms.length === 0 || (r.exitCode !== 0 && r.exitCode !== EX_DATAERR)) throw new Error(`adapt (exit ${r.exitCode}): ${r.stderr || 'no term adapted'}`);
+    const before = this.siteHeads?.sha256 ?? null;
+    if (this.vocabulary) await this.onVocabulary(this.vocabulary);
+    this.opts.logger.info('site heads adapted over MQTT', { accepted: r.terms.filter((t) => t.accepted).map((t) => t.term), refused: r.terms.filter((t) => !t.accepted).map((t) => t.term) });
+    return { terms: r.terms, changed: (this.siteHeads?.sha256 ?? null) !== before, siteHeads: this.siteHeads };
   }
 
   /** The factory heads with the site's (`<state.dir>/site-heads.json`, from gearhear adapt), when there are any. */

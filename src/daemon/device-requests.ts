@@ -19,6 +19,8 @@ export interface DeviceRequestDeps {
   info: () => Record<string, unknown> | null;
   /** Stops the daemon and starts it again in the same process (config re-read). */
   restart: () => void;
+  /** Refits the site heads (`gearhear adapt`) and swaps them in; absent: no `adapt` action. */
+  adapt?: (params: Record<string, unknown>) => Promise<unknown>;
 }
 
 export interface ReloadAnswer {
@@ -57,6 +59,7 @@ export function buildDeviceRequests(deps: DeviceRequestDeps): RequestRouter {
     if (!info) throw new Error('info is not ready yet');
     return info;
   });
+  if (deps.adapt) router.handle('adapt', deps.adapt);
   router.handle('restart', () => {
     // After the response has been handed to the connection, so the caller hears the answer first.
     setImmediate(() => deps.restart());
