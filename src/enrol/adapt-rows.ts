@@ -20,6 +20,8 @@ export interface ScoredRows {
 }
 
 const BATCH = 512;
+/** Long recordings are scored in pieces of this many seconds. */
+const RECORDING_PIECE_SEC = 60;
 
 export class RowMaker {
   private init: Float32Array | null = null;
@@ -81,11 +83,24 @@ export class RowMaker {
     return this.heads.terms.map((t) => t.term);
   }
 
-  /** The bank's recordings, those `pick` chooses, one run per batch of a recording. */
-  async bankRows(bank: NegativeBank, pick: (segment: number) => boolean): Promise<ScoredRows> {
+  /** The bank's recordings that `pick` chooses, as parts (one run per batch of a recording). */
+  async bankParts(bank: NegativeBank, pick: (segment: number) => boolean): Promise<ScoredRows[]> {
     const parts: ScoredRows[] = [];
     for (const b of bank.windows(this.heads.manifest.window, pick)) parts.push(await this.rows(b.data, b.count));
-    return joinRows(parts, this.terms);
+    return parts;
+  }
+
+  /**
+   * A long recording as parts of at most RECORDING_PIECE_SEC, each a fresh stream (as a speech
+   * segment is), so that the embedding's mel windows of an hour never sit in memory at once.
+   */
+  async recordingParts(samples: Float32Array): Promise<ScoredRows[]> {
+    const piece = RECORDING_PIECE_SEC * SAMPLE_RATE, parts: ScoredRows[] = [];
+    for (let s = 0; s < samples.length; s += piece) {
+      const r = (await this.clipRows(samples.subarray(s, Math.min(samples.length, s + piece)))).rows;
+      if (rowCount(r) > 0) parts.push(r);
+    }
+    return parts;
   }
 }
 

@@ -77,7 +77,10 @@ export interface TermOutcome {
   entry: SiteTermEntry;
 }
 
-interface Negatives { fit: ScoredRows; held: ScoredRows }
+/** Negatives as parts (a bank batch, a recording's piece), never joined: the bank's features alone are ~60 MB. */
+interface Negatives { fit: ScoredRows[]; held: ScoredRows[] }
+
+const totalRows = (parts: readonly ScoredRows[]): number => parts.reduce((a, p) => a + rowCount(p), 0);
 
 export class SiteAdapter {
   private readonly logger: Logger;
@@ -92,7 +95,7 @@ export class SiteAdapter {
     const maker = new RowMaker(this.o.heads, this.o.embedding, names);
     const t0 = performance.now();
     const negatives = await this.negatives(maker);
-    this.logger.info('adapt: negatives ready', { fit: rowCount(negatives.fit), held: rowCount(negatives.held), seconds: Math.round((performance.now() - t0) / 100) / 10 });
+    this.logger.info('adapt: negatives ready', { fit: totalRows(negatives.fit), held: totalRows(negatives.held), seconds: Math.round((performance.now() - t0) / 100) / 10 });
     // Every term's clean takes, once: positives elsewhere are negatives here.
     const takeRows = new Map<string, ScoredRows>();
     for (const t of terms) {
@@ -110,10 +113,9 @@ export class SiteAdapter {
   }
 
   private async negatives(maker: RowMaker): Promise<Negatives> {
-    const fitParts = [await maker.bankRows(this.o.bank, (s) => s % 5 !== 0)], heldParts = [await maker.bankRows(this.o.bank, (s) => s % 5 === 0)];
-    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? fitParts : heldParts).push((await maker.clipRows(rec)).rows);
-    const names = maker.terms;
-    return { fit: joinRows(fitParts, names), held: joinRows(heldParts, names) };
+    const fit = await maker.bankParts(this.o.bank, (s) => s % 5 !== 0), held = await maker.bankParts(this.o.bank, (s) => s % 5 === 0);
+    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? fit : held).push(...await maker.recordingParts(rec));
+    return { fit, held };
   }
 
   private async adaptTerm(maker: RowMaker, t: EnrolledTerm, neg: Negatives, others: ScoredRows[], prepSec: number): Promise<TermOutcome> {
@@ -141,11 +143,11 @@ export class SiteAdapter {
       recallBefore += found(Array.from(rows.base.get(t.term)!, scoreLogit), rows.runs, thr, P) ? 1 : 0;
       recallAfter += found(siteLogits(guardUnit, rows, t.term), rows.runs, thr, P) ? 1 : 0;
     }
-    const heldHours = hoursOf(rowCount(neg.held));
-    const faBefore = countAlarms(Array.from(neg.held.base.get(t.term)!, scoreLogit), neg.held.runs, thr, P, this.o.refractorySec) / heldHours;
-    const faGuard = countAlarms(siteLogits(guardUnit, neg.held, t.term), neg.held.runs, thr, P, this.o.refractorySec) / heldHours;
+    const heldHours = hoursOf(totalRows(neg.held));
+    const alarmsOf = (u: Unit | null): number => neg.held.reduce((a, part) => a + countAlarms(u ? siteLogits(u, part, t.term) : Array.from(part.base.get(t.term)!, scoreLogit), part.runs, thr, P, this.o.refractorySec), 0) / heldHours;
+    const faBefore = alarmsOf(null), faGuard = alarmsOf(guardUnit);
     const unit = held.length > 0 ? await this.fit(maker, t, t.takes, neg.fit, hardRows, others, thr) : guardUnit;
-    const faAfter = Math.max(faGuard, countAlarms(siteLogits(unit, neg.held, t.term), neg.held.runs, thr, P, this.o.refractorySec) / heldHours);
+    const faAfter = Math.max(faGuard, alarmsOf(unit));
     const guard: GuardFigures = {
       heldOutTakes: held.length, recallBefore: ratio(recallBefore, held.length), recallAfter: ratio(recallAfter, held.length),
       negativeHours: round(heldHours), faPerHourBefore: round(faBefore), faPerHourAfter: round(faAfter), takesRank: median(takeRanks),
@@ -157,20 +159,20 @@ export class SiteAdapter {
     if (recallAfter < recallBefore) refusals.push(`it finds ${recallAfter} of ${held.length} held-out takes, the factory head ${recallBefore}`);
     const allowed = Math.max(this.o.targetFaPerHour, faBefore);
     if (faAfter > allowed) refusals.push(`${guard.faPerHourAfter} false alarms per hour on ${guard.negativeHours} h of held-out negatives (factory head ${guard.faPerHourBefore}, target ${this.o.targetFaPerHour})`);
-    const dim = neg.fit.dim;
+    const dim = neg.fit[0]!.dim;
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
-      negatives: rowCount(neg.fit) + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
+      negatives: totalRows(neg.fit) + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
     };
     this.logger.info('adapt: term', { term: t.term, accepted: refusals.length === 0, ...guard, seconds: entry.seconds });
     return { term: t.term, accepted: refusals.length === 0, refusals, entry };
   }
 
   /** One unit on [features, factory logit], its bias set on the fitting negatives. */
-  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], bankFit: ScoredRows, hard: ScoredRows, others: ScoredRows[], thr: number): Promise<Unit> {
+  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], negFit: readonly ScoredRows[], hard: ScoredRows, others: ScoredRows[], thr: number): Promise<Unit> {
     const rng = seededRandom(this.o.seed ?? 1);
     const n = this.o.perturbations ?? DEFAULT_PERTURBATIONS;
     const pos: ScoredRows[] = [], cut: ScoredRows[] = [];
@@ -183,15 +185,13 @@ export class SiteAdapter {
         if (ke > 3) cut.push((await maker.clipRows(placed.samples, () => range(1, ke - 3))).rows);
       }
     }
-    const names = [t.term];
-    const posRows = toRows(joinRows(pos, names), t.term);
-    const fitNeg = joinRows([subsample(bankFit, MAX_FIT_BANK_ROWS), hard, hard, hard, ...cut, ...others], names);
-    const unit = fitUnit(posRows, toRows(fitNeg, t.term));
+    const unit = fitUnit(toRows(pos, t.term), toRows([subsample(negFit, MAX_FIT_BANK_ROWS, t.term), hard, hard, hard, ...cut, ...others], t.term));
     // Bias: the highest fitting negative, with patience, BIAS_MARGIN below the threshold.
-    const all = joinRows([bankFit, hard, ...cut, ...others], names);
-    const patient = patientValues(unitLogits(unit, toRows(all, t.term)), all.runs, this.o.patienceHops);
     let top = -Infinity;
-    for (const v of patient) if (v > top) top = v;
+    for (const part of [...negFit, hard, ...cut, ...others]) {
+      if (rowCount(part) === 0) continue;
+      for (const v of patientValues(siteLogits(unit, part, t.term), part.runs, this.o.patienceHops)) if (v > top) top = v;
+    }
     if (Number.isFinite(top)) unit.bias += thr - BIAS_MARGIN - top;
     return unit;
   }
@@ -203,20 +203,30 @@ const range = (a: number, b: number): number[] => (b < a ? [] : Array.from({ len
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 const ratio = (a: number, b: number): number => (b === 0 ? NaN : round(a / b));
 
-/** [features, logit(factory score of term)] rows for fitUnit. */
-export function toRows(r: ScoredRows, term: string): Rows {
-  const n = rowCount(r), dim = r.dim, base = r.base.get(term)!;
-  const data = new Float32Array(n * (dim + 1));
-  for (let i = 0; i < n; i++) {
-    data.set(r.features.subarray(i * dim, (i + 1) * dim), i * (dim + 1));
-    data[i * (dim + 1) + dim] = scoreLogit(base[i]!);
+/** [features, logit(factory score of term)] rows of the parts, laid end to end for fitUnit (one copy). */
+export function toRows(parts: readonly ScoredRows[], term: string): Rows {
+  const withRows = parts.filter((p) => rowCount(p) > 0), dim = withRows[0]?.dim ?? 0;
+  const data = new Float32Array(withRows.reduce((a, p) => a + rowCount(p), 0) * (dim + 1));
+  let o = 0;
+  for (const p of withRows) {
+    const base = p.base.get(term)!;
+    for (let i = 0; i < rowCount(p); i++, o += dim + 1) {
+      data.set(p.features.subarray(i * dim, (i + 1) * dim), o);
+      data[o + dim] = scoreLogit(base[i]!);
+    }
   }
   return { data, dim: dim + 1 };
 }
 
-/** The unit's logit of each row ([features, factory logit]). */
+/** The unit's logit of each row ([features, factory logit]), without copying the rows. */
 export function siteLogits(u: Unit, r: ScoredRows, term: string): Float64Array {
-  return unitLogits(u, toRows(r, term));
+  const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!);
+    for (let k = 0; k < d; k++) z += u.weights[k]! * r.features[i * d + k]!;
+    out[i] = z;
+  }
+  return out;
 }
 
 function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, patience: number): boolean {
@@ -224,14 +234,18 @@ function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, 
   return false;
 }
 
-/** Every k-th row so that at most `max` remain (runs become single rows: fitting ignores them). */
-function subsample(r: ScoredRows, max: number): ScoredRows {
-  const n = rowCount(r), step = Math.max(1, Math.ceil(n / max)), keep = Math.ceil(n / step);
-  const features = new Float32Array(keep * r.dim);
-  const base = new Map([...r.base].map(([t]) => [t, new Float32Array(keep)]));
-  for (let j = 0; j < keep; j++) {
-    features.set(r.features.subarray(j * step * r.dim, (j * step + 1) * r.dim), j * r.dim);
-    for (const [t, b] of r.base) base.get(t)![j] = b[j * step]!;
+/** Every k-th row of the parts so that at most `max` remain (runs become single rows: fitting ignores them). */
+function subsample(parts: readonly ScoredRows[], max: number, term: string): ScoredRows {
+  const n = totalRows(parts), step = Math.max(1, Math.ceil(n / max)), dim = parts[0]!.dim;
+  const features = new Float32Array(Math.ceil(n / step) * dim), base = new Float32Array(Math.ceil(n / step));
+  let j = 0, i = 0;
+  for (const p of parts) {
+    const b = p.base.get(term)!;
+    for (let r = 0; r < rowCount(p); r++, i++) {
+      if (i % step !== 0) continue;
+      features.set(p.features.subarray(r * dim, (r + 1) * dim), j * dim);
+      base[j++] = b[r]!;
+    }
   }
-  return { features, dim: r.dim, base, runs: Array.from({ length: keep }, () => 1) };
+  return { features: features.subarray(0, j * dim), dim, base: new Map([[term, base.subarray(0, j)]]), runs: Array.from({ length: j }, () => 1) };
 }

@@ -31,7 +31,12 @@ export function fitUnit(pos: Rows, neg: Rows, options: FitOptions = {}): Unit {
   for (let i = 0; i < nn; i++) for (let k = 0; k < dim; k++) mean[k] += neg.data[i * dim + k]! / nn;
   for (let i = 0; i < nn; i++) for (let k = 0; k < dim; k++) std[k] += (neg.data[i * dim + k]! - mean[k]!) ** 2 / nn;
   for (let k = 0; k < dim; k++) std[k] = Math.sqrt(std[k]!) + 1e-3;
-  const standardise = (r: Rows): Float32Array => Float32Array.from(r.data, (x, i) => (x - mean[i % dim]!) / std[i % dim]!);
+  // A plain loop: Float32Array.from with a map function builds a boxed array first (240 MB for 10^4 rows of 513).
+  const standardise = (r: Rows): Float32Array => {
+    const out = new Float32Array(r.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = (r.data[i]! - mean[i % dim]!) / std[i % dim]!;
+    return out;
+  };
   const xs = [standardise(pos), standardise(neg)];
   const labels = [1, 0], weights = [0.5 / np, 0.5 / nn], counts = [np, nn];
   const w = new Float64Array(dim + 1); // weights, then the bias
