@@ -412,7 +412,8 @@ export class Daemon {
     this.feed = new AudioFeed(this.source, (chunk) => this.onAudio(chunk), { logger });
     listen(this.source, 'status', (s: AudioSourceEvents['status'][0]) => {
       logger.info('audio source', { state: s.state, detail: s.detail });
-      if (s.state === 'stalled' || s.state === 'restarting') this.publisher?.publishError('audio', new Error(`${this.source?.description}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`));
+      // A stall is published (nothing else says it); a restart follows an error or a stall already published.
+      if (s.state === 'stalled') this.publisher?.publishError('audio', new Error(`${this.source?.description}: stalled${s.detail ? ` (${s.detail})` : ''}`));
     });
     listen(this.source, 'error', (err: AudioSourceError) => {
       logger.error('audio source error', { error: err.message, fatal: err.fatal });

@@ -6,16 +6,20 @@
 import path from 'node:path';
 import t from 'tap';
 import { findOnPath } from '../../src/audio/recorder.js';
-import { daemonEnv, loadTopicSchemas, MqttRecorder } from '../fixtures/daemon-helpers.js';
+import { daemonEnv, DEVICE_ID, loadTopicSchemas, MqttRecorder } from '../fixtures/daemon-helpers.js';
 import { sayWithSlt, spawnCli, tempDir, waitFor, writeCatchAllVocab } from '../fixtures/gearhear-cli.js';
 import { startMosquitto } from '../fixtures/mosquitto.js';
 
 const dir = await tempDir(t, 'gearhear-logs-');
 const vocab = await writeCatchAllVocab(dir);
 
-t.test('no such sound card: arecord\'s error is logged once per retry', { skip: (await findOnPath('arecord')) ? false : 'alsa-utils (arecord) is not installed' }, async (t) => {
+t.test('no such sound card: arecord\'s error is logged and published once per retry', { skip: (await findOnPath('arecord')) ? false : 'alsa-utils (arecord) is not installed' }, async (t) => {
+  const broker = await startMosquitto();
+  t.teardown(() => broker.close());
+  const sub = await MqttRecorder.connect(broker.url);
+  t.teardown(() => sub.close());
   const daemon = spawnCli(t, ['run', '--set', 'audio.source=mic:plughw:CARD=GearhearNoSuchCard', '--set', 'audio.restartMaxDelayMs=100',
-    '--set', 'mqtt.url=embedded', '--set', 'mqtt.embeddedPort=0', '--set', `state.dir=${dir}`, '--set', `vocab.file=${vocab}`, '--set', 'device.id=logs-test']);
+    '--set', `mqtt.url=${broker.url}`, '--set', `state.dir=${dir}`, '--set', `vocab.file=${vocab}`, '--set', `device.id=${DEVICE_ID}`]);
   const starts = (): number => daemon.logs().filter((l) => l.msg === 'recorder started').length;
   await waitFor('four recorder starts', () => starts() >= 4 || !daemon.running, 60_000);
   daemon.child.kill('SIGTERM');
@@ -30,6 +34,9 @@ t.test('no such sound card: arecord\'s error is logged once per retry', { skip: 
   for (const [i, lines] of tries.slice(0, -1).entries()) {
     t.equal(lines.filter((l) => l.includes('audio open error')).length, 1, `try ${i + 1}: the ALSA error once`, { lines });
   }
+  const audioErrors = sub.on('error').map((m) => JSON.parse(m.payload) as { where?: string; message?: string }).filter((e) => JSON.stringify(e).includes('audio'));
+  t.ok(audioErrors.length >= tries.length - 1 && audioErrors.length <= tries.length,
+    `one error message per try on the error topic (${audioErrors.length} for ${tries.length} tries)`, { audioErrors });
 });
 
 /** Every number in a JSON value. */
