@@ -12,7 +12,10 @@
  * the detector's default threshold, with its FA/h. Scored as the head detector decides (patience,
  * refractory time), each clip and utterance a fresh stream.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--compile-clips 20] [--max-unenrolled 40] [--out FILE]
+ * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
+ * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
+ *
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
+    'site-neg-min': { type: 'string', default: '8' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -120,6 +124,12 @@ async function main(): Promise<void> {
   const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand);
   const negRows = joinRows(await Promise.all(neg.utterances.map(async (u) => (await maker.clipRows(u)).rows)), terms);
   console.log(`negatives: ${round(neg.hours, 2)} h of ${neg.speakers} held-out speakers' speech without the words, 10 dB machine noise (${round((performance.now() - t0) / 1000, 1)} s so far)`);
+  // Each site's own term-free recordings (gearhear adapt --negatives): other held-out speakers' speech after the
+  // test negatives, in the site's noise (the first halves).
+  const siteMin = Number(values['site-neg-min']);
+  const siteNeg = siteMin > 0 ? await termFreeSpeech((siteMin * nSites) / 60, noise.site, seededRandom(20_261_208), neg.hours) : { utterances: [], hours: 0, speakers: 0 };
+  const perSite = Math.ceil(siteNeg.utterances.length / nSites);
+  if (siteMin > 0) console.log(`site recordings: ${round(siteNeg.hours * 60, 1)} min of ${siteNeg.speakers} other held-out speakers, ${perSite} utterances per site`);
 
   const all = await measurementTakes();
   const richness = (s: string): number => [...all.get(s)!.values()].filter((ts) => ts.length > nTakes).length;
@@ -156,7 +166,7 @@ async function main(): Promise<void> {
       const others = [...all.keys()].filter((s) => !site.includes(s)).flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, 2)).slice(0, maxOther);
       tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes)), others });
     }
-    const adapter = new SiteAdapter({ heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site });
+    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site });
     const outcomes = await adapter.adapt(enrolled);
     for (const o of outcomes) {
       const e = o.entry, t = tests.get(o.term)!;
