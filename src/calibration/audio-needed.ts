@@ -33,7 +33,7 @@ const figure = (x: number): string => String(Number(x.toPrecision(3)));
 
 /** Three significant figures, rounded up (a target this audio can calibrate for). */
 function figureUp(x: number): string {
-  const unit = 10 ** (Math.floor(Math.log10(x)) - 2);
+  const unit = 10 ** (Number(x.toExponential().split('e')[1]) - 2); // its third significant digit
   return String(Number((Math.ceil(x / unit - 1e-9) * unit).toPrecision(3)));
 }
 
