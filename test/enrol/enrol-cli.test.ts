@@ -81,6 +81,11 @@ t.test('adapt: a genuine enrolment is written and used by detect; a poisoned one
   t.match(p.stdout, /refused: the takes do not sound like "left" to the factory heads: in the median take [\d.]+ other terms score higher/, 'with the figure');
   t.equal(await readFile(file, 'utf8'), before, 'the previous site heads stay');
 
+  await writeFile(file, '{"format": "gearhear-site-heads/1", "terms": [');
+  const damaged = await runCli(t, ['detect', probe, ...set]);
+  t.equal(damaged.code, 78, 'a damaged site heads file: exit 78');
+  t.match(damaged.stderr, /site-heads\.json: not JSON .*delete it to use the factory heads, or run gearhear adapt/, 'naming it and what to do');
+
   await rm(file);
   const f = await runCli(t, ['detect', probe, ...set]);
   t.notMatch(f.stderr, /site heads/, 'without the file: the factory heads');
