@@ -276,6 +276,7 @@ export class Daemon {
     const { config: c, logger } = this.opts;
     this.publisher = new MqttPublisher(publisherOptions(c, logger));
     if (this.evidence) this.publisher.offerFeedbackButtons();
+    if (c.model.detector === 'heads') this.publisher.offerAdaptButton();
     const requests = this.buildRequests();
     this.evidence?.serve(requests, () => this.vocabulary?.specs.map((k) => k.term) ?? []);
     this.publisher.serveRequests(requests);

@@ -12,6 +12,8 @@ export interface DiscoveryInput {
   healthSensors: HealthSensorSpec[];
   /** Buttons that mark the last detection false or correct (evidence.enabled). */
   feedbackButtons?: boolean;
+  /** A button that sends `request/adapt` (site heads from the enrolled takes; model.detector = heads). */
+  adaptButton?: boolean;
 }
 
 export interface DiscoveryMessage {
@@ -115,6 +117,19 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
         },
       });
     }
+  }
+  if (input.adaptButton) {
+    out.push({
+      topic: discoveryTopic(input.prefix, 'button', id, 'adapt'),
+      config: {
+        ...common,
+        name: 'Adapt to the enrolled voices',
+        unique_id: `gearhear_${id}_adapt`,
+        command_topic: input.topics.request('adapt'),
+        payload_press: JSON.stringify({ transaction: 'ha-adapt' }),
+        icon: 'mdi:account-voice',
+      },
+    });
   }
   return out;
 }

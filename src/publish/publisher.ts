@@ -41,6 +41,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private counts = { published: 0, acked: 0, errorsDropped: 0 };
   private requests: RequestRouter | null = null;
   private feedbackButtons = false;
+  private adaptButton = false;
 
   constructor(private readonly opts: PublisherOptions) {
     super();
@@ -141,6 +142,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   /** Adds Home Assistant buttons that send a verdict on the last detection to `request/feedback`. */
   offerFeedbackButtons(): void {
     this.feedbackButtons = true;
+  }
+
+  /** Adds a Home Assistant button that sends `request/adapt` (gearhear adapt: site heads). */
+  offerAdaptButton(): void {
+    this.adaptButton = true;
   }
 
   /**
@@ -278,6 +284,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       categories: this.faults.categories(),
       healthSensors: [...DEFAULT_HEALTH_SENSORS, ...(ha.healthSensors ?? [])],
       feedbackButtons: this.feedbackButtons,
+      adaptButton: this.adaptButton,
     });
     for (const m of messages) this.send(m.topic, JSON.stringify(m.config), 1, true);
   }
