@@ -231,7 +231,7 @@ async function main(): Promise<void> {
         let heads = shippedHeads;
         if (values.compile) {
           // gearhear vocab compile's heads for the terms these heads lack, timed (always compiled afresh).
-          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}.heads.json`);
+          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}${values['compile-context'] ? '-context' : ''}-${process.pid}.heads.json`);
           await rm(outPath, { force: true });
           const t1 = Date.now();
           // --compile-context DIR: real running speech of training speakers (DIR/negspeech.i16 and .jsonl, prepare.py) around half the clips.
