@@ -122,7 +122,9 @@ async function main(): Promise<void> {
   const rand = seededRandom(20_261_207);
   const noise = await noiseHalves();
   const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand);
-  const negRows = joinRows(await Promise.all(neg.utterances.map(async (u) => (await maker.clipRows(u)).rows)), terms);
+  const negParts: ScoredRows[] = [];
+  for (const u of neg.utterances) negParts.push((await maker.clipRows(u)).rows);
+  const negRows = joinRows(negParts, terms);
   console.log(`negatives: ${round(neg.hours, 2)} h of ${neg.speakers} held-out speakers' speech without the words, 10 dB machine noise (${round((performance.now() - t0) / 1000, 1)} s so far)`);
   // Each site's own term-free recordings (gearhear adapt --negatives): other held-out speakers' speech after the
   // test negatives, in the site's noise (the first halves).
@@ -171,7 +173,13 @@ async function main(): Promise<void> {
     for (const o of outcomes) {
       const e = o.entry, t = tests.get(o.term)!;
       const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias } : null;
-      const mine = joinRows(await Promise.all(t.mine.map(clipRows)), terms), other = joinRows(await Promise.all(t.others.map(clipRows)), terms);
+      // One at a time: each clip's noise comes from the seeded generator in this order.
+      const rowsOf = async (takes: Take[]): Promise<ScoredRows> => {
+        const parts: ScoredRows[] = [];
+        for (const x of takes) parts.push(await clipRows(x));
+        return joinRows(parts, terms);
+      };
+      const mine = await rowsOf(t.mine), other = await rowsOf(t.others);
       results.push({
         site: si + 1, term: o.term, accepted: o.accepted, refusals: o.refusals, enrolledSpeakers: e.speakers.length, enrolledTests: t.mine.length, otherTests: t.others.length,
         before: { enrolled: measure(o.term, null, mine, negRows, neg.hours), other: measure(o.term, null, other, negRows, neg.hours) },
