@@ -17,6 +17,7 @@ import type { GearhearConfig } from '../config/types.js';
 import { audioSourceOptions, audioSourceSpec, gateOptions } from '../daemon/wiring.js';
 import { addTake, applyRetention, listTakes, removeTake, type Retention, type TakeRecord } from '../enrol/store.js';
 import { checkTake, TakeError } from '../enrol/take-check.js';
+import { editDistance } from '../evidence/requests.js';
 import { loadVocabulary } from '../kws/vocabulary.js';
 import { loadConfigOrReport } from './run-command.js';
 import { shownPath } from './shown-path.js';
@@ -68,8 +69,8 @@ export async function runEnroll(args: string[]): Promise<number> {
   const term = [first, ...rest].join(' ').trim().toLowerCase().replace(/\s+/g, ' ');
   const vocab = await loadVocabulary(config.vocab.file);
   if (!vocab.terms.some((t) => t.term === term)) {
-    const near = vocab.terms.map((t) => t.term).filter((t) => t.split(' ').some((w) => term.split(' ').includes(w))).slice(0, 5);
-    process.stderr.write(`gearhear enroll: "${term}" is not a term of the vocabulary ${config.vocab.file}${near.length ? ` (close: ${near.join(', ')})` : ''}; add it there first (then gearhear vocab compile), or name one of its terms\n`);
+    const near = vocab.terms.map((t) => t.term).sort((a, b) => editDistance(term, a) - editDistance(term, b)).slice(0, 3);
+    process.stderr.write(`gearhear enroll: "${term}" is not a term of the vocabulary ${config.vocab.file}${near.length ? ` (the closest: ${near.join(', ')})` : ''}; add it there first (then gearhear vocab compile), or name one of its terms\n`);
     return EX_USAGE;
   }
   const who = values.who ?? os.userInfo().username;

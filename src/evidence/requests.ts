@@ -51,7 +51,7 @@ export function checkSaidTerm(said: string, detected: string, terms: readonly st
 }
 
 /** Levenshtein distance, to name the terms closest to one that is not in the vocabulary. */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
