@@ -5,10 +5,10 @@
  * (another model, or other compiled heads for its terms) is refused with what to do.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SiteHead, TermHeads } from '../model/term-heads.js';
-import { OWNER_FILE_MODE } from '../owner-only.js';
+import { writeFileAtomic } from '../durable-file.js';
 
 export const SITE_HEADS_FILE = 'site-heads.json';
 export const SITE_HEADS_FORMAT = 'gearhear-site-heads/1';
@@ -87,10 +87,9 @@ export async function readSiteHeadsFile(file: string): Promise<SiteHeadsFile | n
   return f;
 }
 
+/** Written whole or not at all, owner-only whatever the umask (writeFileAtomic). */
 export async function writeSiteHeadsFile(file: string, f: SiteHeadsFile): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, JSON.stringify(f) + '\n', { mode: OWNER_FILE_MODE });
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(f) + '\n');
 }
 
 /** SHA-256 of the factory head of `term` in `heads` (a compiled head's weights, or the shipped model). */
