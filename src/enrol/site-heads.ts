@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SiteHead, TermHeads } from '../model/term-heads.js';
 import { writeFileAtomic } from '../durable-file.js';
+import { readJsonFile } from '../json-file.js';
 
 export const SITE_HEADS_FILE = 'site-heads.json';
 export const SITE_HEADS_FORMAT = 'gearhear-site-heads/1';
@@ -68,19 +69,10 @@ export async function siteHeadsSha256(file: string): Promise<string | null> {
 
 /** The file as written, or null when there is none; SiteHeadsError naming the file when damaged. */
 export async function readSiteHeadsFile(file: string): Promise<SiteHeadsFile | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SiteHeadsError(`${file}: cannot read site heads: ${(err as Error).message}`, { cause: err });
-  }
-  let f: SiteHeadsFile;
-  try {
-    f = JSON.parse(text) as SiteHeadsFile;
-  } catch (err) {
-    throw new SiteHeadsError(`${file}: not JSON (${(err as Error).message}); delete it to use the factory heads, or run gearhear adapt`, { cause: err });
-  }
+  const f = await readJsonFile(file, (problem, err) => new SiteHeadsError(problem === 'unreadable'
+    ? `${file}: cannot read site heads: ${err.message}`
+    : `${file}: not JSON (${err.message}); delete it to use the factory heads, or run gearhear adapt`, { cause: err })) as SiteHeadsFile | null;
+  if (f === null) return null;
   const ok = f && f.format === SITE_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
     && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && [t.bias, t.baseWeight, ...t.weights].every(Number.isFinite));
   if (!ok) throw new SiteHeadsError(`${file}: not a ${SITE_HEADS_FORMAT} file with finite weights for every term; delete it to use the factory heads, or run gearhear adapt`);

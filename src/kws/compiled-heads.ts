@@ -3,7 +3,7 @@
  * term heads lack (see head-compile.ts). Read by the daemon and `detect` beside the vocabulary; a
  * file made for other heads is refused with the command that remakes it.
  */
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from '../json-file.js';
 import { vocabularySibling } from './lexicon.js';
 import type { CompiledHead, TermHeads } from '../model/term-heads.js';
 
@@ -48,19 +48,10 @@ export class CompiledHeadsError extends Error {
 
 /** The file as written, or null when there is none. Throws CompiledHeadsError naming the file. */
 export async function readCompiledHeadsFile(file: string): Promise<CompiledHeadsFile | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CompiledHeadsError(`${file}: cannot read compiled heads: ${(err as Error).message}`, { cause: err });
-  }
-  let f: CompiledHeadsFile;
-  try {
-    f = JSON.parse(text) as CompiledHeadsFile;
-  } catch (err) {
-    throw new CompiledHeadsError(`${file}: not JSON (${(err as Error).message})`, { cause: err });
-  }
+  const f = await readJsonFile(file, (problem, err) => new CompiledHeadsError(problem === 'unreadable'
+    ? `${file}: cannot read compiled heads: ${err.message}`
+    : `${file}: not JSON (${err.message})`, { cause: err })) as CompiledHeadsFile | null;
+  if (f === null) return null;
   const ok = f && f.format === COMPILED_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
     && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && Number.isFinite(t.bias) && t.weights.every(Number.isFinite));
   if (!ok) throw new CompiledHeadsError(`${file}: not a ${COMPILED_HEADS_FORMAT} file with finite weights of its featureDim for every term`);

@@ -194,11 +194,16 @@ export class TermHeads {
   }
 }
 
-/** A compiled head's sigmoid score of one window's features. */
-export function unitScore(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
+/** A logistic unit's logit of one window's features: bias + weights . features. */
+function unitLogit(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
   let z = h.bias;
   for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
-  return 1 / (1 + Math.exp(-z));
+  return z;
+}
+
+/** A compiled head's sigmoid score of one window's features. */
+export function unitScore(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
+  return 1 / (1 + Math.exp(-unitLogit(h, features)));
 }
 
 const SCORE_EPS = 1e-7;
@@ -211,9 +216,7 @@ export function scoreLogit(p: number): number {
 
 /** A site head's sigmoid score of one window's features and the factory head's score of it. */
 export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number }, features: Float32Array, baseScore: number): number {
-  let z = h.bias + h.baseWeight * scoreLogit(baseScore);
-  for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
-  return 1 / (1 + Math.exp(-z));
+  return 1 / (1 + Math.exp(-(unitLogit(h, features) + h.baseWeight * scoreLogit(baseScore))));
 }
 
 /**
