@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--sc-test N] [--in-sentence N [--sentences-per-term N]] [--compile-seeds S[,S...]] [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--sc-test N] [--in-sentence N [--sentences-per-term N]] [--compile-seeds S[,S...]] [--compile-real train-speech[,sc-train] [--compile-real-per-term N]] [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -27,7 +27,7 @@ import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
 import { cacheDir, formatTable, repoRoot, round, writeWav } from './lib/common.js';
 import { runPocketsphinx } from './lib/pocketsphinx.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_VOCAB, loadModel, loadVocab } from './lib/setup.js';
-import { buildBenchCached, readTerms, sentenceTerms, trainSpeechTexts, sentencesSayingTerms, TERMS_FILE, type BenchPart, type Span } from './lib/wakeword-data.js';
+import { buildBenchCached, readTerms, sentenceTerms, trainSpeechTexts, trainingRealSpeech, sentencesSayingTerms, TERMS_FILE, type BenchPart, type Span } from './lib/wakeword-data.js';
 
 const SLACK_BEFORE = 0.25;
 const SLACK_AFTER = 0.6;
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
       embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' }, calibrations: { type: 'string' },
       'sc-test': { type: 'string', default: '40' }, 'in-sentence': { type: 'string' }, 'sentences-per-term': { type: 'string', default: '10' },
       'compile-seeds': { type: 'string', default: '1' }, 'compile-clips': { type: 'string' }, 'compile-context': { type: 'string' },
+      'compile-real': { type: 'string' }, 'compile-real-per-term': { type: 'string', default: '60' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -231,23 +232,25 @@ async function main(): Promise<void> {
         let heads = shippedHeads;
         if (values.compile) {
           // gearhear vocab compile's heads for the terms these heads lack, timed (always compiled afresh).
-          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}${values['compile-context'] ? '-context' : ''}-${process.pid}.heads.json`);
+          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}${values['compile-context'] ? '-context' : ''}${values['compile-real'] ? '-real' : ''}-${process.pid}.heads.json`);
           await rm(outPath, { force: true });
           const t1 = Date.now();
           // --compile-context DIR: real running speech of training speakers (DIR/negspeech.i16 and .jsonl, prepare.py) around half the clips.
           const context = values['compile-context'] ? await ContextSpeech.open(path.join(values['compile-context'], 'negspeech.i16'), path.join(values['compile-context'], 'negspeech.jsonl'), await trainSpeechTexts()) : undefined;
-          const r = await new HeadCompiler({ context,
+          // --compile-real SOURCES: the terms' occurrences in real transcribed speech of training speakers as positives too.
+          const realSpeech = values['compile-real'] ? await trainingRealSpeech(values['compile-real'].split(',')) : undefined;
+          const r = await new HeadCompiler({ context, realSpeech, realPerTerm: Number(values['compile-real-per-term']),
             heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: Number(SCHEMA.model.headsThreshold.default), outPath, seed,
             ...(values['compile-clips'] ? { clipsPerTerm: Number(values['compile-clips']) } : {}),
           }).compile(termsFile);
           await context?.close();
-          log(`compiled heads (seed ${seed}) for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s`).join(', ')})`);
+          log(`compiled heads (seed ${seed}) for ${r.compiled.length} terms in ${((Date.now() - t1) / 1000).toFixed(0)} s (${r.compiled.map((e) => `${e.term} ${e.seconds} s${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ')})`);
           results[`compiled ${dir} seed ${seed}`] = { terms: r.compiled.map(({ weights: _w, ...e }) => e), seconds: (Date.now() - t1) / 1000 };
           heads = shippedHeads.withCompiled(await loadCompiledHeads(termsFile, shippedHeads, embeddingChoice, outPath));
         }
         log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled, seed ${seed}` : ''}`);
         const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}, seed ${seed}` : ''})`;
+        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}${values['compile-real'] ? ` with real words (${values['compile-real']})` : ''}, seed ${seed}` : ''})`;
         for (const n of patience) {
           const p = (r: typeof A) => ({ pos: patienceScores(r.pos, n), neg: patienceScores(r.neg, n) });
           const name = n === 1 ? label : `${label}, patience ${n} hops`;

@@ -15,21 +15,8 @@ export interface ManifestRow {
   use: 'train+eval' | 'eval-only';
 }
 
-/** Splits one CSV line with standard double-quote quoting (manifest.csv of ../shared/data). */
-export function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted && ch === '"' && line[i + 1] === '"') { field += '"'; i++; }
-    else if (ch === '"') quoted = !quoted;
-    else if (ch === ',' && !quoted) { fields.push(field); field = ''; }
-    else field += ch;
-  }
-  fields.push(field);
-  return fields;
-}
+export { splitCsvLine } from '../../src/csv.js';
+import { splitCsvLine } from '../../src/csv.js';
 
 export async function readManifest(dataDir = sharedData): Promise<ManifestRow[]> {
   const file = path.join(dataDir, 'manifest.csv');

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { readWavFile } from '../../src/audio/file.js';
 import { concatSamples } from '../../src/audio/pcm.js';
 import { SAMPLE_RATE } from '../../src/audio/types.js';
+import { RealSpeech } from '../../src/kws/real-words.js';
 import { execFileAsync, repoRoot, seededRandom } from './common.js';
 import { readManifest, rms, splitCsvLine, type ManifestRow } from './data.js';
 
@@ -103,6 +104,18 @@ async function scTestRows(): Promise<Array<{ file: string; word: string; speaker
   const h = splitCsvLine(lines[0]!);
   return lines.slice(1).map((l) => splitCsvLine(l)).map((f) => ({ file: path.join(SC_TEST, f[h.indexOf('path')]!), word: f[h.indexOf('word')]!.toLowerCase(), speaker: f[h.indexOf('speaker')]! }))
     .filter((r) => /^[c-f]/.test(r.speaker));
+}
+
+/**
+ * Real transcribed speech a compile may draw positives from (`vocab compile --real-speech`), never a
+ * benchmark speaker: `train-speech` (its training speakers, md5 >= 5) and `sc-train` (the trainable
+ * speakers of speech-commands-test, hashes 0-b: one-word clips).
+ */
+export async function trainingRealSpeech(sources: readonly string[]): Promise<RealSpeech> {
+  const files: Record<string, string> = { 'train-speech': path.join(TRAIN_SPEECH, 'manifest.csv'), 'sc-train': path.join(SC_TEST, 'manifest.csv') };
+  const unknown = sources.filter((s) => !files[s]);
+  if (unknown.length > 0) throw new Error(`--compile-real: unknown source ${unknown.join(', ')}; use train-speech, sc-train or both`);
+  return RealSpeech.open(sources.map((s) => files[s]!), (r) => r.file.startsWith(SC_TEST) ? /^[0-9ab]/.test(r.speaker) : !isBenchSpeaker(r.speaker));
 }
 
 /**

@@ -52,7 +52,7 @@ Exit codes: 0 every file was read; 1 a file could not be read (the others are st
 or the model is wrong.
 `,
   vocab: `Usage: gearhear vocab check FILE
-       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--config FILE] [--set KEY=VALUE ...]
+       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--real-speech MANIFEST ...] [--config FILE] [--set KEY=VALUE ...]
 
 check     does every term have a pronunciation the keyword search accepts? (exit 1 when not)
 compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words; with
@@ -64,11 +64,14 @@ Options:
   --g2p espeak-ng|flite  compile: the G2P for words the dictionary lacks (default espeak-ng)
   --no-heads             compile: only the lexicon
   --clips N              compile: synthesised clips per new term, 6-1000 (default 60)
+  --real-speech MANIFEST compile (workstation): also real recordings of each new term, found in a transcribed
+                         corpus (CSV: path, text or word, speaker) and aligned by PocketSphinx; repeatable
+  --real-per-term N      compile: real occurrences taken per term, 1-1000 (default 60; two clips each)
 ${CONFIG_OPTIONS}
   -h, --help             print this help
 
 Exit codes: 0 done; 1 check found problems; 64 a wrong command line; 78 the vocabulary, the
-configuration or the term heads are wrong.
+configuration, the term heads or the real-speech manifest are wrong.
 `,
   doctor: `Usage: gearhear doctor [--config FILE] [--set KEY=VALUE ...] [--quick]
 

@@ -2,6 +2,7 @@ import { checkVocabulary } from '../kws/lexicon.js';
 import { compileVocabulary } from '../kws/compile.js';
 import { g2pByName } from '../kws/g2p.js';
 import { HeadCompiler } from '../kws/head-compile.js';
+import { RealSpeech } from '../kws/real-words.js';
 import { COMPILED_EMBEDDING, CompiledHeadsError } from '../kws/compiled-heads.js';
 import { NegativeBank } from '../model/negative-bank.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
@@ -12,10 +13,11 @@ import { createLogger } from '../log.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
-/** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite]`. */
+/** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite] [--clips N] [--real-speech MANIFEST...] [--no-heads]`. */
 export async function runVocab(args: string[]): Promise<number> {
   const parsed = parseCommandArgs('vocab', { args, allowPositionals: true, options: {
-    g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
+    g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' },
+    'real-speech': { type: 'string', multiple: true }, 'real-per-term': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
   } });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -29,11 +31,16 @@ export async function runVocab(args: string[]): Promise<number> {
     }
     const clips = values.clips === undefined ? 60 : Number(values.clips);
     if (!(Number.isInteger(clips) && clips >= 6 && clips <= 1000)) return usageError('vocab', `--clips must be a whole number from 6 to 1000, got "${values.clips}"`);
+    const realPerTerm = values['real-per-term'] === undefined ? 60 : Number(values['real-per-term']);
+    if (!(Number.isInteger(realPerTerm) && realPerTerm >= 1 && realPerTerm <= 1000)) return usageError('vocab', `--real-per-term must be a whole number from 1 to 1000, got "${values['real-per-term']}"`);
+    if (values['real-per-term'] !== undefined && !values['real-speech']) return usageError('vocab', '--real-per-term needs --real-speech MANIFEST');
     const config = loadConfigOrReport({ config: values.config, set: values.set });
     if (!config) return EX_CONFIG;
+    // Read before the lexicon is written, so a wrong manifest changes nothing.
+    const realSpeech = values['real-speech'] ? await RealSpeech.open(values['real-speech']) : undefined;
     const r = await compileVocabulary(file, { g2p: g2pByName(g2pName) });
     process.stdout.write(`wrote ${r.outPath}: ${r.words} words (${r.fromG2p.length} from ${g2pName}${r.fromG2p.length ? ': ' + r.fromG2p.join(', ') : ''}), vocabulary version ${r.vocabularyVersion}\n`);
-    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips);
+    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, realSpeech ? { realSpeech, realPerTerm } : {});
     else if (!values['no-heads']) process.stdout.write('term heads not compiled: model.detector is phones (add --set model.detector=heads to compile them)\n');
     return 0;
   }
@@ -55,7 +62,7 @@ export async function runVocab(args: string[]): Promise<number> {
 }
 
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
-async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number): Promise<void> {
+async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, real: { realSpeech?: RealSpeech; realPerTerm?: number }): Promise<void> {
   if (h.embedding !== COMPILED_EMBEDDING) {
     throw new CompiledHeadsError(`term heads for new terms are fitted against the negative bank of the ${COMPILED_EMBEDDING} speech embedding, but model.embedding is ${h.embedding}: compile with --set model.embedding=${COMPILED_EMBEDDING} (and listen with it), or --no-heads`);
   }
@@ -64,12 +71,13 @@ async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, cl
   try {
     const bank = await NegativeBank.load(h.dir);
     const t0 = performance.now();
-    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, logger: createLogger('warn') }).compile(file);
+    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, ...real, logger: createLogger('warn') }).compile(file);
     const sec = (performance.now() - t0) / 1000;
     const per = r.compiled.length ? ` in ${sec.toFixed(1)} s (${(r.compiled.reduce((a, e) => a + e.seconds, 0) / r.compiled.length).toFixed(1)} s per term after the bank)` : '';
     process.stdout.write(`wrote ${r.outPath}: ${r.shipped.length} terms have shipped heads, ${r.compiled.length} compiled${per}, ${r.cached.length} kept from the last compile\n`);
     for (const e of r.compiled) {
-      process.stdout.write(`  ${e.term}: ${e.clips} clips, ${e.seconds} s, synthesised windows at the pivot ${Math.round(e.synthRecallAtPivot * 100)} %${e.synthRecallAtPivot < 0.3 ? ' (low: the term may sound like common speech; a longer term is safer)' : ''}\n`);
+      const realPart = e.realOccurrences === undefined ? '' : ` (${e.realOccurrences} said in ${real.realSpeech!.manifest}${e.realOccurrences === 0 ? ': none found, synthesised only' : ''})`;
+      process.stdout.write(`  ${e.term}: ${e.clips} clips${realPart}, ${e.seconds} s, synthesised windows at the pivot ${Math.round(e.synthRecallAtPivot * 100)} %${e.synthRecallAtPivot < 0.3 ? ' (low: the term may sound like common speech; a longer term is safer)' : ''}\n`);
     }
   } finally {
     await embedding.dispose();

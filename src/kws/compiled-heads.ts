@@ -17,6 +17,8 @@ export interface CompiledTermEntry {
   bias: number;
   weights: number[];
   clips: number;
+  /** Occurrences of the term found in the real speech corpus (`--real-speech`); each gave two of the clips. */
+  realOccurrences?: number;
   positives: number;
   negatives: number;
   /** How far the bias was lowered so held-out real speech stays below the pivot. */
@@ -34,6 +36,8 @@ export interface CompiledHeadsFile {
   embedding?: string;
   scorePivot: number;
   clipsPerTerm: number;
+  /** The real speech corpus the positives also came from (`vocab compile --real-speech`). */
+  realSpeech?: { manifest: string; utterances: number; perTerm: number };
   featureDim: number;
   terms: CompiledTermEntry[];
 }

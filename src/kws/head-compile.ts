@@ -18,6 +18,7 @@ import { fitUnit, unitLogits, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
+import type { RealOccurrence, RealSpeech } from './real-words.js';
 
 const SAMPLE_RATE = 16000;
 const PLACEMENTS: Placement[] = ['alone', 'after carrier', 'in sentence'];
@@ -38,6 +39,13 @@ export interface HeadCompileOptions {
    * half of the clips: see ContextSpeech.open. Without it every clip is synthesised speech only.
    */
   context?: ContextSpeech;
+  /**
+   * A transcribed real speech corpus: each term's occurrences in it (force-aligned) become positives
+   * too, in their own sentence and cut out alone (see real-words.ts). Without it, synthesis only.
+   */
+  realSpeech?: RealSpeech;
+  /** Occurrences of each term taken from `realSpeech` (default 60; each gives two clips). */
+  realPerTerm?: number;
 }
 
 /**
@@ -90,6 +98,27 @@ async function spliceIntoSpeech(term: string, speech: Float32Array, context: Con
   return { speech: x, end: pre.length + said.length };
 }
 
+/** Scaled so its peak is 0.9, as the synthesisers' clips are. */
+function peakNormalised(x: Float32Array): Float32Array {
+  let peak = 0;
+  for (const v of x) peak = Math.max(peak, Math.abs(v));
+  return peak > 0 ? Float32Array.from(x, (v) => v / peak * 0.9) : x;
+}
+
+/**
+ * Two clips of a real occurrence: the term inside its own sentence (0.3-1.5 s of the speaker's speech
+ * before it, 0-1 s after) and the term cut out alone (50 ms either side).
+ */
+export function realClips(o: RealOccurrence, rng: () => number): Array<{ speech: Float32Array; end: number }> {
+  const from = Math.max(0, o.start - Math.floor((0.3 + rng() * 1.2) * SAMPLE_RATE));
+  const to = Math.min(o.speech.length, o.end + Math.floor(rng() * SAMPLE_RATE));
+  const pad = SAMPLE_RATE / 20, a = Math.max(0, o.start - pad), b = Math.min(o.speech.length, o.end + pad);
+  return [
+    { speech: peakNormalised(o.speech.slice(from, to)), end: o.end - from },
+    { speech: peakNormalised(o.speech.slice(a, b)), end: o.end - a },
+  ];
+}
+
 export interface HeadCompileResult {
   outPath: string;
   /** Terms the shipped heads already have. */
@@ -105,6 +134,8 @@ interface TermClips {
   /** Windows of the term cut short and of the same voices without the term. */
   neg: Float32Array[];
   durations: number[];
+  /** Real occurrences among the positives (each gave two clips). */
+  real: number;
 }
 
 /** Low-passed white noise (a rough machine hum), at `snrDb` under the clip's speech power. */
@@ -155,9 +186,10 @@ export class HeadCompiler {
 
   /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
   private async clips(term: string, count: number, withFlite: boolean): Promise<TermClips> {
+    const real = this.opts.realSpeech ? await this.opts.realSpeech.occurrences(term, this.opts.realPerTerm ?? 60, this.rng) : [];
     const { embedding, heads } = this.opts, win = heads.manifest.window;
     this.init ??= await embedding.initialEmbedding();
-    const out: TermClips = { term, pos: [], neg: [], durations: [] };
+    const out: TermClips = { term, pos: [], neg: [], durations: [], real: 0 };
     for (let i = 0; i < count; i++) {
       const voice = randomVoice(this.rng, withFlite);
       const { context } = this.opts;
@@ -181,6 +213,18 @@ export class HeadCompiler {
         out.neg.push(windowsEndingAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)));
       }
     }
+    for (const o of real) {
+      for (const said of realClips(o, this.rng)) {
+        const { pcm, lead } = place(said.speech, this.rng);
+        const { data, count: hops } = await embedding.embedAsStream(pcm);
+        const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
+        out.pos.push(windowsEndingAt(data, this.init, win, [ke, ke + 1, ke + 2, ke + 3].filter((k) => k <= hops)));
+        // Before the term: the speaker's own speech without it (or silence), a real negative.
+        out.neg.push(windowsEndingAt(data, this.init, win, Array.from({ length: Math.max(0, Math.min(ke - 3, hops)) }, (_, j) => j + 1)));
+        out.durations.push((o.end - o.start) / SAMPLE_RATE);
+      }
+    }
+    out.real = real.length;
     return out;
   }
 
@@ -194,7 +238,9 @@ export class HeadCompiler {
     const shipped = terms.filter((t) => shippedTerms.has(t));
     const wanted = terms.filter((t) => !shippedTerms.has(t));
     const previous = await readCompiledHeadsFile(outPath).catch(() => null);
-    const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm ? previous : null;
+    const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60 } : undefined;
+    const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
+      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
     const todo = wanted.filter((t) => !cached.includes(t));
     const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
@@ -234,17 +280,17 @@ export class HeadCompiler {
         const recall = posLogits.filter((z) => z >= logit(scorePivot)).length / posLogits.length;
         const entry: CompiledTermEntry = {
           term: c.term, durationSec: round(median(c.durations)), bias: unit.bias, weights: Array.from(unit.weights, (w) => Number(w.toPrecision(6))),
-          clips: c.durations.length, positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
+          clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real } : {}), positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
           synthRecallAtPivot: round(recall), seconds: round(c.seconds + (performance.now() - t2) / 1000),
         };
         compiled.push(entry);
-        logger.info('compile heads: term', { term: c.term, seconds: entry.seconds, synthRecallAtPivot: entry.synthRecallAtPivot, biasLoweredBy: entry.biasLoweredBy });
+        logger.info('compile heads: term', { term: c.term, ...(realSpeech ? { realOccurrences: c.real } : {}), seconds: entry.seconds, synthRecallAtPivot: entry.synthRecallAtPivot, biasLoweredBy: entry.biasLoweredBy });
       }
       entries.push(...compiled);
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, ...(realSpeech ? { realSpeech } : {}), featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;
