@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -32,6 +32,7 @@ import { EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedd
 import { scoreLogit, TermHeads } from '../src/model/term-heads.js';
 import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/common.js';
 import { COMMAND_WORDS, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
+import { trainingRealSpeech } from './lib/wakeword-data.js';
 
 const PIVOT = SCHEMA.model.headsThreshold.default as number;
 const PATIENCE = SCHEMA.model.headsPatience.default as number;
@@ -94,12 +95,14 @@ function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRo
   };
 }
 
-async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, clips: number): Promise<TermHeads> {
-  const vocab = path.join(await cacheDir('enroll'), 'command-words.txt');
+async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, clips: number, realSources: string | undefined): Promise<TermHeads> {
+  const vocab = path.join(await cacheDir('enroll'), `command-words${realSources ? '-real' : ''}.txt`);
   await writeFile(vocab, COMMAND_WORDS.join('\n') + '\n');
   const t0 = performance.now();
-  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips }).compile(vocab);
-  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => e.term).join(', ') || '-'} (${clips} clips each, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
+  // --compile-real SOURCES: the factory heads also from the words' real occurrences (vocab compile --real-speech), never a measured speaker.
+  const realSpeech = realSources ? await trainingRealSpeech(realSources.split(',')) : undefined;
+  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech }).compile(vocab);
+  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each${realSources ? `, real speech of ${realSources}` : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
   return shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google'));
 }
 
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' },
+    'site-neg-min': { type: 'string', default: '8' }, 'compile-real': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
   const shipped = await TermHeads.load(headsDir);
   const embedding = await SpeechEmbedding.load();
   const bank = await NegativeBank.load(headsDir);
-  const heads = await factoryHeads(shipped, embedding, bank, Number(values['compile-clips']));
+  const heads = await factoryHeads(shipped, embedding, bank, Number(values['compile-clips']), values['compile-real']);
   const terms = [...COMMAND_WORDS];
   const maker = new RowMaker(heads, embedding, terms);
   const rand = seededRandom(20_261_207);

@@ -71,7 +71,10 @@ async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, cl
   try {
     const bank = await NegativeBank.load(h.dir);
     const t0 = performance.now();
-    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, ...real, logger: createLogger('warn') }).compile(file);
+    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, ...real, logger: createLogger('warn'),
+      onProgress: (p) => process.stderr.write(p.stage === 'clips'
+        ? `compile heads: ${p.index}/${p.total} "${p.term}": ${clipsPerTerm} synthesised clips${real.realSpeech ? ` and up to ${real.realPerTerm ?? 60} real occurrences` : ''}, through the embedding\n`
+        : `compile heads: ${p.index}/${p.total} "${p.term}": fitting its head\n`) }).compile(file);
     const sec = (performance.now() - t0) / 1000;
     const per = r.compiled.length ? ` in ${sec.toFixed(1)} s (${(r.compiled.reduce((a, e) => a + e.seconds, 0) / r.compiled.length).toFixed(1)} s per term after the bank)` : '';
     process.stdout.write(`wrote ${r.outPath}: ${r.shipped.length} terms have shipped heads, ${r.compiled.length} compiled${per}, ${r.cached.length} kept from the last compile\n`);

@@ -46,6 +46,16 @@ export interface HeadCompileOptions {
   realSpeech?: RealSpeech;
   /** Occurrences of each term taken from `realSpeech` (default 60; each gives two clips). */
   realPerTerm?: number;
+  /** Called as each new term's clips are made and each head is fitted (a progress line). */
+  onProgress?: (p: CompileProgress) => void;
+}
+
+export interface CompileProgress {
+  stage: 'clips' | 'fit';
+  term: string;
+  /** 1-based position of the term among the terms being compiled. */
+  index: number;
+  total: number;
 }
 
 /**
@@ -258,13 +268,15 @@ export class HeadCompiler {
       logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
       const withFlite = await hasProgram('flite');
       const all: Array<TermClips & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
-      for (const term of todo) {
+      for (const [k, term] of todo.entries()) {
+        this.opts.onProgress?.({ stage: 'clips', term, index: k + 1, total: todo.length });
         const t1 = performance.now();
         const c = await this.clips(term, clipsPerTerm, withFlite);
         const pos = concatSamples(c.pos), neg = concatSamples(c.neg), per = win * heads.manifest.dim;
         all.push({ ...c, pf: await this.features(pos, pos.length / per), nf: await this.features(neg, neg.length / per), seconds: (performance.now() - t1) / 1000 });
       }
-      for (const c of all) {
+      for (const [k, c] of all.entries()) {
+        this.opts.onProgress?.({ stage: 'fit', term: c.term, index: k + 1, total: all.length });
         const t2 = performance.now();
         // The other new terms' positives are negatives here, unless this term is inside them.
         const others = all.filter((o) => o !== c && !` ${o.term} `.includes(` ${c.term} `)).map((o) => o.pf);

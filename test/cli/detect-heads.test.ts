@@ -56,6 +56,7 @@ t.test('vocab compile gives a new term a head: detect finds it said alone, not i
   t.equal(c.code, 0, 'compile exits 0', { stderr: c.stderr });
   t.match(c.stdout, /site\.heads\.json: 1 terms have shipped heads, 1 compiled in [\d.]+ s/);
   t.match(c.stdout, /conveyor jam: 12 clips/);
+  t.match(c.stderr, /compile heads: 1\/1 "conveyor jam": 12 synthesised clips, through the embedding\ncompile heads: 1\/1 "conveyor jam": fitting its head\n/, 'a progress line while it works');
   const said = await alone('conveyor jam', 'conveyor-jam');
   const plain = await sayWithSlt('please check the schedule for the second shift before you leave', path.join(dir, 'plain2.wav'));
   const noise = path.join(sharedData, 'noise/tumult/machine05_furnace-pump.wav');
