@@ -19,6 +19,8 @@ export interface CompiledTermEntry {
   clips: number;
   /** Occurrences of the term found in the real speech corpus (`--real-speech`); each gave two of the clips. */
   realOccurrences?: number;
+  /** Occurrences made from real phones of the corpus (`--real-speech`, terms said too few times whole). */
+  realPieces?: number;
   positives: number;
   negatives: number;
   /** How far the bias was lowered so held-out real speech stays below the pivot. */
@@ -37,7 +39,7 @@ export interface CompiledHeadsFile {
   scorePivot: number;
   clipsPerTerm: number;
   /** The real speech corpus the positives also came from (`vocab compile --real-speech`). */
-  realSpeech?: { manifest: string; utterances: number; perTerm: number };
+  realSpeech?: { manifest: string; utterances: number; perTerm: number; units?: string };
   featureDim: number;
   terms: CompiledTermEntry[];
 }

@@ -19,6 +19,8 @@ import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCo
 import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
 import type { RealOccurrence, RealSpeech } from './real-words.js';
+import { PhonePieces, readPronunciations } from './real-pieces.js';
+import { loadLexiconFor, type Lexicon } from './lexicon.js';
 
 const SAMPLE_RATE = 16000;
 const PLACEMENTS: Placement[] = ['alone', 'after carrier', 'in sentence'];
@@ -46,9 +48,17 @@ export interface HeadCompileOptions {
   realSpeech?: RealSpeech;
   /** Occurrences of each term taken from `realSpeech` (default 60; each gives two clips). */
   realPerTerm?: number;
+  /**
+   * What the real positives are made of: whole occurrences of the term (`words`), the term put
+   * together from real phones of the corpus (`pieces`, real-pieces.ts), or whole occurrences topped
+   * up with made ones up to `realPerTerm` (`words+pieces`, the default).
+   */
+  realUnits?: RealUnits;
   /** Called as each new term's clips are made and each head is fitted (a progress line). */
   onProgress?: (p: CompileProgress) => void;
 }
+
+export type RealUnits = 'words' | 'pieces' | 'words+pieces';
 
 export interface CompileProgress {
   stage: 'clips' | 'fit';
@@ -144,8 +154,9 @@ interface TermClips {
   /** Windows of the term cut short and of the same voices without the term. */
   neg: Float32Array[];
   durations: number[];
-  /** Real occurrences among the positives (each gave two clips). */
+  /** Real occurrences among the positives, whole and made of pieces (each gave two clips). */
   real: number;
+  pieces: number;
 }
 
 /** Low-passed white noise (a rough machine hum), at `snrDb` under the clip's speech power. */
@@ -195,11 +206,33 @@ export class HeadCompiler {
   }
 
   /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
-  private async clips(term: string, count: number, withFlite: boolean): Promise<TermClips> {
-    const real = this.opts.realSpeech ? await this.opts.realSpeech.occurrences(term, this.opts.realPerTerm ?? 60, this.rng) : [];
+  /** Each word's first pronunciation, from the lexicon or the CMU dictionary; null when a word has none. */
+  private async phonesOf(term: string, lexicon: Lexicon | null): Promise<string[] | null> {
+    const dict = await this.pronunciations();
+    const per = term.split(/\s+/).map((w) => lexicon?.words.get(w)?.[0]?.map(String) ?? dict.get(w) ?? null);
+    return per.every((p) => p !== null) ? (per as string[][]).flat() : null;
+  }
+
+  /** The term's real occurrences, whole and made from pieces (see realUnits). */
+  private async realOccurrences(term: string, phones: string[] | null): Promise<{ words: RealOccurrence[]; pieces: RealOccurrence[] }> {
+    const { realSpeech } = this.opts, mode = this.opts.realUnits ?? 'words+pieces', max = this.opts.realPerTerm ?? 60;
+    if (!realSpeech) return { words: [], pieces: [] };
+    const words = mode === 'pieces' ? [] : await realSpeech.occurrences(term, max, this.rng);
+    if (mode === 'words' || words.length >= max || !phones) return { words, pieces: [] };
+    this.pieceIndex ??= PhonePieces.build(realSpeech.rows, await this.pronunciations());
+    return { words, pieces: await this.pieceIndex.occurrences(term, phones, max - words.length, this.rng) };
+  }
+
+  private pieceIndex: PhonePieces | null = null;
+  private dict: Map<string, string[]> | null = null;
+  private async pronunciations(): Promise<Map<string, string[]>> { return this.dict ??= await readPronunciations(); }
+
+  private async clips(term: string, count: number, withFlite: boolean, phones: string[] | null): Promise<TermClips> {
+    const found = await this.realOccurrences(term, phones);
+    const real = [...found.words, ...found.pieces];
     const { embedding, heads } = this.opts, win = heads.manifest.window;
     this.init ??= await embedding.initialEmbedding();
-    const out: TermClips = { term, pos: [], neg: [], durations: [], real: 0 };
+    const out: TermClips = { term, pos: [], neg: [], durations: [], real: 0, pieces: 0 };
     for (let i = 0; i < count; i++) {
       const voice = randomVoice(this.rng, withFlite);
       const { context } = this.opts;
@@ -234,7 +267,8 @@ export class HeadCompiler {
         out.durations.push((o.end - o.start) / SAMPLE_RATE);
       }
     }
-    out.real = real.length;
+    out.real = found.words.length;
+    out.pieces = found.pieces.length;
     return out;
   }
 
@@ -248,7 +282,7 @@ export class HeadCompiler {
     const shipped = terms.filter((t) => shippedTerms.has(t));
     const wanted = terms.filter((t) => !shippedTerms.has(t));
     const previous = await readCompiledHeadsFile(outPath).catch(() => null);
-    const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60 } : undefined;
+    const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces' } : undefined;
     const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
       && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
@@ -267,11 +301,13 @@ export class HeadCompiler {
       const bankFit = concatSamples(fitParts), bankHeld = concatSamples(heldParts);
       logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
       const withFlite = await hasProgram('flite');
+      // The terms' phones for real pieces: the vocabulary's lexicon (it has G2P words), else the CMU dictionary.
+      const lexicon = this.opts.realSpeech ? await loadLexiconFor(vocabPath, vocab).catch(() => null) : null;
       const all: Array<TermClips & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
       for (const [k, term] of todo.entries()) {
         this.opts.onProgress?.({ stage: 'clips', term, index: k + 1, total: todo.length });
         const t1 = performance.now();
-        const c = await this.clips(term, clipsPerTerm, withFlite);
+        const c = await this.clips(term, clipsPerTerm, withFlite, this.opts.realSpeech ? await this.phonesOf(term, lexicon) : null);
         const pos = concatSamples(c.pos), neg = concatSamples(c.neg), per = win * heads.manifest.dim;
         all.push({ ...c, pf: await this.features(pos, pos.length / per), nf: await this.features(neg, neg.length / per), seconds: (performance.now() - t1) / 1000 });
       }
@@ -292,11 +328,11 @@ export class HeadCompiler {
         const recall = posLogits.filter((z) => z >= logit(scorePivot)).length / posLogits.length;
         const entry: CompiledTermEntry = {
           term: c.term, durationSec: round(median(c.durations)), bias: unit.bias, weights: Array.from(unit.weights, (w) => Number(w.toPrecision(6))),
-          clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real } : {}), positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
+          clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real, realPieces: c.pieces } : {}), positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
           synthRecallAtPivot: round(recall), seconds: round(c.seconds + (performance.now() - t2) / 1000),
         };
         compiled.push(entry);
-        logger.info('compile heads: term', { term: c.term, ...(realSpeech ? { realOccurrences: c.real } : {}), seconds: entry.seconds, synthRecallAtPivot: entry.synthRecallAtPivot, biasLoweredBy: entry.biasLoweredBy });
+        logger.info('compile heads: term', { term: c.term, ...(realSpeech ? { realOccurrences: c.real, realPieces: c.pieces } : {}), seconds: entry.seconds, synthRecallAtPivot: entry.synthRecallAtPivot, biasLoweredBy: entry.biasLoweredBy });
       }
       entries.push(...compiled);
     }

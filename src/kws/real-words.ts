@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { splitCsvLine } from '../csv.js';
+import { ARPABET_PHONES } from '../model/phones.js';
 
 const run = promisify(execFile);
 const SAMPLE_RATE = 16000;
@@ -67,26 +68,44 @@ export async function decodeWithSox(file: string): Promise<Float32Array> {
   return Float32Array.from(pcm, (v) => v / 32768);
 }
 
+/** Each ARPAbet phone is a one-phone "word" for phone-level alignment. */
+const phoneWord = (p: string): string => `${p.toLowerCase()}_`;
+
 /**
- * Word segments of `file` said as exactly `text`: PocketSphinx with a one-sentence grammar.
- * Null when it cannot align (a word outside its dictionary, or audio that does not fit).
+ * Segments of `file` said as exactly `tokens`, in samples: PocketSphinx with a grammar of that one
+ * sequence (words of its CMU dictionary, or phones with `phones`). Null when it cannot align.
  */
-export async function alignWords(file: string, text: string): Promise<Array<{ word: string; start: number; end: number }> | null> {
+async function forcedAlign(file: string, tokens: readonly string[], phones: boolean): Promise<Array<{ token: string; start: number; end: number }> | null> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gearhear-align-'));
   try {
-    const wav = path.join(dir, 'u.wav'), grammar = path.join(dir, 'g.jsgf');
+    const wav = path.join(dir, 'u.wav'), grammar = path.join(dir, 'g.jsgf'), dict = path.join(dir, 'phones.dict');
     await run('sox', [file, '-r', String(SAMPLE_RATE), '-c', '1', '-b', '16', wav], { timeout: TOOL_TIMEOUT_MS });
-    await writeFile(grammar, `#JSGF V1.0;\ngrammar utterance;\npublic <s> = ${text};\n`);
-    const { stdout } = await run('pocketsphinx_continuous', ['-infile', wav, '-jsgf', grammar, '-time', 'yes', '-logfn', '/dev/null', ...WIDE_BEAMS], { timeout: TOOL_TIMEOUT_MS });
-    const words = stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 4 && !/^(<s>|<\/s>|<sil>|\[NOISE\])$/i.test(f[0]!))
-      .map(([w, s, e]) => ({ word: w!.replace(/\(\d+\)$/, ''), start: Math.round(Number(s) * SAMPLE_RATE), end: Math.round(Number(e) * SAMPLE_RATE) }));
-    return words.length === text.split(' ').length && words.every((w, i) => w.word === text.split(' ')[i]) ? words : null;
+    await writeFile(grammar, `#JSGF V1.0;\ngrammar utterance;\npublic <s> = ${tokens.join(' ')};\n`);
+    if (phones) await writeFile(dict, ARPABET_PHONES.map((p) => `${phoneWord(p)} ${p}`).join('\n') + '\n');
+    const { stdout } = await run('pocketsphinx_continuous', ['-infile', wav, '-jsgf', grammar, '-time', 'yes', '-logfn', '/dev/null', ...WIDE_BEAMS, ...(phones ? ['-dict', dict] : [])], { timeout: TOOL_TIMEOUT_MS });
+    // Segment lines are "token start end probability"; the hypothesis line before them is the tokens alone.
+    const got = stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 4 && f.slice(1).every((v) => /^\d+(\.\d+)?$/.test(v)) && !/^(<s>|<\/s>|<sil>|\[NOISE\])$/i.test(f[0]!))
+      .map(([w, s, e]) => ({ token: w!.replace(/\(\d+\)$/, ''), start: Math.round(Number(s) * SAMPLE_RATE), end: Math.round(Number(e) * SAMPLE_RATE) }));
+    return got.length === tokens.length && got.every((w, i) => w.token === tokens[i]) ? got : null;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RealSpeechError('--real-speech needs sox and pocketsphinx_continuous (apt-get install sox libsox-fmt-all pocketsphinx pocketsphinx-en-us)', { cause: err });
     return null;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Word segments of `file` said as exactly `text` (words of the CMU dictionary), or null. */
+export async function alignWords(file: string, text: string): Promise<Array<{ word: string; start: number; end: number }> | null> {
+  const got = await forcedAlign(file, text.split(' '), false);
+  return got && got.map((g) => ({ word: g.token, start: g.start, end: g.end }));
+}
+
+/** [start, end) of each phone of `file` said as exactly `phones` (ARPAbet), or null. */
+export async function alignPhones(file: string, phones: readonly string[]): Promise<Array<[number, number]> | null> {
+  if (phones.some((p) => !(ARPABET_PHONES as readonly string[]).includes(p))) return null;
+  const got = await forcedAlign(file, phones.map(phoneWord), true);
+  return got && got.map((g) => [g.start, g.end]);
 }
 
 /** From the first to the last 20 ms frame within 20 dB of the loudest: a one-word clip's word. */
@@ -142,7 +161,7 @@ export function rowsSaying(rows: readonly RealSpeechRow[], term: string, rng: ()
 
 /** The real speech corpus a compile draws on. */
 export class RealSpeech {
-  private constructor(readonly manifest: string, private readonly rows: RealSpeechRow[]) {}
+  private constructor(readonly manifest: string, readonly rows: readonly RealSpeechRow[]) {}
 
   /** One or more manifests; `keep` leaves rows out (the benchmark keeps its held-out speakers out). */
   static async open(manifests: string | readonly string[], keep: (row: RealSpeechRow) => boolean = () => true): Promise<RealSpeech> {

@@ -102,11 +102,12 @@ t.test('a compile with the corpus uses its occurrences and records it', async (t
   await writeFile(vocab, 'conveyor jam | category=fault severity=high\n');
   const bank = await NegativeBank.load(headsDir);
   const realSpeech = await RealSpeech.open(manifest);
-  const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, realSpeech, realPerTerm: 5 }).compile(vocab);
+  const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, realSpeech, realPerTerm: 5, realUnits: 'words' }).compile(vocab);
   t.equal(r.compiled[0]!.realOccurrences, 2, 'both aligned sentences');
   t.equal(r.compiled[0]!.clips, 6 + 2 * 2, 'each occurrence gives two clips (in its sentence, alone)');
   const file = (await readCompiledHeadsFile(compiledHeadsPathFor(vocab)))!;
-  t.same(file.realSpeech, { manifest: `${path.basename(dir)}/manifest.csv`, utterances: 4, perTerm: 5 });
+  t.same(file.realSpeech, { manifest: `${path.basename(dir)}/manifest.csv`, utterances: 4, perTerm: 5, units: 'words' });
+  t.equal(r.compiled[0]!.realPieces, 0, 'whole words only: none made of pieces');
   const synthOnly = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2 }).compile(vocab);
   t.same(synthOnly.cached, [], 'heads fitted with real speech are not reused by a compile without it');
   t.equal(synthOnly.compiled[0]!.realOccurrences, undefined);
