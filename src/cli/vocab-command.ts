@@ -1,7 +1,7 @@
 import { checkVocabulary } from '../kws/lexicon.js';
 import { compileVocabulary } from '../kws/compile.js';
 import { g2pByName } from '../kws/g2p.js';
-import { HeadCompiler } from '../kws/head-compile.js';
+import { HeadCompiler, type RealUnits } from '../kws/head-compile.js';
 import { RealSpeech } from '../kws/real-words.js';
 import { COMPILED_EMBEDDING, CompiledHeadsError } from '../kws/compiled-heads.js';
 import { NegativeBank } from '../model/negative-bank.js';
@@ -13,11 +13,11 @@ import { createLogger } from '../log.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
-/** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite] [--clips N] [--real-speech MANIFEST...] [--no-heads]`. */
+/** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite] [--clips N] [--real-speech MANIFEST... [--real-per-term N] [--real-units U]] [--no-heads]`. */
 export async function runVocab(args: string[]): Promise<number> {
   const parsed = parseCommandArgs('vocab', { args, allowPositionals: true, options: {
     g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' },
-    'real-speech': { type: 'string', multiple: true }, 'real-per-term': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
+    'real-speech': { type: 'string', multiple: true }, 'real-per-term': { type: 'string' }, 'real-units': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
   } });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -33,14 +33,16 @@ export async function runVocab(args: string[]): Promise<number> {
     if (!(Number.isInteger(clips) && clips >= 6 && clips <= 1000)) return usageError('vocab', `--clips must be a whole number from 6 to 1000, got "${values.clips}"`);
     const realPerTerm = values['real-per-term'] === undefined ? 60 : Number(values['real-per-term']);
     if (!(Number.isInteger(realPerTerm) && realPerTerm >= 1 && realPerTerm <= 1000)) return usageError('vocab', `--real-per-term must be a whole number from 1 to 1000, got "${values['real-per-term']}"`);
-    if (values['real-per-term'] !== undefined && !values['real-speech']) return usageError('vocab', '--real-per-term needs --real-speech MANIFEST');
+    const realUnits = values['real-units'] ?? 'words+pieces';
+    if (!['words', 'pieces', 'words+pieces'].includes(realUnits)) return usageError('vocab', `--real-units must be words, pieces or words+pieces, got "${realUnits}"`);
+    for (const flag of ['real-per-term', 'real-units'] as const) if (values[flag] !== undefined && !values['real-speech']) return usageError('vocab', `--${flag} needs --real-speech MANIFEST`);
     const config = loadConfigOrReport({ config: values.config, set: values.set });
     if (!config) return EX_CONFIG;
     // Read before the lexicon is written, so a wrong manifest changes nothing.
     const realSpeech = values['real-speech'] ? await RealSpeech.open(values['real-speech']) : undefined;
     const r = await compileVocabulary(file, { g2p: g2pByName(g2pName) });
     process.stdout.write(`wrote ${r.outPath}: ${r.words} words (${r.fromG2p.length} from ${g2pName}${r.fromG2p.length ? ': ' + r.fromG2p.join(', ') : ''}), vocabulary version ${r.vocabularyVersion}\n`);
-    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, realSpeech ? { realSpeech, realPerTerm } : {});
+    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, realSpeech ? { realSpeech, realPerTerm, realUnits: realUnits as RealUnits } : {});
     else if (!values['no-heads']) process.stdout.write('term heads not compiled: model.detector is phones (add --set model.detector=heads to compile them)\n');
     return 0;
   }
@@ -62,7 +64,7 @@ export async function runVocab(args: string[]): Promise<number> {
 }
 
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
-async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, real: { realSpeech?: RealSpeech; realPerTerm?: number }): Promise<void> {
+async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, real: { realSpeech?: RealSpeech; realPerTerm?: number; realUnits?: RealUnits }): Promise<void> {
   if (h.embedding !== COMPILED_EMBEDDING) {
     throw new CompiledHeadsError(`term heads for new terms are fitted against the negative bank of the ${COMPILED_EMBEDDING} speech embedding, but model.embedding is ${h.embedding}: compile with --set model.embedding=${COMPILED_EMBEDDING} (and listen with it), or --no-heads`);
   }
@@ -73,13 +75,14 @@ async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, cl
     const t0 = performance.now();
     const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, ...real, logger: createLogger('warn'),
       onProgress: (p) => process.stderr.write(p.stage === 'clips'
-        ? `compile heads: ${p.index}/${p.total} "${p.term}": ${clipsPerTerm} synthesised clips${real.realSpeech ? ` and up to ${real.realPerTerm ?? 60} real occurrences` : ''}, through the embedding\n`
+        ? `compile heads: ${p.index}/${p.total} "${p.term}": ${clipsPerTerm} synthesised clips${real.realSpeech ? ` and up to ${real.realPerTerm ?? 60} real occurrences (${real.realUnits ?? 'words+pieces'})` : ''}, through the embedding\n`
         : `compile heads: ${p.index}/${p.total} "${p.term}": fitting its head\n`) }).compile(file);
     const sec = (performance.now() - t0) / 1000;
     const per = r.compiled.length ? ` in ${sec.toFixed(1)} s (${(r.compiled.reduce((a, e) => a + e.seconds, 0) / r.compiled.length).toFixed(1)} s per term after the bank)` : '';
     process.stdout.write(`wrote ${r.outPath}: ${r.shipped.length} terms have shipped heads, ${r.compiled.length} compiled${per}, ${r.cached.length} kept from the last compile\n`);
     for (const e of r.compiled) {
-      const realPart = e.realOccurrences === undefined ? '' : ` (${e.realOccurrences} said in ${real.realSpeech!.manifest}${e.realOccurrences === 0 ? ': none found, synthesised only' : ''})`;
+      const made = e.realPieces ? `, ${e.realPieces} made from its phones` : '';
+      const realPart = e.realOccurrences === undefined ? '' : ` (${e.realOccurrences} said whole in ${real.realSpeech!.manifest}${made}${e.realOccurrences + (e.realPieces ?? 0) === 0 ? ': none, synthesised only' : ''})`;
       process.stdout.write(`  ${e.term}: ${e.clips} clips${realPart}, ${e.seconds} s, synthesised windows at the pivot ${Math.round(e.synthRecallAtPivot * 100)} %${e.synthRecallAtPivot < 0.3 ? ' (low: the term may sound like common speech; a longer term is safer)' : ''}\n`);
     }
   } finally {

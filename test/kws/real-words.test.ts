@@ -123,4 +123,7 @@ t.test('the command line: a wrong manifest exits 78 and writes nothing', async (
   const alone = await runCli(t, ['vocab', 'compile', vocab, '--real-per-term', '5']);
   t.equal(alone.code, EX_USAGE);
   t.match(alone.stderr, /--real-per-term needs --real-speech MANIFEST/);
+  const units = await runCli(t, ['vocab', 'compile', vocab, '--real-speech', manifest, '--real-units', 'syllables']);
+  t.equal(units.code, EX_USAGE);
+  t.match(units.stderr, /--real-units must be words, pieces or words\+pieces, got "syllables"/);
 });
