@@ -39,7 +39,7 @@ export interface CompiledHeadsFile {
   scorePivot: number;
   clipsPerTerm: number;
   /** The real speech corpus the positives also came from (`vocab compile --real-speech`). */
-  realSpeech?: { manifest: string; utterances: number; perTerm: number; units?: string };
+  realSpeech?: { manifest: string; utterances: number; perTerm: number; units?: string; negativeMinutes?: number };
   featureDim: number;
   terms: CompiledTermEntry[];
 }

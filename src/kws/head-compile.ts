@@ -18,7 +18,7 @@ import { fitUnit, unitLogits, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
-import type { RealOccurrence, RealSpeech } from './real-words.js';
+import { decodeWithSox, type RealOccurrence, type RealSpeech } from './real-words.js';
 import { PhonePieces, readPronunciations } from './real-pieces.js';
 import { loadLexiconFor, type Lexicon } from './lexicon.js';
 
@@ -54,6 +54,11 @@ export interface HeadCompileOptions {
    * up with made ones up to `realPerTerm` (`words+pieces`, the default).
    */
   realUnits?: RealUnits;
+  /**
+   * Minutes of `realSpeech` that say none of the new terms, as real negatives: four fifths to fit
+   * against, one fifth held out with the bank's to set the bias (default 20; 0: none).
+   */
+  realNegativeMinutes?: number;
   /** Called as each new term's clips are made and each head is fitted (a progress line). */
   onProgress?: (p: CompileProgress) => void;
 }
@@ -206,6 +211,29 @@ export class HeadCompiler {
   }
 
   /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
+  /** Features of every window of `minutes` of the corpus's utterances that say none of `terms` (placed and noised as positives are); every fifth utterance held out. */
+  private async realNegatives(terms: readonly string[], minutes: number): Promise<{ fit: Float32Array[]; held: Float32Array[] }> {
+    const { embedding, heads } = this.opts, win = heads.manifest.window;
+    // A generator of its own, so the clips are the same with and without real negatives.
+    const rng = seededRandom((this.opts.seed ?? 1) + 7919);
+    this.init ??= await embedding.initialEmbedding();
+    const rows = (this.opts.realSpeech?.rows ?? []).filter((r) => !terms.some((t) => ` ${r.text} `.includes(` ${t} `)))
+      .map((r) => ({ r, k: rng() })).sort((a, b) => a.k - b.k).map((x) => x.r);
+    const out = { fit: [] as Float32Array[], held: [] as Float32Array[] };
+    let samples = 0;
+    for (const [i, r] of rows.entries()) {
+      if (samples >= minutes * 60 * SAMPLE_RATE) break;
+      const speech = await decodeWithSox(r.file).catch(() => null);
+      if (!speech || speech.length < SAMPLE_RATE / 2) continue;
+      samples += speech.length;
+      const { pcm } = place(peakNormalised(speech), rng);
+      const e = await embedding.embedAsStream(pcm);
+      const f = await this.features(windowsEndingAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)), e.count);
+      (i % 5 === 0 ? out.held : out.fit).push(f);
+    }
+    return out;
+  }
+
   /** Each word's first pronunciation, from the lexicon or the CMU dictionary; null when a word has none. */
   private async phonesOf(term: string, lexicon: Lexicon | null): Promise<string[] | null> {
     const dict = await this.pronunciations();
@@ -225,7 +253,16 @@ export class HeadCompiler {
 
   private pieceIndex: PhonePieces | null = null;
   private dict: Map<string, string[]> | null = null;
-  private async pronunciations(): Promise<Map<string, string[]>> { return this.dict ??= await readPronunciations(); }
+  /** The CMU dictionary's pronunciations of the corpus's words and the new terms' words. */
+  private async pronunciations(): Promise<Map<string, string[]>> {
+    if (!this.dict) {
+      const words = new Set((this.opts.realSpeech?.rows ?? []).flatMap((r) => r.text.split(' ')));
+      for (const t of this.terms) for (const w of t.split(/\s+/)) words.add(w);
+      this.dict = await readPronunciations(undefined, words);
+    }
+    return this.dict;
+  }
+  private terms: string[] = [];
 
   private async clips(term: string, count: number, withFlite: boolean, phones: string[] | null): Promise<TermClips> {
     const found = await this.realOccurrences(term, phones);
@@ -282,7 +319,7 @@ export class HeadCompiler {
     const shipped = terms.filter((t) => shippedTerms.has(t));
     const wanted = terms.filter((t) => !shippedTerms.has(t));
     const previous = await readCompiledHeadsFile(outPath).catch(() => null);
-    const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces' } : undefined;
+    const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces', negativeMinutes: this.opts.realNegativeMinutes ?? 20 } : undefined;
     const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
       && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
@@ -298,18 +335,27 @@ export class HeadCompiler {
         for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? heldParts : fitParts).push(await this.features(b.data, b.count));
       }
       const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim;
+      const realMinutes = this.opts.realSpeech ? this.opts.realNegativeMinutes ?? 20 : 0;
+      if (realMinutes > 0) {
+        const r = await this.realNegatives(todo, realMinutes);
+        fitParts.push(...r.fit);
+        heldParts.push(...r.held);
+      }
       const bankFit = concatSamples(fitParts), bankHeld = concatSamples(heldParts);
       logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
       const withFlite = await hasProgram('flite');
+      this.terms = todo;
       // The terms' phones for real pieces: the vocabulary's lexicon (it has G2P words), else the CMU dictionary.
       const lexicon = this.opts.realSpeech ? await loadLexiconFor(vocabPath, vocab).catch(() => null) : null;
-      const all: Array<TermClips & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
+      const all: Array<Omit<TermClips, 'pos' | 'neg'> & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
       for (const [k, term] of todo.entries()) {
         this.opts.onProgress?.({ stage: 'clips', term, index: k + 1, total: todo.length });
         const t1 = performance.now();
         const c = await this.clips(term, clipsPerTerm, withFlite, this.opts.realSpeech ? await this.phonesOf(term, lexicon) : null);
         const pos = concatSamples(c.pos), neg = concatSamples(c.neg), per = win * heads.manifest.dim;
-        all.push({ ...c, pf: await this.features(pos, pos.length / per), nf: await this.features(neg, neg.length / per), seconds: (performance.now() - t1) / 1000 });
+        // Only the features are kept for fitting: the windows (6 KB each) are let go term by term.
+        const { pos: _p, neg: _n, ...rest } = c;
+        all.push({ ...rest, pf: await this.features(pos, pos.length / per), nf: await this.features(neg, neg.length / per), seconds: (performance.now() - t1) / 1000 });
       }
       for (const [k, c] of all.entries()) {
         this.opts.onProgress?.({ stage: 'fit', term: c.term, index: k + 1, total: all.length });

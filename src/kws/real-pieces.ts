@@ -19,12 +19,16 @@ const MAX_USES = 2;
 
 export const CMU_DICT = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict';
 
-/** Each word's first pronunciation in a CMU-format dictionary (upper-case ARPAbet, no stress marks). */
-export async function readPronunciations(file = CMU_DICT): Promise<Map<string, string[]>> {
+/**
+ * Each word's first pronunciation in a CMU-format dictionary (upper-case ARPAbet, no stress marks);
+ * only the `wanted` words when given (the whole dictionary is 134,000 words).
+ */
+export async function readPronunciations(file = CMU_DICT, wanted?: ReadonlySet<string>): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const line of (await readFile(file, 'utf8')).split('\n')) {
     const [word, ...phones] = line.trim().split(/\s+/);
-    if (word && phones.length > 0 && !word.includes('(')) out.set(word.toLowerCase(), phones.map((p) => p.replace(/\d$/, '').toUpperCase()));
+    if (!word || phones.length === 0 || word.includes('(') || (wanted && !wanted.has(word.toLowerCase()))) continue;
+    out.set(word.toLowerCase(), phones.map((p) => p.replace(/\d$/, '').toUpperCase()));
   }
   return out;
 }
@@ -32,9 +36,10 @@ export async function readPronunciations(file = CMU_DICT): Promise<Map<string, s
 interface Piece { row: number; at: number; n: number }
 
 export class PhonePieces {
-  /** "P1 P2 ..." -> where it is said: utterance index, first phone. */
-  private readonly grams = new Map<string, Array<[number, number]>>();
-  private readonly aligned = new Map<number, Promise<{ speech: Float32Array; bounds: Array<[number, number]> } | null>>();
+  /** "P1 P2 ..." -> where it is said: utterance index and first phone, in pairs, flat (small in memory). */
+  private readonly grams = new Map<string, number[]>();
+  /** Phone bounds of the rows aligned so far (not their audio: that is decoded again when cut, to keep memory flat). */
+  private readonly aligned = new Map<number, Promise<Array<[number, number]> | null>>();
   /** Rows PocketSphinx could not align phone by phone (said otherwise than their first pronunciations): never used again. */
   private readonly unaligned = new Set<number>();
 
@@ -44,7 +49,7 @@ export class PhonePieces {
         for (let n = 1; n <= MAX_PIECE && i + n <= r.phones.length; n++) {
           const key = r.phones.slice(i, i + n).join(' ');
           const list = this.grams.get(key);
-          if (list) list.push([u, i]); else this.grams.set(key, [[u, i]]);
+          if (list) list.push(u, i); else this.grams.set(key, [u, i]);
         }
       }
     });
@@ -73,7 +78,8 @@ export class PhonePieces {
     for (let i = 0; i < phones.length;) {
       let found: Piece | null = null;
       for (let n = Math.min(MAX_PIECE, phones.length - i); n >= 1 && !found; n--) {
-        const at = (this.grams.get(phones.slice(i, i + n).join(' ')) ?? [])
+        const flat = this.grams.get(phones.slice(i, i + n).join(' ')) ?? [];
+        const at = Array.from({ length: flat.length / 2 }, (_, j): [number, number] => [flat[2 * j]!, flat[2 * j + 1]!])
           .filter(([u, k]) => (used.get(`${u}:${k}:${n}`) ?? 0) < MAX_USES && !this.unaligned.has(u) && !` ${this.rows[u]!.text} `.includes(` ${term} `));
         if (at.length === 0) continue;
         const same = at.filter(([u]) => this.rows[u]!.speaker === speaker);
@@ -90,18 +96,18 @@ export class PhonePieces {
     return pieces;
   }
 
-  private align(row: number): Promise<{ speech: Float32Array; bounds: Array<[number, number]> } | null> {
+  private async align(row: number): Promise<{ speech: Float32Array; bounds: Array<[number, number]> } | null> {
+    const r = this.rows[row]!;
     let p = this.aligned.get(row);
     if (!p) {
-      const r = this.rows[row]!;
-      p = (async () => {
-        const bounds = await alignPhones(r.file, r.phones);
+      p = alignPhones(r.file, r.phones).then((bounds) => {
         if (!bounds) this.unaligned.add(row);
-        return bounds ? { speech: await decodeWithSox(r.file), bounds } : null;
-      })();
+        return bounds;
+      });
       this.aligned.set(row, p);
     }
-    return p;
+    const bounds = await p;
+    return bounds ? { speech: await decodeWithSox(r.file), bounds } : null;
   }
 
   /**
