@@ -52,7 +52,7 @@ Exit codes: 0 every file was read; 1 a file could not be read (the others are st
 or the model is wrong.
 `,
   vocab: `Usage: gearhear vocab check FILE
-       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--real-speech MANIFEST ... [--real-per-term N] [--real-units U]] [--config FILE] [--set KEY=VALUE ...]
+       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--real-speech MANIFEST ... [--real-per-term N] [--real-units U] [--real-negatives MIN]] [--config FILE] [--set KEY=VALUE ...]
 
 check     does every term have a pronunciation the keyword search accepts? (exit 1 when not)
 compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words; with
@@ -69,6 +69,8 @@ Options:
   --real-per-term N      compile: real occurrences taken per term, 1-1000 (default 60; two clips each)
   --real-units U         compile: words (whole occurrences only), pieces (only made from the corpus's real
                          phones) or words+pieces (whole ones, topped up with made ones; the default)
+  --real-negatives MIN   compile: minutes of the corpus's speech without the new terms used as real negatives
+                         (default 20; 0: none)
 ${CONFIG_OPTIONS}
   -h, --help             print this help
 

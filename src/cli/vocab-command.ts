@@ -17,7 +17,7 @@ import { parseCommandArgs, usageError } from './usage.js';
 export async function runVocab(args: string[]): Promise<number> {
   const parsed = parseCommandArgs('vocab', { args, allowPositionals: true, options: {
     g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' },
-    'real-speech': { type: 'string', multiple: true }, 'real-per-term': { type: 'string' }, 'real-units': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
+    'real-speech': { type: 'string', multiple: true }, 'real-per-term': { type: 'string' }, 'real-units': { type: 'string' }, 'real-negatives': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
   } });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -35,14 +35,16 @@ export async function runVocab(args: string[]): Promise<number> {
     if (!(Number.isInteger(realPerTerm) && realPerTerm >= 1 && realPerTerm <= 1000)) return usageError('vocab', `--real-per-term must be a whole number from 1 to 1000, got "${values['real-per-term']}"`);
     const realUnits = values['real-units'] ?? 'words+pieces';
     if (!['words', 'pieces', 'words+pieces'].includes(realUnits)) return usageError('vocab', `--real-units must be words, pieces or words+pieces, got "${realUnits}"`);
-    for (const flag of ['real-per-term', 'real-units'] as const) if (values[flag] !== undefined && !values['real-speech']) return usageError('vocab', `--${flag} needs --real-speech MANIFEST`);
+    const realNegativeMinutes = values['real-negatives'] === undefined ? 20 : Number(values['real-negatives']);
+    if (!(Number.isFinite(realNegativeMinutes) && realNegativeMinutes >= 0 && realNegativeMinutes <= 600)) return usageError('vocab', `--real-negatives must be minutes from 0 to 600, got "${values['real-negatives']}"`);
+    for (const flag of ['real-per-term', 'real-units', 'real-negatives'] as const) if (values[flag] !== undefined && !values['real-speech']) return usageError('vocab', `--${flag} needs --real-speech MANIFEST`);
     const config = loadConfigOrReport({ config: values.config, set: values.set });
     if (!config) return EX_CONFIG;
     // Read before the lexicon is written, so a wrong manifest changes nothing.
     const realSpeech = values['real-speech'] ? await RealSpeech.open(values['real-speech']) : undefined;
     const r = await compileVocabulary(file, { g2p: g2pByName(g2pName) });
     process.stdout.write(`wrote ${r.outPath}: ${r.words} words (${r.fromG2p.length} from ${g2pName}${r.fromG2p.length ? ': ' + r.fromG2p.join(', ') : ''}), vocabulary version ${r.vocabularyVersion}\n`);
-    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, realSpeech ? { realSpeech, realPerTerm, realUnits: realUnits as RealUnits } : {});
+    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, realSpeech ? { realSpeech, realPerTerm, realUnits: realUnits as RealUnits, realNegativeMinutes } : {});
     else if (!values['no-heads']) process.stdout.write('term heads not compiled: model.detector is phones (add --set model.detector=heads to compile them)\n');
     return 0;
   }
@@ -64,7 +66,7 @@ export async function runVocab(args: string[]): Promise<number> {
 }
 
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
-async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, real: { realSpeech?: RealSpeech; realPerTerm?: number; realUnits?: RealUnits }): Promise<void> {
+async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, real: { realSpeech?: RealSpeech; realPerTerm?: number; realUnits?: RealUnits; realNegativeMinutes?: number }): Promise<void> {
   if (h.embedding !== COMPILED_EMBEDDING) {
     throw new CompiledHeadsError(`term heads for new terms are fitted against the negative bank of the ${COMPILED_EMBEDDING} speech embedding, but model.embedding is ${h.embedding}: compile with --set model.embedding=${COMPILED_EMBEDDING} (and listen with it), or --no-heads`);
   }

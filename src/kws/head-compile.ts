@@ -20,7 +20,7 @@ import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRI
 import { loadVocabulary } from './vocabulary.js';
 import { decodeWithSox, type RealOccurrence, type RealSpeech } from './real-words.js';
 import { PhonePieces, readPronunciations } from './real-pieces.js';
-import { loadLexiconFor, type Lexicon } from './lexicon.js';
+import { lexiconPathFor, loadLexicon, type Lexicon } from './lexicon.js';
 
 const SAMPLE_RATE = 16000;
 const PLACEMENTS: Placement[] = ['alone', 'after carrier', 'in sentence'];
@@ -211,7 +211,7 @@ export class HeadCompiler {
   }
 
   /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
-  /** Features of every window of `minutes` of the corpus's utterances that say none of `terms` (placed and noised as positives are); every fifth utterance held out. */
+  /** Features of every window of `minutes` of the corpus's utterances that say none of `terms` (placed and noised as positives are); every fifth utterance (the fifth, tenth, ...) held out. */
   private async realNegatives(terms: readonly string[], minutes: number): Promise<{ fit: Float32Array[]; held: Float32Array[] }> {
     const { embedding, heads } = this.opts, win = heads.manifest.window;
     // A generator of its own, so the clips are the same with and without real negatives.
@@ -229,7 +229,7 @@ export class HeadCompiler {
       const { pcm } = place(peakNormalised(speech), rng);
       const e = await embedding.embedAsStream(pcm);
       const f = await this.features(windowsEndingAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)), e.count);
-      (i % 5 === 0 ? out.held : out.fit).push(f);
+      (i % 5 === 4 ? out.held : out.fit).push(f);
     }
     return out;
   }
@@ -346,7 +346,7 @@ export class HeadCompiler {
       const withFlite = await hasProgram('flite');
       this.terms = todo;
       // The terms' phones for real pieces: the vocabulary's lexicon (it has G2P words), else the CMU dictionary.
-      const lexicon = this.opts.realSpeech ? await loadLexiconFor(vocabPath, vocab).catch(() => null) : null;
+      const lexicon = this.opts.realSpeech ? await loadLexicon(lexiconPathFor(vocabPath)).catch(() => null) : null;
       const all: Array<Omit<TermClips, 'pos' | 'neg'> & { seconds: number; pf: Float32Array; nf: Float32Array }> = [];
       for (const [k, term] of todo.entries()) {
         this.opts.onProgress?.({ stage: 'clips', term, index: k + 1, total: todo.length });
