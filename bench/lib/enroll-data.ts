@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readWavFile } from '../../src/audio/file.js';
 import { SAMPLE_RATE } from '../../src/audio/types.js';
-import { execFileAsync, repoRoot } from './common.js';
+import { decodeWithSox } from '../../src/kws/real-words.js';
+import { repoRoot } from './common.js';
 import { readManifest, rms, splitCsvLine } from './data.js';
 
 export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'] as const;
@@ -36,11 +37,8 @@ export async function measurementTakes(): Promise<Map<string, Map<string, Take[]
   return out;
 }
 
-export async function readOgg(file: string): Promise<Float32Array> {
-  const { stdout } = await execFileAsync('sox', [file, '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-'], { encoding: 'buffer', maxBuffer: 1 << 28 });
-  const pcm = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
-  return Float32Array.from(pcm, (v) => v / 32768);
-}
+/** Ogg Vorbis (or any file sox reads) as 16 kHz mono samples: the compile's own decoder. */
+export const readOgg = decodeWithSox;
 
 /** Eval-only machine noise, each recording cut in two: [site noise (first halves), test noise (second halves)]. */
 export async function noiseHalves(): Promise<{ site: Float32Array[]; test: Float32Array[] }> {

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { readWavFile } from '../../src/audio/file.js';
 import { concatSamples } from '../../src/audio/pcm.js';
 import { SAMPLE_RATE } from '../../src/audio/types.js';
-import { RealSpeech } from '../../src/kws/real-words.js';
-import { execFileAsync, repoRoot, seededRandom } from './common.js';
+import { decodeWithSox, RealSpeech } from '../../src/kws/real-words.js';
+import { repoRoot, seededRandom } from './common.js';
 import { readManifest, rms, splitCsvLine, type ManifestRow } from './data.js';
 
 export const TERMS_FILE = path.join(repoRoot, 'bench/real-speech/terms.txt');
@@ -44,11 +44,8 @@ const part = (speaker: string): 'A' | 'B' => (createHash('md5').update(`part:${s
 const isBenchSpeaker = (speaker: string): boolean => parseInt(createHash('md5').update(speaker).digest('hex')[0]!, 16) < 5;
 const saysAny = (text: string, terms: readonly string[]): boolean => terms.some((t) => ` ${text.toLowerCase()} `.includes(` ${t} `));
 
-async function readOgg(file: string): Promise<Float32Array> {
-  const { stdout } = await execFileAsync('sox', [file, '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-'], { encoding: 'buffer', maxBuffer: 1 << 28 });
-  const pcm = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
-  return Float32Array.from(pcm, (v) => v / 32768);
-}
+/** Ogg Vorbis (or any file sox reads) as 16 kHz mono samples: the compile's own decoder. */
+const readOgg = decodeWithSox;
 
 /** Eval-only machine noise (never trained on): MIMII/DCASE machines and NOISEX factory noise. */
 async function noiseBeds(rows: readonly ManifestRow[]): Promise<Float32Array[]> {

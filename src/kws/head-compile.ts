@@ -115,12 +115,8 @@ async function spliceIntoSpeech(term: string, speech: Float32Array, context: Con
   const g = (rmsOf(before) + 1e-6) / (rmsOf(speech) + 1e-9) * 10 ** ((rng() * 8 - 4) / 20);
   const said = Float32Array.from(speech, (v) => v * g);
   const pre = concatSamples([before, gap()]);
-  let x = concatSamples([pre, said, gap(), after]);
   // Back to the synthesiser's level range so place() treats it as any other clip.
-  let peak = 0;
-  for (const v of x) peak = Math.max(peak, Math.abs(v));
-  if (peak > 0) x = Float32Array.from(x, (v) => v / peak * 0.9);
-  return { speech: x, end: pre.length + said.length };
+  return { speech: peakNormalised(concatSamples([pre, said, gap(), after])), end: pre.length + said.length };
 }
 
 /** Scaled so its peak is 0.9, as the synthesisers' clips are. */
@@ -264,6 +260,20 @@ export class HeadCompiler {
   }
   private terms: string[] = [];
 
+  /**
+   * One clip of the term (`end`: the sample where it ends), placed and embedded as the daemon's stream
+   * would: the windows ending 0-3 hops after the term are positives, those ending before it negatives.
+   */
+  private async addClip(out: TermClips, said: { speech: Float32Array; end: number }, durationSec: number): Promise<void> {
+    const { embedding, heads } = this.opts, win = heads.manifest.window;
+    const { pcm, lead } = place(said.speech, this.rng);
+    const { data, count: hops } = await embedding.embedAsStream(pcm);
+    const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
+    out.pos.push(windowsEndingAt(data, this.init!, win, [ke, ke + 1, ke + 2, ke + 3].filter((k) => k <= hops)));
+    out.neg.push(windowsEndingAt(data, this.init!, win, Array.from({ length: Math.max(0, Math.min(ke - 3, hops)) }, (_, j) => j + 1)));
+    out.durations.push(durationSec);
+  }
+
   private async clips(term: string, count: number, withFlite: boolean, phones: string[] | null): Promise<TermClips> {
     const found = await this.realOccurrences(term, phones);
     const real = [...found.words, ...found.pieces];
@@ -278,14 +288,7 @@ export class HeadCompiler {
       const placement = context ? (spliced ? 'alone' : PLACEMENTS[(i >> 1) % PLACEMENTS.length]!) : PLACEMENTS[i % PLACEMENTS.length]!;
       let said = await sayTerm(term, voice, placement, this.rng);
       if (spliced) said = await spliceIntoSpeech(term, said.speech, context, this.rng);
-      const { pcm, lead } = place(said.speech, this.rng);
-      const { data, count: hops } = await embedding.embedAsStream(pcm);
-      const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
-      const posK = [ke, ke + 1, ke + 2, ke + 3].filter((k) => k <= hops);
-      const cutK = Array.from({ length: Math.max(0, Math.min(ke - 3, hops)) }, (_, j) => j + 1);
-      out.pos.push(windowsEndingAt(data, this.init, win, posK));
-      out.neg.push(windowsEndingAt(data, this.init, win, cutK));
-      out.durations.push(said.end / SAMPLE_RATE);
+      await this.addClip(out, said, said.end / SAMPLE_RATE);
       if (i % 3 === 0) { // the same voice without the term
         const other = await synthesize(`${pick(this.rng, CARRIER_PREFIXES)} ${pick(this.rng, CARRIER_SUFFIXES)}`, voice);
         const placed = place(other, this.rng);
@@ -294,15 +297,8 @@ export class HeadCompiler {
       }
     }
     for (const o of real) {
-      for (const said of realClips(o, this.rng)) {
-        const { pcm, lead } = place(said.speech, this.rng);
-        const { data, count: hops } = await embedding.embedAsStream(pcm);
-        const ke = Math.ceil((lead + said.end) / HOP_SAMPLES);
-        out.pos.push(windowsEndingAt(data, this.init, win, [ke, ke + 1, ke + 2, ke + 3].filter((k) => k <= hops)));
-        // Before the term: the speaker's own speech without it (or silence), a real negative.
-        out.neg.push(windowsEndingAt(data, this.init, win, Array.from({ length: Math.max(0, Math.min(ke - 3, hops)) }, (_, j) => j + 1)));
-        out.durations.push((o.end - o.start) / SAMPLE_RATE);
-      }
+      // Before a real term: the speaker's own speech without it (or silence), a real negative.
+      for (const said of realClips(o, this.rng)) await this.addClip(out, said, (o.end - o.start) / SAMPLE_RATE);
     }
     out.real = found.words.length;
     out.pieces = found.pieces.length;

@@ -178,15 +178,18 @@ export class RealSpeech {
     const out: RealOccurrence[] = [];
     for (const r of rowsSaying(this.rows, want, rng)) {
       if (out.length >= max) break;
-      const aligned = r.text === want ? null : await alignWords(r.file, r.text);
-      const speech = await decodeWithSox(r.file).catch(() => null);
-      if (!speech || speech.length < SAMPLE_RATE / 10) continue;
+      const decoded = async (): Promise<Float32Array | null> => {
+        const x = await decodeWithSox(r.file).catch(() => null);
+        return x && x.length >= SAMPLE_RATE / 10 ? x : null;
+      };
       if (r.text === want) { // a one-word clip: the term is its loud part
-        const b = loudPart(speech);
-        if (b) out.push({ speech, start: b.start, end: b.end, speaker: r.speaker, file: r.file });
+        const speech = await decoded(), b = speech && loudPart(speech);
+        if (speech && b) out.push({ speech, start: b.start, end: b.end, speaker: r.speaker, file: r.file });
         continue;
       }
-      if (!aligned) continue;
+      const aligned = await alignWords(r.file, r.text);
+      const speech = aligned && await decoded(); // decoded only once it has aligned
+      if (!aligned || !speech) continue;
       for (let i = 0; i + words.length <= aligned.length && out.length < max; i++) {
         if (words.every((w, j) => aligned[i + j]!.word === w)) {
           const start = aligned[i]!.start, bound = Math.min(speech.length, aligned[i + words.length]?.start ?? speech.length);
