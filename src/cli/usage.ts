@@ -52,18 +52,21 @@ Exit codes: 0 every file was read; 1 a file could not be read (the others are st
 or the model is wrong.
 `,
   vocab: `Usage: gearhear vocab check FILE
-       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--real-speech MANIFEST ... [--real-per-term N] [--real-units U] [--real-negatives MIN]] [--config FILE] [--set KEY=VALUE ...]
+       gearhear vocab compile FILE [--g2p espeak-ng|flite] [--no-heads] [--clips N] [--voices LIST] [--real-speech MANIFEST ... [--real-per-term N] [--real-units U] [--real-negatives MIN]] [--config FILE] [--set KEY=VALUE ...]
 
 check     does every term have a pronunciation the keyword search accepts? (exit 1 when not)
 compile   writes FILE's .lexicon.json from the CMU dictionary and a G2P for the other words; with
           model.detector = heads also FILE's .heads.json: a term head for every term the shipped
-          term heads (model.headsDir) lack, fitted on synthesised speech of the term (espeak-ng, and flite when installed)
+          term heads (model.headsDir) lack, fitted on synthesised speech of the term (espeak-ng, and flite,
+          RHVoice, SVOX Pico and festival when installed)
           against the heads' bank of real speech; terms unchanged since the last compile are kept
 
 Options:
   --g2p espeak-ng|flite  compile: the G2P for words the dictionary lacks (default espeak-ng)
   --no-heads             compile: only the lexicon
   --clips N              compile: synthesised clips per new term, 6-1000 (default 60)
+  --voices LIST          compile: the synthesisers to use, from espeak-ng,flite,rhvoice,pico,festival (default:
+                         every one installed; espeak-ng is always used)
   --real-speech MANIFEST compile (workstation): also real recordings of each new term, found in a transcribed
                          corpus (CSV: path, text or word, speaker) and aligned by PocketSphinx; repeatable
   --real-per-term N      compile: real occurrences taken per term, 1-1000 (default 60; two clips each)

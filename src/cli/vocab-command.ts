@@ -3,6 +3,7 @@ import { compileVocabulary } from '../kws/compile.js';
 import { g2pByName } from '../kws/g2p.js';
 import { HeadCompiler, type RealUnits } from '../kws/head-compile.js';
 import { RealSpeech } from '../kws/real-words.js';
+import { describeVoices, installedVoices, ENGINE_PACKAGES, ENGINES, type Engine, type OtherVoices } from '../kws/term-synth.js';
 import { COMPILED_EMBEDDING, CompiledHeadsError } from '../kws/compiled-heads.js';
 import { NegativeBank } from '../model/negative-bank.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
@@ -13,10 +14,10 @@ import { createLogger } from '../log.js';
 import { loadConfigOrReport } from './run-command.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
-/** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite] [--clips N] [--real-speech MANIFEST... [--real-per-term N] [--real-units U]] [--no-heads]`. */
+/** `gearhear vocab check FILE` and `gearhear vocab compile FILE [--g2p espeak-ng|flite] [--clips N] [--voices LIST] [--real-speech MANIFEST... [--real-per-term N] [--real-units U]] [--no-heads]`. */
 export async function runVocab(args: string[]): Promise<number> {
   const parsed = parseCommandArgs('vocab', { args, allowPositionals: true, options: {
-    g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' },
+    g2p: { type: 'string' }, 'no-heads': { type: 'boolean' }, clips: { type: 'string' }, voices: { type: 'string' },
     'real-speech': { type: 'string', multiple: true }, 'real-per-term': { type: 'string' }, 'real-units': { type: 'string' }, 'real-negatives': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
   } });
   if (typeof parsed === 'number') return parsed;
@@ -38,13 +39,22 @@ export async function runVocab(args: string[]): Promise<number> {
     const realNegativeMinutes = values['real-negatives'] === undefined ? 20 : Number(values['real-negatives']);
     if (!(Number.isFinite(realNegativeMinutes) && realNegativeMinutes >= 0 && realNegativeMinutes <= 600)) return usageError('vocab', `--real-negatives must be minutes from 0 to 600, got "${values['real-negatives']}"`);
     for (const flag of ['real-per-term', 'real-units', 'real-negatives'] as const) if (values[flag] !== undefined && !values['real-speech']) return usageError('vocab', `--${flag} needs --real-speech MANIFEST`);
+    const engines = values.voices?.split(',').map((v) => v.trim()).filter(Boolean);
+    const unknown = engines?.filter((e) => !(ENGINES as readonly string[]).includes(e)) ?? [];
+    if (engines && (engines.length === 0 || unknown.length > 0)) return usageError('vocab', `--voices takes synthesisers from ${ENGINES.join(', ')}; got "${values.voices}"`);
     const config = loadConfigOrReport({ config: values.config, set: values.set });
     if (!config) return EX_CONFIG;
+    const voices = await chosenVoices(engines);
+    if (typeof voices === 'string') {
+      process.stderr.write(`gearhear vocab compile: ${voices}
+`);
+      return EX_CONFIG;
+    }
     // Read before the lexicon is written, so a wrong manifest changes nothing.
     const realSpeech = values['real-speech'] ? await RealSpeech.open(values['real-speech']) : undefined;
     const r = await compileVocabulary(file, { g2p: g2pByName(g2pName) });
     process.stdout.write(`wrote ${r.outPath}: ${r.words} words (${r.fromG2p.length} from ${g2pName}${r.fromG2p.length ? ': ' + r.fromG2p.join(', ') : ''}), vocabulary version ${r.vocabularyVersion}\n`);
-    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, realSpeech ? { realSpeech, realPerTerm, realUnits: realUnits as RealUnits, realNegativeMinutes } : {});
+    if (config.model.detector === 'heads' && !values['no-heads']) await compileHeads(file, headsOptions(config), clips, voices, realSpeech ? { realSpeech, realPerTerm, realUnits: realUnits as RealUnits, realNegativeMinutes } : {});
     else if (!values['no-heads']) process.stdout.write('term heads not compiled: model.detector is phones (add --set model.detector=heads to compile them)\n');
     return 0;
   }
@@ -65,8 +75,20 @@ export async function runVocab(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The installed voices of the synthesisers named by --voices (all installed when not given), or what
+ * is wrong: a named synthesiser that is not installed.
+ */
+async function chosenVoices(engines: string[] | undefined): Promise<OtherVoices | string> {
+  const installed = await installedVoices();
+  if (!engines) return installed;
+  const missing = engines.filter((e) => e !== 'espeak-ng' && !installed.has(e as Exclude<Engine, 'espeak-ng'>));
+  if (missing.length > 0) return `--voices names ${missing.join(', ')}, not installed here (${missing.map((e) => `${e}: apt-get install ${ENGINE_PACKAGES[e as Engine]}`).join('; ')}), or leave it out of --voices`;
+  return new Map([...installed].filter(([e]) => engines.includes(e)));
+}
+
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */
-async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, real: { realSpeech?: RealSpeech; realPerTerm?: number; realUnits?: RealUnits; realNegativeMinutes?: number }): Promise<void> {
+async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, clipsPerTerm: number, voices: OtherVoices, real: { realSpeech?: RealSpeech; realPerTerm?: number; realUnits?: RealUnits; realNegativeMinutes?: number }): Promise<void> {
   if (h.embedding !== COMPILED_EMBEDDING) {
     throw new CompiledHeadsError(`term heads for new terms are fitted against the negative bank of the ${COMPILED_EMBEDDING} speech embedding, but model.embedding is ${h.embedding}: compile with --set model.embedding=${COMPILED_EMBEDDING} (and listen with it), or --no-heads`);
   }
@@ -75,7 +97,8 @@ async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, cl
   try {
     const bank = await NegativeBank.load(h.dir);
     const t0 = performance.now();
-    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, ...real, logger: createLogger('warn'),
+    process.stderr.write(`compile heads: voices of ${describeVoices(voices).join('; ')}\n`);
+    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, voices, ...real, logger: createLogger('warn'),
       onProgress: (p) => process.stderr.write(p.stage === 'clips'
         ? `compile heads: ${p.index}/${p.total} "${p.term}": ${clipsPerTerm} synthesised clips${real.realSpeech ? ` and up to ${real.realPerTerm ?? 60} real occurrences (${real.realUnits ?? 'words+pieces'})` : ''}, through the embedding\n`
         : `compile heads: ${p.index}/${p.total} "${p.term}": fitting its head\n`) }).compile(file);

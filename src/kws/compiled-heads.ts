@@ -38,8 +38,13 @@ export interface CompiledHeadsFile {
   embedding?: string;
   scorePivot: number;
   clipsPerTerm: number;
+  /** The synthesis engines that were installed and used (absent in older files: espeak-ng and flite). */
+  voices?: string[];
   /** The real speech corpus the positives also came from (`vocab compile --real-speech`). */
   realSpeech?: { manifest: string; utterances: number; perTerm: number; units?: string; negativeMinutes?: number };
+  /** What each head reads: the shipped heads' features (absent: features only), then the window's embeddings. */
+  inputs?: 'features+window';
+  /** Weights per head: the shipped heads' feature count, plus window x dim with `inputs` features+window. */
   featureDim: number;
   terms: CompiledTermEntry[];
 }
@@ -83,7 +88,8 @@ export async function loadCompiledHeads(vocabPath: string, heads: TermHeads, emb
   if (f.terms.length > 0 && (f.embedding ?? COMPILED_EMBEDDING) !== embedding) {
     throw new CompiledHeadsError(`${file} was fitted on the ${f.embedding ?? COMPILED_EMBEDDING} speech embedding, but model.embedding is ${embedding}; set model.embedding=${f.embedding ?? COMPILED_EMBEDDING}, or remove the file to detect those terms with the phone model`);
   }
-  const featureDim = (await heads.run(new Float32Array(heads.manifest.window * heads.manifest.dim), 1)).featureDim;
-  if (f.terms.length > 0 && f.featureDim !== featureDim) throw new CompiledHeadsError(`${file}: ${f.featureDim} features per head, the loaded heads give ${featureDim}; ${remake}`);
-  return f.terms.map((t) => ({ term: t.term, durationSec: t.durationSec, bias: t.bias, weights: Float32Array.from(t.weights) }));
+  const readsWindow = f.inputs === 'features+window';
+  const featureDim = (await heads.run(new Float32Array(heads.manifest.window * heads.manifest.dim), 1)).featureDim + (readsWindow ? heads.manifest.window * heads.manifest.dim : 0);
+  if (f.terms.length > 0 && f.featureDim !== featureDim) throw new CompiledHeadsError(`${file}: ${f.featureDim} weights per head, the loaded heads need ${featureDim}; ${remake}`);
+  return f.terms.map((t) => ({ term: t.term, durationSec: t.durationSec, bias: t.bias, weights: Float32Array.from(t.weights), ...(readsWindow ? { readsWindow } : {}) }));
 }

@@ -13,10 +13,10 @@ import { concatSamples } from '../audio/pcm.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
-import { windowsEndingAt, type TermHeads } from '../model/term-heads.js';
+import { headInputs, windowsEndingAt, type TermHeads } from '../model/term-heads.js';
 import { fitUnit, unitLogits, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
-import { hasProgram, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type Placement } from './term-synth.js';
+import { describeVoices, installedVoices, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type OtherVoices, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
 import { decodeWithSox, type RealOccurrence, type RealSpeech } from './real-words.js';
 import { PhonePieces, readPronunciations } from './real-pieces.js';
@@ -59,6 +59,13 @@ export interface HeadCompileOptions {
    * against, one fifth held out with the bank's to set the bias (default 20; 0: none).
    */
   realNegativeMinutes?: number;
+  /**
+   * Heads that read the window's embeddings as well as the shipped heads' features (a linear
+   * template on the speech embedding; 2,048 weights a term instead of 512). Default false.
+   */
+  windowInputs?: boolean;
+  /** The voices of synthesisers besides espeak-ng to use (default: every one installed; see term-synth.ts). */
+  voices?: OtherVoices;
   /** Called as each new term's clips are made and each head is fitted (a progress line). */
   onProgress?: (p: CompileProgress) => void;
 }
@@ -196,12 +203,14 @@ export class HeadCompiler {
     this.rng = seededRandom(opts.seed ?? 1);
   }
 
+  /** What a head reads of each of `n` windows: the shipped heads' features, and with windowInputs the window itself. */
   private async features(windows: Float32Array, n: number): Promise<Float32Array> {
     const { heads } = this.opts, per = heads.manifest.window * heads.manifest.dim;
     const parts: Float32Array[] = [];
     for (let b = 0; b < n; b += 512) {
-      const m = Math.min(512, n - b);
-      parts.push(Float32Array.from((await heads.run(windows.subarray(b * per, (b + m) * per), m)).features));
+      const m = Math.min(512, n - b), w = windows.subarray(b * per, (b + m) * per);
+      const r = await heads.run(w, m);
+      parts.push(Float32Array.from(headInputs(r.features, r.featureDim, w, per, m, this.opts.windowInputs === true)));
     }
     return concatSamples(parts);
   }
@@ -274,14 +283,14 @@ export class HeadCompiler {
     out.durations.push(durationSec);
   }
 
-  private async clips(term: string, count: number, withFlite: boolean, phones: string[] | null): Promise<TermClips> {
+  private async clips(term: string, count: number, engines: OtherVoices, phones: string[] | null): Promise<TermClips> {
     const found = await this.realOccurrences(term, phones);
     const real = [...found.words, ...found.pieces];
     const { embedding, heads } = this.opts, win = heads.manifest.window;
     this.init ??= await embedding.initialEmbedding();
     const out: TermClips = { term, pos: [], neg: [], durations: [], real: 0, pieces: 0 };
     for (let i = 0; i < count; i++) {
-      const voice = randomVoice(this.rng, withFlite);
+      const voice = randomVoice(this.rng, engines);
       const { context } = this.opts;
       // With real context speech, every other clip is the term said alone and spliced into it.
       const spliced = context !== undefined && i % 2 === 1;
@@ -315,9 +324,10 @@ export class HeadCompiler {
     const shipped = terms.filter((t) => shippedTerms.has(t));
     const wanted = terms.filter((t) => !shippedTerms.has(t));
     const previous = await readCompiledHeadsFile(outPath).catch(() => null);
+    const engines = this.opts.voices ?? await installedVoices(), voices = describeVoices(engines);
     const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces', negativeMinutes: this.opts.realNegativeMinutes ?? 20 } : undefined;
     const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
-      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) ? previous : null;
+      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === (this.opts.windowInputs === true) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
     const todo = wanted.filter((t) => !cached.includes(t));
     const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
@@ -330,7 +340,7 @@ export class HeadCompiler {
       for (const held of [false, true]) {
         for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? heldParts : fitParts).push(await this.features(b.data, b.count));
       }
-      const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim;
+      const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim + (this.opts.windowInputs ? win * heads.manifest.dim : 0);
       const realMinutes = this.opts.realSpeech ? this.opts.realNegativeMinutes ?? 20 : 0;
       if (realMinutes > 0) {
         const r = await this.realNegatives(todo, realMinutes);
@@ -339,7 +349,6 @@ export class HeadCompiler {
       }
       const bankFit = concatSamples(fitParts), bankHeld = concatSamples(heldParts);
       logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
-      const withFlite = await hasProgram('flite');
       this.terms = todo;
       // The terms' phones for real pieces: the vocabulary's lexicon (it has G2P words), else the CMU dictionary.
       const lexicon = this.opts.realSpeech ? await loadLexicon(lexiconPathFor(vocabPath)).catch(() => null) : null;
@@ -347,7 +356,7 @@ export class HeadCompiler {
       for (const [k, term] of todo.entries()) {
         this.opts.onProgress?.({ stage: 'clips', term, index: k + 1, total: todo.length });
         const t1 = performance.now();
-        const c = await this.clips(term, clipsPerTerm, withFlite, this.opts.realSpeech ? await this.phonesOf(term, lexicon) : null);
+        const c = await this.clips(term, clipsPerTerm, engines, this.opts.realSpeech ? await this.phonesOf(term, lexicon) : null);
         const pos = concatSamples(c.pos), neg = concatSamples(c.neg), per = win * heads.manifest.dim;
         // Only the features are kept for fitting: the windows (6 KB each) are let go term by term.
         const { pos: _p, neg: _n, ...rest } = c;
@@ -380,7 +389,7 @@ export class HeadCompiler {
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, ...(realSpeech ? { realSpeech } : {}), featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.opts.windowInputs ? { inputs: 'features+window' as const } : {}), featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;

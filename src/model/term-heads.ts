@@ -34,6 +34,11 @@ export const HEADS_MANIFEST = 'heads.json';
 export interface CompiledHead extends HeadTerm {
   weights: Float32Array;
   bias: number;
+  /**
+   * The head also reads the window's embeddings themselves ([window x dim], after the features in
+   * `weights`): a linear template on the speech embedding beside the shipped heads' view of it.
+   */
+  readsWindow?: boolean;
 }
 
 /**
@@ -162,12 +167,12 @@ export class TermHeads {
    */
   async scoreWithFeatures(windows: Float32Array, n: number): Promise<{ scores: Float32Array; factory: Float32Array; features: Float32Array; featureDim: number }> {
     const { scores, features, featureDim } = await this.run(windows, n);
-    const shipped = this.manifest.terms.length, all = this.allTerms.length;
+    const shipped = this.manifest.terms.length, all = this.allTerms.length, per = this.manifest.window * this.manifest.dim;
     const factory = new Float32Array(n * all);
     for (let i = 0; i < n; i++) {
       factory.set(scores.subarray(i * shipped, (i + 1) * shipped), i * all);
-      const f = features.subarray(i * featureDim, (i + 1) * featureDim);
-      this.compiled.forEach((h, j) => (factory[i * all + shipped + j] = unitScore(h, f)));
+      const f = features.subarray(i * featureDim, (i + 1) * featureDim), w = windows.subarray(i * per, (i + 1) * per);
+      this.compiled.forEach((h, j) => (factory[i * all + shipped + j] = compiledScore(h, f, w)));
     }
     if (this.site.length === 0) return { scores: factory, factory, features, featureDim };
     const out = Float32Array.from(factory);
@@ -197,13 +202,28 @@ export class TermHeads {
 /** A logistic unit's logit of one window's features: bias + weights . features. */
 function unitLogit(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
   let z = h.bias;
-  for (let k = 0; k < h.weights.length; k++) z += h.weights[k]! * features[k]!;
+  for (let k = 0; k < features.length; k++) z += h.weights[k]! * features[k]!;
   return z;
 }
 
-/** A compiled head's sigmoid score of one window's features. */
-export function unitScore(h: { weights: Float32Array; bias: number }, features: Float32Array): number {
-  return 1 / (1 + Math.exp(-unitLogit(h, features)));
+/** A compiled head's sigmoid score of one window (its features, and its embeddings if the head reads them). */
+export function compiledScore(h: CompiledHead, features: Float32Array, window: Float32Array): number {
+  let z = unitLogit(h, features);
+  if (h.readsWindow) for (let k = 0, o = features.length; k < window.length; k++) z += h.weights[o + k]! * window[k]!;
+  return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * Rows of what a compiled head reads: each window's features, then (`withWindow`) its embeddings.
+ */
+export function headInputs(features: Float32Array, featureDim: number, windows: Float32Array, per: number, n: number, withWindow: boolean): Float32Array {
+  if (!withWindow) return features;
+  const dim = featureDim + per, out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    out.set(features.subarray(i * featureDim, (i + 1) * featureDim), i * dim);
+    out.set(windows.subarray(i * per, (i + 1) * per), i * dim + featureDim);
+  }
+  return out;
 }
 
 const SCORE_EPS = 1e-7;

@@ -1,7 +1,7 @@
 /**
  * `vocab compile`'s term heads, in process, with the shipped heads, their negative bank, the real
  * speech embedding and espeak-ng: a term the shipped heads lack gets a head that scores the term
- * (said by flite's SLT voice, never used for the compiled heads) above a sentence without it; the
+ * (said by flite's SLT voice; the compile here uses espeak-ng's voices only) above a sentence without it; the
  * file is reused when nothing changed; a file for other heads is refused with the command to remake it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -41,7 +41,7 @@ t.test('a new term gets a head that hears it, and a second compile keeps it', as
   const vocab = path.join(dir, 'site.txt');
   await writeFile(vocab, 'cavitation | category=fault severity=high\nconveyor jam | category=fault severity=high\n');
   const bank = await NegativeBank.load(headsDir);
-  const compiler = (): HeadCompiler => new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 12, seed: 5 });
+  const compiler = (): HeadCompiler => new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 12, seed: 5, voices: new Map() });
   const r = await compiler().compile(vocab);
   t.equal(r.outPath, compiledHeadsPathFor(vocab), 'written beside the vocabulary');
   t.same(r.shipped, ['cavitation'], 'a term with a shipped head is not compiled');
