@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
 import { headInputs, windowsEndingAt, type TermHeads } from '../model/term-heads.js';
-import { fitUnit, unitLogits, type Rows } from './head-fit.js';
+import { fitNet, fitUnit, netLogits, unitLogits, type Net, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { describeVoices, installedVoices, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type OtherVoices, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
@@ -64,6 +64,8 @@ export interface HeadCompileOptions {
    * template on the speech embedding; 2,048 weights a term instead of 512). Default false.
    */
   windowInputs?: boolean;
+  /** Hidden units beside each head's logistic unit (head-fit.ts's fitNet; default 0: the unit alone). */
+  hiddenUnits?: number;
   /** The voices of synthesisers besides espeak-ng to use (default: every one installed; see term-synth.ts). */
   voices?: OtherVoices;
   /** Called as each new term's clips are made and each head is fitted (a progress line). */
@@ -327,7 +329,7 @@ export class HeadCompiler {
     const engines = this.opts.voices ?? await installedVoices(), voices = describeVoices(engines);
     const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces', negativeMinutes: this.opts.realNegativeMinutes ?? 20 } : undefined;
     const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
-      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === (this.opts.windowInputs === true) ? previous : null;
+      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === (this.opts.windowInputs === true) && (previous.hiddenUnits ?? 0) === (this.opts.hiddenUnits ?? 0) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
     const todo = wanted.filter((t) => !cached.includes(t));
     const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
@@ -369,16 +371,20 @@ export class HeadCompiler {
         const others = all.filter((o) => o !== c && !` ${o.term} `.includes(` ${c.term} `)).map((o) => o.pf);
         const neg: Rows = { data: concatSamples([bankFit, c.nf, ...others]), dim };
         const pos: Rows = { data: c.pf, dim };
-        const unit = fitUnit(pos, neg);
+        const hidden = this.opts.hiddenUnits ?? 0;
+        const net: Net | null = hidden > 0 ? fitNet(pos, neg, { hidden, seed: (this.opts.seed ?? 1) + k }) : null;
+        const unit = net ? net.unit : fitUnit(pos, neg);
+        const logitsOf = (r: Rows): Float64Array => (net ? netLogits(net, r) : unitLogits(unit, r));
         const logit = (p: number): number => Math.log(p / (1 - p));
-        const heldMax = Math.max(...unitLogits(unit, { data: bankHeld, dim }));
+        const heldMax = Math.max(...logitsOf({ data: bankHeld, dim }));
         const margin = 0.5;
         const shift = Math.max(0, heldMax - logit(scorePivot) + margin);
         unit.bias -= shift;
-        const posLogits = unitLogits(unit, pos);
+        const posLogits = logitsOf(pos);
         const recall = posLogits.filter((z) => z >= logit(scorePivot)).length / posLogits.length;
         const entry: CompiledTermEntry = {
           term: c.term, durationSec: round(median(c.durations)), bias: unit.bias, weights: Array.from(unit.weights, (w) => Number(w.toPrecision(6))),
+          ...(net ? { hidden: { weights: Array.from(net.hidden.weights, (w) => Number(w.toPrecision(6))), bias: Array.from(net.hidden.bias, (w) => Number(w.toPrecision(6))), out: Array.from(net.hidden.out, (w) => Number(w.toPrecision(6))) } } : {}),
           clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real, realPieces: c.pieces } : {}), positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
           synthRecallAtPivot: round(recall), seconds: round(c.seconds + (performance.now() - t2) / 1000),
         };
@@ -389,7 +395,7 @@ export class HeadCompiler {
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.opts.windowInputs ? { inputs: 'features+window' as const } : {}), featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.opts.windowInputs ? { inputs: 'features+window' as const } : {}), ...(this.opts.hiddenUnits ? { hiddenUnits: this.opts.hiddenUnits } : {}), featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;

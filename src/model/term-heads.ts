@@ -39,6 +39,8 @@ export interface CompiledHead extends HeadTerm {
    * `weights`): a linear template on the speech embedding beside the shipped heads' view of it.
    */
   readsWindow?: boolean;
+  /** A hidden layer beside the unit, on the same inputs (head-fit.ts's Net): hidden x inputs weights. */
+  hidden?: { weights: Float32Array; bias: Float32Array; out: Float32Array };
 }
 
 /**
@@ -208,8 +210,18 @@ function unitLogit(h: { weights: Float32Array; bias: number }, features: Float32
 
 /** A compiled head's sigmoid score of one window (its features, and its embeddings if the head reads them). */
 export function compiledScore(h: CompiledHead, features: Float32Array, window: Float32Array): number {
-  let z = unitLogit(h, features);
-  if (h.readsWindow) for (let k = 0, o = features.length; k < window.length; k++) z += h.weights[o + k]! * window[k]!;
+  const input = (k: number): number => (k < features.length ? features[k]! : window[k - features.length]!);
+  const dim = h.weights.length;
+  let z = h.bias;
+  for (let k = 0; k < dim; k++) z += h.weights[k]! * input(k);
+  if (h.hidden) {
+    const { weights, bias, out } = h.hidden;
+    for (let j = 0; j < bias.length; j++) {
+      let a = bias[j]!;
+      for (let k = 0; k < dim; k++) a += weights[j * dim + k]! * input(k);
+      if (a > 0) z += out[j]! * a;
+    }
+  }
   return 1 / (1 + Math.exp(-z));
 }
 
