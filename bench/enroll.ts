@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-window] [--compile-hidden N] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -32,7 +32,8 @@ import { EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedd
 import { scoreLogit, TermHeads } from '../src/model/term-heads.js';
 import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/common.js';
 import { COMMAND_WORDS, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
-import { trainingRealSpeech } from './lib/wakeword-data.js';
+import { benchVoices, trainingRealSpeech } from './lib/wakeword-data.js';
+import { describeVoices } from '../src/kws/term-synth.js';
 
 const PIVOT = SCHEMA.model.headsThreshold.default as number;
 const PATIENCE = SCHEMA.model.headsPatience.default as number;
@@ -95,14 +96,18 @@ function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRo
   };
 }
 
-async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, clips: number, realSources: string | undefined): Promise<TermHeads> {
-  const vocab = path.join(await cacheDir('enroll'), `command-words${realSources ? '-real' : ''}.txt`);
+interface FactoryOptions { clips: number; realSources?: string; windowInputs: boolean; hiddenUnits: number; voices?: string }
+
+async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, o: FactoryOptions): Promise<TermHeads> {
+  const { clips, realSources } = o;
+  const vocab = path.join(await cacheDir('enroll'), `command-words${realSources ? '-real' : ''}${o.windowInputs ? '-window' : ''}${o.hiddenUnits ? `-hidden${o.hiddenUnits}` : ''}${o.voices ? `-${o.voices.replace(/,/g, '+')}` : ''}.txt`);
   await writeFile(vocab, COMMAND_WORDS.join('\n') + '\n');
   const t0 = performance.now();
   // --compile-real SOURCES: the factory heads also from the words' real occurrences (vocab compile --real-speech), never a measured speaker.
   const realSpeech = realSources ? await trainingRealSpeech(realSources.split(',')) : undefined;
-  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech }).compile(vocab);
-  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each${realSources ? `, real speech of ${realSources}` : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
+  const voices = await benchVoices(o.voices);
+  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech, voices, windowInputs: o.windowInputs, hiddenUnits: o.hiddenUnits }).compile(vocab);
+  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each, voices of ${describeVoices(voices).join('; ')}${realSources ? `, real speech of ${realSources}` : ''}${o.windowInputs ? ', reading the window too' : ''}${o.hiddenUnits ? `, ${o.hiddenUnits} hidden units` : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
   return shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google'));
 }
 
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' }, 'compile-real': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'compile-real': { type: 'string' }, 'compile-window': { type: 'boolean' }, 'compile-hidden': { type: 'string', default: '0' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
   const shipped = await TermHeads.load(headsDir);
   const embedding = await SpeechEmbedding.load();
   const bank = await NegativeBank.load(headsDir);
-  const heads = await factoryHeads(shipped, embedding, bank, Number(values['compile-clips']), values['compile-real']);
+  const heads = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], windowInputs: values['compile-window'] === true, hiddenUnits: Number(values['compile-hidden']), voices: values['compile-voices'] });
   const terms = [...COMMAND_WORDS];
   const maker = new RowMaker(heads, embedding, terms);
   const rand = seededRandom(20_261_207);

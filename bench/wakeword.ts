@@ -23,12 +23,11 @@ import { BOTH_LAG_FRAMES } from '../src/model/phone-model.js';
 import type { AcousticModel } from '../src/model/types.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
 import { ContextSpeech, HeadCompiler, type RealUnits } from '../src/kws/head-compile.js';
-import { installedVoices, type OtherVoices } from '../src/kws/term-synth.js';
 import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
 import { cacheDir, formatTable, repoRoot, round, writeWav } from './lib/common.js';
 import { runPocketsphinx } from './lib/pocketsphinx.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_VOCAB, loadModel, loadVocab } from './lib/setup.js';
-import { buildBenchCached, readTerms, sentenceTerms, trainSpeechTexts, trainingRealSpeech, sentencesSayingTerms, TERMS_FILE, type BenchPart, type Span } from './lib/wakeword-data.js';
+import { benchVoices, buildBenchCached, readTerms, sentenceTerms, trainSpeechTexts, trainingRealSpeech, sentencesSayingTerms, TERMS_FILE, type BenchPart, type Span } from './lib/wakeword-data.js';
 
 const SLACK_BEFORE = 0.25;
 const SLACK_AFTER = 0.6;
@@ -447,12 +446,3 @@ async function main(): Promise<void> {
 
 await main();
 
-/** --compile-voices: the installed voices of the synthesisers named (espeak-ng is always used); absent: every one installed. */
-async function benchVoices(names: string | undefined): Promise<OtherVoices> {
-  const installed = await installedVoices();
-  if (names === undefined) return installed;
-  const wanted = names.split(',');
-  const missing = wanted.filter((e) => e !== 'espeak-ng' && !installed.has(e as never));
-  if (missing.length > 0) throw new Error(`--compile-voices: ${missing.join(', ')} not installed here (models/training/setup-voices.sh)`);
-  return new Map([...installed].filter(([e]) => wanted.includes(e)));
-}

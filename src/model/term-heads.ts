@@ -85,7 +85,7 @@ export class TermHeads {
   /** A compiled head's bias and weights as text ('' for a shipped term): what a site head stands on. */
   compiledHeadDigest(term: string): string {
     const c = this.compiled.find((h) => h.term === term);
-    return c ? `${c.bias} ${Array.from(c.weights).join(' ')}` : '';
+    return c ? `${c.bias} ${Array.from(c.weights).join(' ')}${c.hidden ? ` hidden ${Array.from(c.hidden.weights).join(' ')} ${Array.from(c.hidden.bias).join(' ')} ${Array.from(c.hidden.out).join(' ')}` : ''}` : '';
   }
 
   /** Terms whose score comes from a site head (`gearhear adapt`). */
@@ -100,8 +100,12 @@ export class TermHeads {
   get sha256(): string {
     if (this.compiled.length === 0 && this.site.length === 0) return this.manifest.sha256;
     const h = createHash('sha256').update(this.manifest.sha256);
-    for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
-    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
+    const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const c of this.compiled) {
+      h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
+      if (c.hidden) h.update('\nhidden\n').update(bytes(c.hidden.weights)).update(bytes(c.hidden.bias)).update(bytes(c.hidden.out));
+    }
+    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
     return h.digest('hex');
   }
 
