@@ -349,8 +349,9 @@ export class HeadCompiler {
         fitParts.push(...r.fit);
         heldParts.push(...r.held);
       }
-      const bankFit = concatSamples(fitParts), bankHeld = concatSamples(heldParts);
-      logger.info('compile heads: negative bank ready', { windows: (bankFit.length + bankHeld.length) / dim, seconds: round((performance.now() - t0) / 1000) });
+      // Kept as parts, never joined: with window inputs the bank's rows alone are a few hundred MB.
+      const bankFit: Rows[] = fitParts.map((data) => ({ data, dim })), bankHeld: Rows[] = heldParts.map((data) => ({ data, dim }));
+      logger.info('compile heads: negative bank ready', { windows: [...fitParts, ...heldParts].reduce((a, d) => a + d.length, 0) / dim, seconds: round((performance.now() - t0) / 1000) });
       this.terms = todo;
       // The terms' phones for real pieces: the vocabulary's lexicon (it has G2P words), else the CMU dictionary.
       const lexicon = this.opts.realSpeech ? await loadLexicon(lexiconPathFor(vocabPath)).catch(() => null) : null;
@@ -369,14 +370,14 @@ export class HeadCompiler {
         const t2 = performance.now();
         // The other new terms' positives are negatives here, unless this term is inside them.
         const others = all.filter((o) => o !== c && !` ${o.term} `.includes(` ${c.term} `)).map((o) => o.pf);
-        const neg: Rows = { data: concatSamples([bankFit, c.nf, ...others]), dim };
+        const neg: Rows[] = [...bankFit, { data: c.nf, dim }, ...others.map((data) => ({ data, dim }))];
         const pos: Rows = { data: c.pf, dim };
         const hidden = this.opts.hiddenUnits ?? 0;
         const net: Net | null = hidden > 0 ? fitNet(pos, neg, { hidden, seed: (this.opts.seed ?? 1) + k }) : null;
         const unit = net ? net.unit : fitUnit(pos, neg);
         const logitsOf = (r: Rows): Float64Array => (net ? netLogits(net, r) : unitLogits(unit, r));
         const logit = (p: number): number => Math.log(p / (1 - p));
-        const heldMax = Math.max(...logitsOf({ data: bankHeld, dim }));
+        const heldMax = bankHeld.reduce((m, r) => logitsOf(r).reduce((a, z) => Math.max(a, z), m), -Infinity);
         const margin = 0.5;
         const shift = Math.max(0, heldMax - logit(scorePivot) + margin);
         unit.bias -= shift;
@@ -385,7 +386,7 @@ export class HeadCompiler {
         const entry: CompiledTermEntry = {
           term: c.term, durationSec: round(median(c.durations)), bias: unit.bias, weights: Array.from(unit.weights, (w) => Number(w.toPrecision(6))),
           ...(net ? { hidden: { weights: Array.from(net.hidden.weights, (w) => Number(w.toPrecision(6))), bias: Array.from(net.hidden.bias, (w) => Number(w.toPrecision(6))), out: Array.from(net.hidden.out, (w) => Number(w.toPrecision(6))) } } : {}),
-          clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real, realPieces: c.pieces } : {}), positives: pos.data.length / dim, negatives: neg.data.length / dim, biasLoweredBy: round(shift),
+          clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real, realPieces: c.pieces } : {}), positives: pos.data.length / dim, negatives: neg.reduce((a, r) => a + r.data.length, 0) / dim, biasLoweredBy: round(shift),
           synthRecallAtPivot: round(recall), seconds: round(c.seconds + (performance.now() - t2) / 1000),
         };
         compiled.push(entry);

@@ -23,34 +23,40 @@ export interface Rows {
 
 const count = (r: Rows): number => r.data.length / r.dim;
 
-export function fitUnit(pos: Rows, neg: Rows, options: FitOptions = {}): Unit {
+/** Negatives may come as several parts (the bank, the term's own, other terms'), never joined: no copy is made. */
+export type RowParts = Rows | readonly Rows[];
+
+const partsOf = (r: RowParts): readonly Rows[] => ('data' in r ? [r] : r);
+
+export function fitUnit(pos: Rows, neg: RowParts, options: FitOptions = {}): Unit {
   const { epochs = 200, learningRate = 0.05, l2 = 1e-3 } = options;
-  const dim = pos.dim, np = count(pos), nn = count(neg);
+  const negs = partsOf(neg), dim = pos.dim, np = count(pos), nn = negs.reduce((a, r) => a + count(r), 0);
   if (np === 0 || nn === 0) throw new Error(`fitUnit: need positives and negatives (got ${np} and ${nn})`);
-  const { mean, std } = standardiser(neg);
-  // A plain loop: Float32Array.from with a map function builds a boxed array first (240 MB for 10^4 rows of 513).
-  const standardise = (r: Rows): Float32Array => {
-    const out = new Float32Array(r.data.length);
-    for (let i = 0; i < out.length; i++) out[i] = (r.data[i]! - mean[i % dim]!) / std[i % dim]!;
-    return out;
-  };
-  const xs = [standardise(pos), standardise(neg)];
-  const labels = [1, 0], weights = [0.5 / np, 0.5 / nn], counts = [np, nn];
-  const w = new Float64Array(dim + 1); // weights, then the bias
-  const m = new Float64Array(dim + 1), v = new Float64Array(dim + 1), g = new Float64Array(dim + 1);
+  // Fitted on standardised features without a standardised copy: each epoch works on raw rows with the
+  // weights scaled (a = w / std, c = bias - a . mean) and turns the raw gradient back.
+  const { mean, std } = standardiser(negs);
+  const sets = [{ parts: [pos], label: 1, weight: 0.5 / np }, { parts: negs, label: 0, weight: 0.5 / nn }];
+  const w = new Float64Array(dim + 1); // weights, then the bias (standardised space)
+  const m = new Float64Array(dim + 1), v = new Float64Array(dim + 1), g = new Float64Array(dim + 1), raw = new Float64Array(dim), a = new Float64Array(dim);
   for (let t = 1; t <= epochs; t++) {
-    g.fill(0);
-    for (let s = 0; s < 2; s++) {
-      const x = xs[s]!, label = labels[s]!, weight = weights[s]!;
-      for (let i = 0, o = 0; i < counts[s]!; i++, o += dim) {
-        let z = w[dim]!;
-        for (let k = 0; k < dim; k++) z += w[k]! * x[o + k]!;
-        const d = (1 / (1 + Math.exp(-z)) - label) * weight;
-        for (let k = 0; k < dim; k++) g[k] += d * x[o + k]!;
-        g[dim] += d;
+    let c = w[dim]!;
+    for (let k = 0; k < dim; k++) { a[k] = w[k]! / std[k]!; c -= a[k]! * mean[k]!; }
+    raw.fill(0);
+    let dsum = 0;
+    for (const { parts, label, weight } of sets) {
+      for (const r of parts) {
+        const x = r.data, n = count(r);
+        for (let i = 0, o = 0; i < n; i++, o += dim) {
+          let z = c;
+          for (let k = 0; k < dim; k++) z += a[k]! * x[o + k]!;
+          const d = (1 / (1 + Math.exp(-z)) - label) * weight;
+          for (let k = 0; k < dim; k++) raw[k] += d * x[o + k]!;
+          dsum += d;
+        }
       }
     }
-    for (let k = 0; k < dim; k++) g[k] += l2 * w[k]!;
+    for (let k = 0; k < dim; k++) g[k] = (raw[k]! - mean[k]! * dsum) / std[k]! + l2 * w[k]!;
+    g[dim] = dsum;
     for (let k = 0; k <= dim; k++) {
       m[k] = 0.9 * m[k]! + 0.1 * g[k]!;
       v[k] = 0.999 * v[k]! + 0.001 * g[k]! ** 2;
@@ -66,11 +72,11 @@ export function fitUnit(pos: Rows, neg: Rows, options: FitOptions = {}): Unit {
   return { weights: out, bias };
 }
 
-/** Each dimension's mean and standard deviation (+ 1e-3) over `rows`. */
-function standardiser(rows: Rows): { mean: Float64Array; std: Float64Array } {
-  const dim = rows.dim, n = count(rows), mean = new Float64Array(dim), std = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) mean[k] += rows.data[i * dim + k]! / n;
-  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) std[k] += (rows.data[i * dim + k]! - mean[k]!) ** 2 / n;
+/** Each dimension's mean and standard deviation (+ 1e-3) over every row of `parts`. */
+function standardiser(parts: readonly Rows[]): { mean: Float64Array; std: Float64Array } {
+  const dim = parts[0]!.dim, n = parts.reduce((a, r) => a + count(r), 0), mean = new Float64Array(dim), std = new Float64Array(dim);
+  for (const r of parts) for (let i = 0; i < count(r); i++) for (let k = 0; k < dim; k++) mean[k] += r.data[i * dim + k]! / n;
+  for (const r of parts) for (let i = 0; i < count(r); i++) for (let k = 0; k < dim; k++) std[k] += (r.data[i * dim + k]! - mean[k]!) ** 2 / n;
   for (let k = 0; k < dim; k++) std[k] = Math.sqrt(std[k]!) + 1e-3;
   return { mean, std };
 }
@@ -112,11 +118,20 @@ export interface NetOptions {
  * Adam from there (the output weights start at 0, so training starts from the unit's answer).
  * Standardised on the negatives, as fitUnit; positives and negatives weigh the same in total.
  */
-export function fitNet(pos: Rows, neg: Rows, options: NetOptions & { unit?: FitOptions } = {}): Net {
+export function fitNet(pos: Rows, neg: RowParts, options: NetOptions & { unit?: FitOptions } = {}): Net {
   const { hidden: h = 16, steps = 600, batch = { pos: 64, neg: 256 }, learningRate = 3e-3, l2 = 1e-3, seed = 1 } = options;
-  const dim = pos.dim, np = count(pos), nn = count(neg);
-  const start = fitUnit(pos, neg, options.unit);
-  const { mean, std } = standardiser(neg);
+  const negs = partsOf(neg), dim = pos.dim, np = count(pos);
+  const start = fitUnit(pos, negs, options.unit);
+  const { mean, std } = standardiser(negs);
+  // The i-th negative over all parts: its part and row (parts by their first row's index).
+  const firsts: number[] = [];
+  let nn = 0;
+  for (const r of negs) { firsts.push(nn); nn += count(r); }
+  const negRow = (i: number): [Rows, number] => {
+    let lo = 0, hi = negs.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (firsts[mid]! <= i) lo = mid; else hi = mid - 1; }
+    return [negs[lo]!, i - firsts[lo]!];
+  };
   let state = (seed >>> 0) || 1;
   const rng = (): number => { state = (Math.imul(state, 1664525) + 1013904223) >>> 0; return state / 4294967296; };
   // Parameters in standardised space: [unit weights (dim), unit bias, W (h x dim), b (h), out (h)].
@@ -130,10 +145,10 @@ export function fitNet(pos: Rows, neg: Rows, options: NetOptions & { unit?: FitO
   const sample = (r: Rows, i: number): void => { for (let k = 0; k < dim; k++) x[k] = (r.data[i * dim + k]! - mean[k]!) / std[k]!; };
   for (let t = 1; t <= steps; t++) {
     g.fill(0);
-    for (const [r, n, label, weight] of [[pos, np, 1, 0.5 / batch.pos], [neg, nn, 0, 0.5 / batch.neg]] as const) {
-      const draws = label === 1 ? batch.pos : batch.neg;
+    for (const [label, weight, draws] of [[1, 0.5 / batch.pos, batch.pos], [0, 0.5 / batch.neg, batch.neg]] as const) {
       for (let s = 0; s < draws; s++) {
-        sample(r, Math.floor(rng() * n));
+        if (label === 1) sample(pos, Math.floor(rng() * np));
+        else sample(...negRow(Math.floor(rng() * nn)));
         let z = p[ub]!;
         for (let k = 0; k < dim; k++) z += p[k]! * x[k]!;
         for (let j = 0; j < h; j++) {
