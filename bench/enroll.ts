@@ -22,7 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCHEMA } from '../src/config/index.js';
 import { joinRows, RowMaker, rowCount, type ScoredRows } from '../src/enrol/adapt-rows.js';
-import { patientValues } from '../src/enrol/adapt-guard.js';
+import { patientValues } from '../src/kws/head-fit.js';
 import { SiteAdapter, type EnrolledTerm } from '../src/enrol/adapt.js';
 import { checkTake } from '../src/enrol/take-check.js';
 import { loadCompiledHeads } from '../src/kws/compiled-heads.js';

@@ -3,26 +3,8 @@
  * reported when its score has been at or above the threshold for `patience` hops in a row, and not
  * again within the refractory time.
  */
+import { patientValues } from '../kws/head-fit.js';
 import { EMBEDDING_SHIFT_SEC } from '../model/speech-embedding.js';
-
-/** Each hop's value replaced by the lowest of its last `patience` hops in its run (-Infinity before). */
-export function patientValues(values: ArrayLike<number>, runs: readonly number[], patience: number): Float64Array {
-  const out = new Float64Array(values.length);
-  let first = 0;
-  for (const len of runs) {
-    for (let i = 0; i < len; i++) {
-      if (i + 1 < patience) {
-        out[first + i] = -Infinity;
-        continue;
-      }
-      let low = Infinity;
-      for (let k = 0; k < patience; k++) low = Math.min(low, values[first + i - k]!);
-      out[first + i] = low;
-    }
-    first += len;
-  }
-  return out;
-}
 
 /** Reports at threshold `thr` (values on the same scale) over runs of hops, with patience and refractory time. */
 export function countAlarms(values: ArrayLike<number>, runs: readonly number[], thr: number, patience: number, refractorySec: number): number {

@@ -16,11 +16,11 @@
  * alarms on the held-out negatives are checked again.
  */
 import { silentLogger, type Logger } from '../log.js';
-import { fitUnit, unitLogits, type Rows, type Unit } from '../kws/head-fit.js';
+import { fitUnit, patientValues, unitLogits, type Rows, type Unit } from '../kws/head-fit.js';
 import { seededRandom } from '../kws/term-synth.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { scoreLogit, type TermHeads } from '../model/term-heads.js';
-import { countAlarms, hoursOf, median, patientValues } from './adapt-guard.js';
+import { countAlarms, hoursOf, median } from './adapt-guard.js';
 import { hopOfSample, joinRows, perturb, rowCount, RowMaker, type Said, type ScoredRows } from './adapt-rows.js';
 import { factoryHeadSha256, type GuardFigures, type SiteTermEntry } from './site-heads.js';
 

@@ -46,6 +46,8 @@ export interface CompiledHeadsFile {
   realSpeech?: { manifest: string; utterances: number; perTerm: number; units?: string; negativeMinutes?: number };
   /** What each head reads: the shipped heads' features (absent: features only), then the window's embeddings. */
   inputs?: 'features+window';
+  /** The detector's patience the bias was set for (absent: 1). */
+  patienceHops?: number;
   /** Hidden units beside each head's unit (absent: none). */
   hiddenUnits?: number;
   /** Weights per head: the shipped heads' feature count, plus window x dim with `inputs` features+window. */

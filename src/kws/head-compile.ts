@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
 import { headInputs, windowsEndingAt, type TermHeads } from '../model/term-heads.js';
-import { fitNet, fitUnit, netLogits, unitLogits, type Net, type Rows } from './head-fit.js';
+import { fitNet, fitUnit, netLogits, patientValues, unitLogits, type Net, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { describeVoices, installedVoices, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type OtherVoices, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
@@ -64,6 +64,11 @@ export interface HeadCompileOptions {
    * template on the speech embedding; 2,048 weights a term instead of 512). Default false.
    */
   windowInputs?: boolean;
+  /**
+   * Hops in a row a head must hold its score before the detector reports (model.headsPatience): the
+   * bias is set on the held-out negatives as the detector will see them (default 1: every hop).
+   */
+  patienceHops?: number;
   /** Hidden units beside each head's logistic unit (head-fit.ts's fitNet; default 0: the unit alone). */
   hiddenUnits?: number;
   /** The voices of synthesisers besides espeak-ng to use (default: every one installed; see term-synth.ts). */
@@ -329,7 +334,7 @@ export class HeadCompiler {
     const engines = this.opts.voices ?? await installedVoices(), voices = describeVoices(engines);
     const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces', negativeMinutes: this.opts.realNegativeMinutes ?? 20 } : undefined;
     const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
-      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === (this.opts.windowInputs === true) && (previous.hiddenUnits ?? 0) === (this.opts.hiddenUnits ?? 0) ? previous : null;
+      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === (this.opts.windowInputs === true) && (previous.hiddenUnits ?? 0) === (this.opts.hiddenUnits ?? 0) && (previous.patienceHops ?? 1) === (this.opts.patienceHops ?? 1) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
     const todo = wanted.filter((t) => !cached.includes(t));
     const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
@@ -377,7 +382,9 @@ export class HeadCompiler {
         const unit = net ? net.unit : fitUnit(pos, neg);
         const logitsOf = (r: Rows): Float64Array => (net ? netLogits(net, r) : unitLogits(unit, r));
         const logit = (p: number): number => Math.log(p / (1 - p));
-        const heldMax = bankHeld.reduce((m, r) => logitsOf(r).reduce((a, z) => Math.max(a, z), m), -Infinity);
+        // The highest held-out negative as the detector sees it: each part is consecutive hops of one recording.
+        const patience = this.opts.patienceHops ?? 1;
+        const heldMax = bankHeld.reduce((m, r) => { const z = logitsOf(r); return patientValues(z, [z.length], patience).reduce((a, x) => Math.max(a, x), m); }, -Infinity);
         const margin = 0.5;
         const shift = Math.max(0, heldMax - logit(scorePivot) + margin);
         unit.bias -= shift;
@@ -396,7 +403,7 @@ export class HeadCompiler {
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.opts.windowInputs ? { inputs: 'features+window' as const } : {}), ...(this.opts.hiddenUnits ? { hiddenUnits: this.opts.hiddenUnits } : {}), featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.opts.windowInputs ? { inputs: 'features+window' as const } : {}), ...(this.opts.hiddenUnits ? { hiddenUnits: this.opts.hiddenUnits } : {}), patienceHops: this.opts.patienceHops ?? 1, featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;

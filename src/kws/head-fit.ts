@@ -202,3 +202,22 @@ export function netLogits(net: Net, rows: Rows): Float64Array {
   }
   return out;
 }
+
+/** Each hop's value replaced by the lowest of its last `patience` hops in its run (-Infinity before). */
+export function patientValues(values: ArrayLike<number>, runs: readonly number[], patience: number): Float64Array {
+  const out = new Float64Array(values.length);
+  let first = 0;
+  for (const len of runs) {
+    for (let i = 0; i < len; i++) {
+      if (i + 1 < patience) {
+        out[first + i] = -Infinity;
+        continue;
+      }
+      let low = Infinity;
+      for (let k = 0; k < patience; k++) low = Math.min(low, values[first + i - k]!);
+      out[first + i] = low;
+    }
+    first += len;
+  }
+  return out;
+}

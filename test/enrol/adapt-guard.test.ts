@@ -1,13 +1,6 @@
 /** The guard's arithmetic: patience over runs of hops, alarms with a refractory time, as the head detector decides. */
 import t from 'tap';
-import { countAlarms, hoursOf, median, patientValues } from '../../src/enrol/adapt-guard.js';
-
-t.test('patience: the lowest of the last n hops of the same run', async (t) => {
-  const v = [1, 5, 5, 5, 0, 9, 9, 9];
-  t.same(Array.from(patientValues(v, [8], 1)), v, 'patience 1 leaves the values');
-  t.same(Array.from(patientValues(v, [8], 3)), [-Infinity, -Infinity, 1, 5, 0, 0, 0, 9]);
-  t.same(Array.from(patientValues(v, [4, 4], 3)), [-Infinity, -Infinity, 1, 5, -Infinity, -Infinity, 0, 9], 'a run never borrows hops of the one before');
-});
+import { countAlarms, hoursOf, median } from '../../src/enrol/adapt-guard.js';
 
 t.test('alarms: runs at or above the threshold for the patience, once per refractory time', async (t) => {
   const hot = [0, 2, 2, 2, 2, 0, 2, 2, 2];

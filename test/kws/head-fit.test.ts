@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fitNet, fitUnit, netLogits, unitLogits } from '../../src/kws/head-fit.js';
+import { fitNet, fitUnit, netLogits, patientValues, unitLogits } from '../../src/kws/head-fit.js';
 import { seededRandom } from '../../src/kws/term-synth.js';
 
 /** Gaussian-ish rows around `centre` (Irwin-Hall), with a large offset and scale on every dimension. */
@@ -41,4 +41,11 @@ t.test('a net with hidden units separates what no single direction does (one cla
   const netRight = (share(netLogits(net, { data: pos, dim }), true) + share(netLogits(net, { data: neg, dim }), false)) / 2;
   t.ok(unitRight < 0.8, `the unit alone gets ${unitRight.toFixed(3)} right`);
   t.ok(netRight > 0.9, `the net gets ${netRight.toFixed(3)} right`);
+});
+
+t.test('patience: the lowest of the last n hops of the same run', async (t) => {
+  const v = [1, 5, 5, 5, 0, 9, 9, 9];
+  t.same(Array.from(patientValues(v, [8], 1)), v, 'patience 1 leaves the values');
+  t.same(Array.from(patientValues(v, [8], 3)), [-Infinity, -Infinity, 1, 5, 0, 0, 0, 9]);
+  t.same(Array.from(patientValues(v, [4, 4], 3)), [-Infinity, -Infinity, 1, 5, -Infinity, -Infinity, 0, 9], 'a run never borrows hops of the one before');
 });
