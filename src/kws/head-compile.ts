@@ -60,10 +60,11 @@ export interface HeadCompileOptions {
    */
   realNegativeMinutes?: number;
   /**
-   * Heads that read the window's embeddings as well as the shipped heads' features (a linear
-   * template on the speech embedding; 2,048 weights a term instead of 512). Default false.
+   * What a head reads: the shipped heads' features and the window's embeddings themselves (a linear
+   * template on the speech embedding beside the heads' view of it; 2,048 weights a term, the default),
+   * or the features alone (512; how heads were compiled before session 11).
    */
-  windowInputs?: boolean;
+  inputs?: HeadInputs;
   /**
    * Hops in a row a head must hold its score before the detector reports (model.headsPatience): the
    * bias is set on the held-out negatives as the detector will see them (default 1: every hop).
@@ -78,6 +79,7 @@ export interface HeadCompileOptions {
 }
 
 export type RealUnits = 'words' | 'pieces' | 'words+pieces';
+export type HeadInputs = 'features' | 'features+window';
 
 export interface CompileProgress {
   stage: 'clips' | 'fit';
@@ -210,14 +212,18 @@ export class HeadCompiler {
     this.rng = seededRandom(opts.seed ?? 1);
   }
 
-  /** What a head reads of each of `n` windows: the shipped heads' features, and with windowInputs the window itself. */
+  private get readsWindow(): boolean {
+    return (this.opts.inputs ?? 'features+window') === 'features+window';
+  }
+
+  /** What a head reads of each of `n` windows: the shipped heads' features, and (inputs features+window) the window itself. */
   private async features(windows: Float32Array, n: number): Promise<Float32Array> {
     const { heads } = this.opts, per = heads.manifest.window * heads.manifest.dim;
     const parts: Float32Array[] = [];
     for (let b = 0; b < n; b += 512) {
       const m = Math.min(512, n - b), w = windows.subarray(b * per, (b + m) * per);
       const r = await heads.run(w, m);
-      parts.push(Float32Array.from(headInputs(r.features, r.featureDim, w, per, m, this.opts.windowInputs === true)));
+      parts.push(Float32Array.from(headInputs(r.features, r.featureDim, w, per, m, this.readsWindow)));
     }
     return concatSamples(parts);
   }
@@ -334,7 +340,7 @@ export class HeadCompiler {
     const engines = this.opts.voices ?? await installedVoices(), voices = describeVoices(engines);
     const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces', negativeMinutes: this.opts.realNegativeMinutes ?? 20 } : undefined;
     const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
-      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === (this.opts.windowInputs === true) && (previous.hiddenUnits ?? 0) === (this.opts.hiddenUnits ?? 0) && (previous.patienceHops ?? 1) === (this.opts.patienceHops ?? 1) ? previous : null;
+      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === this.readsWindow && (previous.hiddenUnits ?? 0) === (this.opts.hiddenUnits ?? 0) && (previous.patienceHops ?? 1) === (this.opts.patienceHops ?? 1) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
     const todo = wanted.filter((t) => !cached.includes(t));
     const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
@@ -347,7 +353,7 @@ export class HeadCompiler {
       for (const held of [false, true]) {
         for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? heldParts : fitParts).push(await this.features(b.data, b.count));
       }
-      const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim + (this.opts.windowInputs ? win * heads.manifest.dim : 0);
+      const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim + (this.readsWindow ? win * heads.manifest.dim : 0);
       const realMinutes = this.opts.realSpeech ? this.opts.realNegativeMinutes ?? 20 : 0;
       if (realMinutes > 0) {
         const r = await this.realNegatives(todo, realMinutes);
@@ -403,7 +409,7 @@ export class HeadCompiler {
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.opts.windowInputs ? { inputs: 'features+window' as const } : {}), ...(this.opts.hiddenUnits ? { hiddenUnits: this.opts.hiddenUnits } : {}), patienceHops: this.opts.patienceHops ?? 1, featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.readsWindow ? { inputs: 'features+window' as const } : {}), ...(this.opts.hiddenUnits ? { hiddenUnits: this.opts.hiddenUnits } : {}), patienceHops: this.opts.patienceHops ?? 1, featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;

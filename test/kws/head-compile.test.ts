@@ -57,6 +57,11 @@ t.test('a new term gets a head that hears it, and a second compile keeps it', as
   t.ok(hit > miss && hit > 0.5, `the term said scores ${hit.toFixed(3)}, a sentence without it ${miss.toFixed(3)}`);
   t.ok(miss < 0.99, 'the sentence stays below the pivot');
 
+  const file = JSON.parse(await readFile(r.outPath, 'utf8')) as { inputs?: string; featureDim: number; voices: string[]; patienceHops: number };
+  t.equal(file.inputs, 'features+window', 'by default a head reads the window too');
+  t.equal(file.featureDim, 512 + heads.manifest.window * heads.manifest.dim, "the heads' 512 features, then the window's embeddings");
+  t.same(file.voices, ['espeak-ng'], 'the voices used are recorded');
+
   const again = await compiler().compile(vocab);
   t.same(again.cached, ['conveyor jam'], 'unchanged: kept, not refitted');
   t.same(again.compiled, []);

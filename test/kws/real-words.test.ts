@@ -4,6 +4,8 @@
  * synthesiser's own timing; utterances without the term, or that cannot be aligned, give nothing; a
  * compile with the corpus uses the occurrences and records it; a wrong manifest is a clear error,
  * exit 78 from the command line with nothing written.
+ * (The compiles here read the heads' features only: the real-speech path is the same for both
+ * inputs, and the default inputs are tested in head-compile.test.ts.)
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -102,17 +104,17 @@ t.test('a compile with the corpus uses its occurrences and records it', async (t
   await writeFile(vocab, 'conveyor jam | category=fault severity=high\n');
   const bank = await NegativeBank.load(headsDir);
   const realSpeech = await RealSpeech.open(manifest);
-  const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, realSpeech, realPerTerm: 5, realUnits: 'words', realNegativeMinutes: 0 }).compile(vocab);
+  const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, inputs: 'features', realSpeech, realPerTerm: 5, realUnits: 'words', realNegativeMinutes: 0 }).compile(vocab);
   t.equal(r.compiled[0]!.realOccurrences, 2, 'both aligned sentences');
   t.equal(r.compiled[0]!.clips, 6 + 2 * 2, 'each occurrence gives two clips (in its sentence, alone)');
   const file = (await readCompiledHeadsFile(compiledHeadsPathFor(vocab)))!;
   t.same(file.realSpeech, { manifest: `${path.basename(dir)}/manifest.csv`, utterances: 4, perTerm: 5, units: 'words', negativeMinutes: 0 });
   t.equal(r.compiled[0]!.realPieces, 0, 'whole words only: none made of pieces');
   // The corpus's speech without the term as real negatives: u2 (u1, u3 and u4 say it); the fifth utterance would be held out.
-  const withNeg = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, realSpeech, realPerTerm: 5, realUnits: 'words', realNegativeMinutes: 1 }).compile(vocab);
+  const withNeg = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, inputs: 'features', realSpeech, realPerTerm: 5, realUnits: 'words', realNegativeMinutes: 1 }).compile(vocab);
   const extra = withNeg.compiled[0]!.negatives - r.compiled[0]!.negatives;
   t.ok(extra > 0 && extra < 60, `real negatives added to the fit: ${extra} windows (u2, about 3 s placed)`);
-  const synthOnly = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2 }).compile(vocab);
+  const synthOnly = await new HeadCompiler({ heads, embedding, bank, scorePivot: 0.99, clipsPerTerm: 6, seed: 2, inputs: 'features' }).compile(vocab);
   t.same(synthOnly.cached, [], 'heads fitted with real speech are not reused by a compile without it');
   t.equal(synthOnly.compiled[0]!.realOccurrences, undefined);
 });
