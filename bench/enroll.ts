@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-hidden N] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -96,18 +96,18 @@ function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRo
   };
 }
 
-interface FactoryOptions { clips: number; realSources?: string; inputs: HeadInputs; hiddenUnits: number; voices?: string }
+interface FactoryOptions { clips: number; realSources?: string; inputs: HeadInputs; voices?: string }
 
 async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, o: FactoryOptions): Promise<TermHeads> {
   const { clips, realSources } = o;
-  const vocab = path.join(await cacheDir('enroll'), `command-words${realSources ? '-real' : ''}${o.inputs === 'features' ? '-features' : ''}${o.hiddenUnits ? `-hidden${o.hiddenUnits}` : ''}${o.voices ? `-${o.voices.replace(/,/g, '+')}` : ''}.txt`);
+  const vocab = path.join(await cacheDir('enroll'), `command-words${realSources ? '-real' : ''}${o.inputs === 'features' ? '-features' : ''}${o.voices ? `-${o.voices.replace(/,/g, '+')}` : ''}.txt`);
   await writeFile(vocab, COMMAND_WORDS.join('\n') + '\n');
   const t0 = performance.now();
   // --compile-real SOURCES: the factory heads also from the words' real occurrences (vocab compile --real-speech), never a measured speaker.
   const realSpeech = realSources ? await trainingRealSpeech(realSources.split(',')) : undefined;
   const voices = await benchVoices(o.voices);
-  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech, voices, inputs: o.inputs, hiddenUnits: o.hiddenUnits, patienceHops: PATIENCE }).compile(vocab);
-  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each, voices of ${describeVoices(voices).join('; ')}${realSources ? `, real speech of ${realSources}` : ''}${o.inputs === 'features' ? ', reading the features only' : ''}${o.hiddenUnits ? `, ${o.hiddenUnits} hidden units` : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
+  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech, voices, inputs: o.inputs, patienceHops: PATIENCE }).compile(vocab);
+  console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each, voices of ${describeVoices(voices).join('; ')}${realSources ? `, real speech of ${realSources}` : ''}${o.inputs === 'features' ? ', reading the features only' : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
   return shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google'));
 }
 
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-hidden': { type: 'string', default: '0' }, 'compile-voices': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const shipped = await TermHeads.load(headsDir);
   const embedding = await SpeechEmbedding.load();
   const bank = await NegativeBank.load(headsDir);
-  const heads = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], inputs: values['compile-inputs'] as HeadInputs, hiddenUnits: Number(values['compile-hidden']), voices: values['compile-voices'] });
+  const heads = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], inputs: values['compile-inputs'] as HeadInputs, voices: values['compile-voices'] });
   const terms = [...COMMAND_WORDS];
   const maker = new RowMaker(heads, embedding, terms);
   const rand = seededRandom(20_261_207);

@@ -4,7 +4,7 @@
  * and reported on part B, for the term heads (the default detector), the phone model and
  * PocketSphinx keyword spotting on the same audio.
  *
- *   npm run bench:wakeword -- [--sc-test N] [--in-sentence N [--sentences-per-term N]] [--compile-seeds S[,S...]] [--compile-real train-speech[,sc-train] [--compile-real-per-term N] [--compile-real-units words|pieces|words+pieces] [--compile-real-negatives MIN]] [--compile-inputs features|features+window] [--compile-hidden N] [--compile-voices espeak-ng[,flite,rhvoice,pico,festival]] [--compile-bias-patience N] [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
+ *   npm run bench:wakeword -- [--sc-test N] [--in-sentence N [--sentences-per-term N]] [--compile-seeds S[,S...]] [--compile-real train-speech[,sc-train] [--compile-real-per-term N] [--compile-real-units words|pieces|words+pieces] [--compile-real-negatives MIN]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,rhvoice,pico,festival]] [--compile-bias-patience N] [--detectors heads,heads+kws,shipped,sentences,defaults,phones,embphones,both,pocketsphinx] [--embphones DIR] [--calibrations KWS_FILE,EMB_FILE[,BOTH_FILE]] [--max-per-term N] [--neg-hours H] [--heads DIR[,DIR...]] [--patience N[,N...]] [--terms FILE [--compile]] [--embedding google|student|student-int8] [--out FILE]
  */
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' }, calibrations: { type: 'string' },
       'sc-test': { type: 'string', default: '40' }, 'in-sentence': { type: 'string' }, 'sentences-per-term': { type: 'string', default: '10' },
       'compile-seeds': { type: 'string', default: '1' }, 'compile-clips': { type: 'string' }, 'compile-context': { type: 'string' },
-      'compile-real': { type: 'string' }, 'compile-real-per-term': { type: 'string', default: '60' }, 'compile-real-units': { type: 'string', default: 'words+pieces' }, 'compile-real-negatives': { type: 'string', default: '20' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-hidden': { type: 'string', default: '0' }, 'compile-voices': { type: 'string' }, 'compile-bias-patience': { type: 'string', default: String(SCHEMA.model.headsPatience.default) },
+      'compile-real': { type: 'string' }, 'compile-real-per-term': { type: 'string', default: '60' }, 'compile-real-units': { type: 'string', default: 'words+pieces' }, 'compile-real-negatives': { type: 'string', default: '20' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' }, 'compile-bias-patience': { type: 'string', default: String(SCHEMA.model.headsPatience.default) },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -232,14 +232,14 @@ async function main(): Promise<void> {
         let heads = shippedHeads;
         if (values.compile) {
           // gearhear vocab compile's heads for the terms these heads lack, timed (always compiled afresh).
-          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}${values['compile-context'] ? '-context' : ''}${values['compile-real'] ? '-real' : ''}${values['compile-inputs'] === 'features' ? '-features' : ''}${values['compile-hidden'] !== '0' ? `-hidden${values['compile-hidden']}` : ''}-${process.pid}.heads.json`);
+          const outPath = path.join(await cacheDir('wakeword'), `compiled-${shippedHeads.manifest.sha256.slice(0, 12)}-${path.basename(termsFile, '.txt')}-seed${seed}${values['compile-context'] ? '-context' : ''}${values['compile-real'] ? '-real' : ''}${values['compile-inputs'] === 'features' ? '-features' : ''}-${process.pid}.heads.json`);
           await rm(outPath, { force: true });
           const t1 = Date.now();
           // --compile-context DIR: real running speech of training speakers (DIR/negspeech.i16 and .jsonl, prepare.py) around half the clips.
           const context = values['compile-context'] ? await ContextSpeech.open(path.join(values['compile-context'], 'negspeech.i16'), path.join(values['compile-context'], 'negspeech.jsonl'), await trainSpeechTexts()) : undefined;
           // --compile-real SOURCES: the terms' occurrences in real transcribed speech of training speakers as positives too.
           const realSpeech = values['compile-real'] ? await trainingRealSpeech(values['compile-real'].split(',')) : undefined;
-          const r = await new HeadCompiler({ context, realSpeech, realPerTerm: Number(values['compile-real-per-term']), realUnits: values['compile-real-units'] as RealUnits, realNegativeMinutes: Number(values['compile-real-negatives']), inputs: values['compile-inputs'] as HeadInputs, hiddenUnits: Number(values['compile-hidden']), patienceHops: Number(values['compile-bias-patience']), voices: await benchVoices(values['compile-voices']),
+          const r = await new HeadCompiler({ context, realSpeech, realPerTerm: Number(values['compile-real-per-term']), realUnits: values['compile-real-units'] as RealUnits, realNegativeMinutes: Number(values['compile-real-negatives']), inputs: values['compile-inputs'] as HeadInputs, patienceHops: Number(values['compile-bias-patience']), voices: await benchVoices(values['compile-voices']),
             heads: shippedHeads, embedding, bank: await NegativeBank.load(dir), scorePivot: Number(SCHEMA.model.headsThreshold.default), outPath, seed,
             ...(values['compile-clips'] ? { clipsPerTerm: Number(values['compile-clips']) } : {}),
           }).compile(termsFile);
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
         }
         log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled, seed ${seed}` : ''}`);
         const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}${values['compile-real'] ? ` with real ${values['compile-real-units']} (${values['compile-real']}; ${values['compile-real-negatives']} min of real negatives)` : ''}${values['compile-inputs'] === 'features' ? ', reading the features only' : ''}${values['compile-hidden'] !== '0' ? `, ${values['compile-hidden']} hidden units` : ''}${values['compile-voices'] ? `, voices ${values['compile-voices']}` : ''}${values['compile-bias-patience'] === '1' ? ', bias set without patience' : ''}, seed ${seed}` : ''})`;
+        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}${values['compile-real'] ? ` with real ${values['compile-real-units']} (${values['compile-real']}; ${values['compile-real-negatives']} min of real negatives)` : ''}${values['compile-inputs'] === 'features' ? ', reading the features only' : ''}${values['compile-voices'] ? `, voices ${values['compile-voices']}` : ''}${values['compile-bias-patience'] === '1' ? ', bias set without patience' : ''}, seed ${seed}` : ''})`;
         for (const n of patience) {
           const p = (r: typeof A) => ({ pos: patienceScores(r.pos, n), neg: patienceScores(r.neg, n) });
           const name = n === 1 ? label : `${label}, patience ${n} hops`;

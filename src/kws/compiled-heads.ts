@@ -16,8 +16,6 @@ export interface CompiledTermEntry {
   durationSec: number;
   bias: number;
   weights: number[];
-  /** A hidden layer beside the unit (`vocab compile`'s hidden units): hidden x featureDim weights, biases, output weights. */
-  hidden?: { weights: number[]; bias: number[]; out: number[] };
   clips: number;
   /** Occurrences of the term found in the real speech corpus (`--real-speech`); each gave two of the clips. */
   realOccurrences?: number;
@@ -48,8 +46,6 @@ export interface CompiledHeadsFile {
   inputs?: 'features+window';
   /** The detector's patience the bias was set for (absent: 1). */
   patienceHops?: number;
-  /** Hidden units beside each head's unit (absent: none). */
-  hiddenUnits?: number;
   /** Weights per head: the shipped heads' feature count, plus window x dim with `inputs` features+window. */
   featureDim: number;
   terms: CompiledTermEntry[];
@@ -70,8 +66,7 @@ export async function readCompiledHeadsFile(file: string): Promise<CompiledHeads
     : `${file}: not JSON (${err.message})`, { cause: err })) as CompiledHeadsFile | null;
   if (f === null) return null;
   const ok = f && f.format === COMPILED_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
-    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && Number.isFinite(t.bias) && t.weights.every(Number.isFinite)
-    && (t.hidden === undefined || (t.hidden.bias.length === t.hidden.out.length && t.hidden.weights.length === t.hidden.bias.length * f.featureDim && [...t.hidden.weights, ...t.hidden.bias, ...t.hidden.out].every(Number.isFinite))));
+    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && Number.isFinite(t.bias) && t.weights.every(Number.isFinite));
   if (!ok) throw new CompiledHeadsError(`${file}: not a ${COMPILED_HEADS_FORMAT} file with finite weights of its featureDim for every term`);
   return f;
 }
@@ -98,6 +93,5 @@ export async function loadCompiledHeads(vocabPath: string, heads: TermHeads, emb
   const readsWindow = f.inputs === 'features+window';
   const featureDim = (await heads.run(new Float32Array(heads.manifest.window * heads.manifest.dim), 1)).featureDim + (readsWindow ? heads.manifest.window * heads.manifest.dim : 0);
   if (f.terms.length > 0 && f.featureDim !== featureDim) throw new CompiledHeadsError(`${file}: ${f.featureDim} weights per head, the loaded heads need ${featureDim}; ${remake}`);
-  return f.terms.map((t) => ({ term: t.term, durationSec: t.durationSec, bias: t.bias, weights: Float32Array.from(t.weights), ...(readsWindow ? { readsWindow } : {}),
-    ...(t.hidden ? { hidden: { weights: Float32Array.from(t.hidden.weights), bias: Float32Array.from(t.hidden.bias), out: Float32Array.from(t.hidden.out) } } : {}) }));
+  return f.terms.map((t) => ({ term: t.term, durationSec: t.durationSec, bias: t.bias, weights: Float32Array.from(t.weights), ...(readsWindow ? { readsWindow } : {}) }));
 }

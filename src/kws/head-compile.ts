@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
 import { headInputs, windowsEndingAt, type TermHeads } from '../model/term-heads.js';
-import { fitNet, fitUnit, netLogits, patientValues, unitLogits, type Net, type Rows } from './head-fit.js';
+import { fitUnit, patientValues, unitLogits, type Rows } from './head-fit.js';
 import { COMPILED_EMBEDDING, COMPILED_HEADS_FORMAT, compiledHeadsPathFor, readCompiledHeadsFile, type CompiledHeadsFile, type CompiledTermEntry } from './compiled-heads.js';
 import { describeVoices, installedVoices, pick, randomVoice, sayTerm, seededRandom, synthesize, CARRIER_PREFIXES, CARRIER_SUFFIXES, type OtherVoices, type Placement } from './term-synth.js';
 import { loadVocabulary } from './vocabulary.js';
@@ -70,8 +70,6 @@ export interface HeadCompileOptions {
    * bias is set on the held-out negatives as the detector will see them (default 1: every hop).
    */
   patienceHops?: number;
-  /** Hidden units beside each head's logistic unit (head-fit.ts's fitNet; default 0: the unit alone). */
-  hiddenUnits?: number;
   /** The voices of synthesisers besides espeak-ng to use (default: every one installed; see term-synth.ts). */
   voices?: OtherVoices;
   /** Called as each new term's clips are made and each head is fitted (a progress line). */
@@ -339,8 +337,9 @@ export class HeadCompiler {
     const previous = await readCompiledHeadsFile(outPath).catch(() => null);
     const engines = this.opts.voices ?? await installedVoices(), voices = describeVoices(engines);
     const realSpeech = this.opts.realSpeech ? { manifest: this.opts.realSpeech.manifest, utterances: this.opts.realSpeech.utterances, perTerm: this.opts.realPerTerm ?? 60, units: this.opts.realUnits ?? 'words+pieces', negativeMinutes: this.opts.realNegativeMinutes ?? 20 } : undefined;
-    const reusable = previous && previous.heads.sha256 === heads.manifest.sha256 && previous.clipsPerTerm === clipsPerTerm
-      && JSON.stringify(previous.realSpeech) === JSON.stringify(realSpeech) && JSON.stringify(previous.voices ?? ['espeak-ng']) === JSON.stringify(voices) && (previous.inputs === 'features+window') === this.readsWindow && (previous.hiddenUnits ?? 0) === (this.opts.hiddenUnits ?? 0) && (previous.patienceHops ?? 1) === (this.opts.patienceHops ?? 1) ? previous : null;
+    // The last compile's heads are kept when they were made the same way (an older file lacks the newer fields).
+    const recipe = (f: Partial<CompiledHeadsFile>): string => JSON.stringify([f.heads?.sha256, f.clipsPerTerm, f.realSpeech, f.voices ?? ['espeak-ng'], f.inputs ?? 'features', f.patienceHops ?? 1]);
+    const reusable = previous && recipe(previous) === recipe({ heads: heads.manifest, clipsPerTerm, realSpeech, voices, inputs: this.readsWindow ? 'features+window' : undefined, patienceHops: this.opts.patienceHops ?? 1 }) ? previous : null;
     const cached = wanted.filter((t) => reusable?.terms.some((e) => e.term === t));
     const todo = wanted.filter((t) => !cached.includes(t));
     const entries: CompiledTermEntry[] = reusable ? reusable.terms.filter((e) => cached.includes(e.term)) : [];
@@ -383,10 +382,8 @@ export class HeadCompiler {
         const others = all.filter((o) => o !== c && !` ${o.term} `.includes(` ${c.term} `)).map((o) => o.pf);
         const neg: Rows[] = [...bankFit, { data: c.nf, dim }, ...others.map((data) => ({ data, dim }))];
         const pos: Rows = { data: c.pf, dim };
-        const hidden = this.opts.hiddenUnits ?? 0;
-        const net: Net | null = hidden > 0 ? fitNet(pos, neg, { hidden, seed: (this.opts.seed ?? 1) + k }) : null;
-        const unit = net ? net.unit : fitUnit(pos, neg);
-        const logitsOf = (r: Rows): Float64Array => (net ? netLogits(net, r) : unitLogits(unit, r));
+        const unit = fitUnit(pos, neg);
+        const logitsOf = (r: Rows): Float64Array => unitLogits(unit, r);
         const logit = (p: number): number => Math.log(p / (1 - p));
         // The highest held-out negative as the detector sees it: each part is consecutive hops of one recording.
         const patience = this.opts.patienceHops ?? 1;
@@ -398,7 +395,6 @@ export class HeadCompiler {
         const recall = posLogits.filter((z) => z >= logit(scorePivot)).length / posLogits.length;
         const entry: CompiledTermEntry = {
           term: c.term, durationSec: round(median(c.durations)), bias: unit.bias, weights: Array.from(unit.weights, (w) => Number(w.toPrecision(6))),
-          ...(net ? { hidden: { weights: Array.from(net.hidden.weights, (w) => Number(w.toPrecision(6))), bias: Array.from(net.hidden.bias, (w) => Number(w.toPrecision(6))), out: Array.from(net.hidden.out, (w) => Number(w.toPrecision(6))) } } : {}),
           clips: c.durations.length, ...(realSpeech ? { realOccurrences: c.real, realPieces: c.pieces } : {}), positives: pos.data.length / dim, negatives: neg.reduce((a, r) => a + r.data.length, 0) / dim, biasLoweredBy: round(shift),
           synthRecallAtPivot: round(recall), seconds: round(c.seconds + (performance.now() - t2) / 1000),
         };
@@ -409,7 +405,7 @@ export class HeadCompiler {
     }
     const file: CompiledHeadsFile = {
       format: COMPILED_HEADS_FORMAT, heads: { id: heads.manifest.id, version: heads.manifest.version, sha256: heads.manifest.sha256 },
-      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.readsWindow ? { inputs: 'features+window' as const } : {}), ...(this.opts.hiddenUnits ? { hiddenUnits: this.opts.hiddenUnits } : {}), patienceHops: this.opts.patienceHops ?? 1, featureDim: entries[0]?.weights.length ?? 0,
+      vocabulary: path.basename(vocabPath), embedding: COMPILED_EMBEDDING, scorePivot, clipsPerTerm, voices, ...(realSpeech ? { realSpeech } : {}), ...(this.readsWindow ? { inputs: 'features+window' as const } : {}), patienceHops: this.opts.patienceHops ?? 1, featureDim: entries[0]?.weights.length ?? 0,
       terms: entries.sort((a, b) => terms.indexOf(a.term) - terms.indexOf(b.term)),
     };
     const tmp = `${outPath}.tmp`;

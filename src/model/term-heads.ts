@@ -39,8 +39,6 @@ export interface CompiledHead extends HeadTerm {
    * `weights`): a linear template on the speech embedding beside the shipped heads' view of it.
    */
   readsWindow?: boolean;
-  /** A hidden layer beside the unit, on the same inputs (head-fit.ts's Net): hidden x inputs weights. */
-  hidden?: { weights: Float32Array; bias: Float32Array; out: Float32Array };
 }
 
 /**
@@ -85,7 +83,7 @@ export class TermHeads {
   /** A compiled head's bias and weights as text ('' for a shipped term): what a site head stands on. */
   compiledHeadDigest(term: string): string {
     const c = this.compiled.find((h) => h.term === term);
-    return c ? `${c.bias} ${Array.from(c.weights).join(' ')}${c.hidden ? ` hidden ${Array.from(c.hidden.weights).join(' ')} ${Array.from(c.hidden.bias).join(' ')} ${Array.from(c.hidden.out).join(' ')}` : ''}` : '';
+    return c ? `${c.bias} ${Array.from(c.weights).join(' ')}` : '';
   }
 
   /** Terms whose score comes from a site head (`gearhear adapt`). */
@@ -101,10 +99,7 @@ export class TermHeads {
     if (this.compiled.length === 0 && this.site.length === 0) return this.manifest.sha256;
     const h = createHash('sha256').update(this.manifest.sha256);
     const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    for (const c of this.compiled) {
-      h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
-      if (c.hidden) h.update('\nhidden\n').update(bytes(c.hidden.weights)).update(bytes(c.hidden.bias)).update(bytes(c.hidden.out));
-    }
+    for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
     for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
     return h.digest('hex');
   }
@@ -214,18 +209,8 @@ function unitLogit(h: { weights: Float32Array; bias: number }, features: Float32
 
 /** A compiled head's sigmoid score of one window (its features, and its embeddings if the head reads them). */
 export function compiledScore(h: CompiledHead, features: Float32Array, window: Float32Array): number {
-  const input = (k: number): number => (k < features.length ? features[k]! : window[k - features.length]!);
-  const dim = h.weights.length;
-  let z = h.bias;
-  for (let k = 0; k < dim; k++) z += h.weights[k]! * input(k);
-  if (h.hidden) {
-    const { weights, bias, out } = h.hidden;
-    for (let j = 0; j < bias.length; j++) {
-      let a = bias[j]!;
-      for (let k = 0; k < dim; k++) a += weights[j * dim + k]! * input(k);
-      if (a > 0) z += out[j]! * a;
-    }
-  }
+  let z = unitLogit(h, features);
+  if (h.readsWindow) for (let k = 0, o = features.length; k < window.length; k++) z += h.weights[o + k]! * window[k]!;
   return 1 / (1 + Math.exp(-z));
 }
 
