@@ -226,16 +226,41 @@ export class HeadCompiler {
     return concatSamples(parts);
   }
 
+  /**
+   * The rows of `n` windows ending at consecutive hops of one recording (the bank's, real negatives):
+   * their features, and with window inputs the hops they span once (not 16 copies: see Rows' tail).
+   */
+  private async consecutiveRows(windows: Float32Array, n: number): Promise<Rows> {
+    const { heads } = this.opts, { window: win, dim: edim } = heads.manifest, per = win * edim;
+    if (!this.readsWindow) return { data: await this.featuresOnly(windows, n), dim: this.featureDim };
+    const hops = new Float32Array((n + win - 1) * edim);
+    hops.set(windows.subarray(0, per));
+    for (let i = 1; i < n; i++) hops.set(windows.subarray(i * per + per - edim, (i + 1) * per), (i + win - 1) * edim);
+    return { data: await this.featuresOnly(windows, n), dim: this.featureDim + per, tail: { values: hops, stride: edim, length: per } };
+  }
+
+  private featureDim = 0;
+  private async featuresOnly(windows: Float32Array, n: number): Promise<Float32Array> {
+    const { heads } = this.opts, per = heads.manifest.window * heads.manifest.dim;
+    const parts: Float32Array[] = [];
+    for (let b = 0; b < n; b += 512) {
+      const m = Math.min(512, n - b), r = await heads.run(windows.subarray(b * per, (b + m) * per), m);
+      this.featureDim = r.featureDim;
+      parts.push(Float32Array.from(r.features));
+    }
+    return concatSamples(parts);
+  }
+
   /** Synthesised clips of `term` -> windows: positives (ending 0-3 hops after the term), negatives. */
   /** Features of every window of `minutes` of the corpus's utterances that say none of `terms` (placed and noised as positives are); every fifth utterance (the fifth, tenth, ...) held out. */
-  private async realNegatives(terms: readonly string[], minutes: number): Promise<{ fit: Float32Array[]; held: Float32Array[] }> {
+  private async realNegatives(terms: readonly string[], minutes: number): Promise<{ fit: Rows[]; held: Rows[] }> {
     const { embedding, heads } = this.opts, win = heads.manifest.window;
     // A generator of its own, so the clips are the same with and without real negatives.
     const rng = seededRandom((this.opts.seed ?? 1) + 7919);
     this.init ??= await embedding.initialEmbedding();
     const rows = (this.opts.realSpeech?.rows ?? []).filter((r) => !terms.some((t) => ` ${r.text} `.includes(` ${t} `)))
       .map((r) => ({ r, k: rng() })).sort((a, b) => a.k - b.k).map((x) => x.r);
-    const out = { fit: [] as Float32Array[], held: [] as Float32Array[] };
+    const out = { fit: [] as Rows[], held: [] as Rows[] };
     let samples = 0;
     for (const [i, r] of rows.entries()) {
       if (samples >= minutes * 60 * SAMPLE_RATE) break;
@@ -244,7 +269,7 @@ export class HeadCompiler {
       samples += speech.length;
       const { pcm } = place(peakNormalised(speech), rng);
       const e = await embedding.embedAsStream(pcm);
-      const f = await this.features(windowsEndingAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)), e.count);
+      const f = await this.consecutiveRows(windowsEndingAt(e.data, this.init, win, Array.from({ length: e.count }, (_, j) => j + 1)), e.count);
       (i % 5 === 4 ? out.held : out.fit).push(f);
     }
     return out;
@@ -348,20 +373,19 @@ export class HeadCompiler {
       const t0 = performance.now();
       const win = heads.manifest.window;
       // The bank's features: four fifths to fit against, one fifth held out to set the bias.
-      const fitParts: Float32Array[] = [], heldParts: Float32Array[] = [];
+      const bankFit: Rows[] = [], bankHeld: Rows[] = [];
       for (const held of [false, true]) {
-        for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? heldParts : fitParts).push(await this.features(b.data, b.count));
+        for (const b of bank.windows(win, (s) => (s % 5 === 0) === held)) (held ? bankHeld : bankFit).push(await this.consecutiveRows(b.data, b.count));
       }
       const dim = (await heads.run(new Float32Array(win * heads.manifest.dim), 1)).featureDim + (this.readsWindow ? win * heads.manifest.dim : 0);
       const realMinutes = this.opts.realSpeech ? this.opts.realNegativeMinutes ?? 20 : 0;
       if (realMinutes > 0) {
         const r = await this.realNegatives(todo, realMinutes);
-        fitParts.push(...r.fit);
-        heldParts.push(...r.held);
+        bankFit.push(...r.fit);
+        bankHeld.push(...r.held);
       }
-      // Kept as parts, never joined: with window inputs the bank's rows alone are a few hundred MB.
-      const bankFit: Rows[] = fitParts.map((data) => ({ data, dim })), bankHeld: Rows[] = heldParts.map((data) => ({ data, dim }));
-      logger.info('compile heads: negative bank ready', { windows: [...fitParts, ...heldParts].reduce((a, d) => a + d.length, 0) / dim, seconds: round((performance.now() - t0) / 1000) });
+      // Kept as parts, never joined, each window's hops held once (Rows' tail).
+      logger.info('compile heads: negative bank ready', { windows: [...bankFit, ...bankHeld].reduce((a, r) => a + r.data.length, 0) / this.featureDim, seconds: round((performance.now() - t0) / 1000) });
       this.terms = todo;
       // The terms' phones for real pieces: the vocabulary's lexicon (it has G2P words), else the CMU dictionary.
       const lexicon = this.opts.realSpeech ? await loadLexicon(lexiconPathFor(vocabPath)).catch(() => null) : null;

@@ -15,13 +15,27 @@ export interface Unit {
   bias: number;
 }
 
-/** Rows of `dim` features laid end to end. */
+/**
+ * Rows of `dim` values. Without `tail`, `data` holds each row's values end to end. With it, `data`
+ * holds each row's first `dim - tail.length` values end to end, and the rest of row i are
+ * `tail.values[i * tail.stride ...]`: rows that are overlapping windows of one sequence (16 hops of
+ * embeddings, one hop apart) share those values instead of holding 16 copies.
+ */
 export interface Rows {
   data: Float32Array;
   dim: number;
+  tail?: { values: Float32Array; stride: number; length: number };
 }
 
-const count = (r: Rows): number => r.data.length / r.dim;
+const headDim = (r: Rows): number => r.dim - (r.tail?.length ?? 0);
+const count = (r: Rows): number => r.data.length / headDim(r);
+
+/** Calls `visit(values, offset, length, first)` for the two pieces of row i (the second only with a tail). */
+function pieces(r: Rows, i: number, visit: (values: Float32Array, offset: number, length: number, first: number) => void): void {
+  const d0 = headDim(r);
+  visit(r.data, i * d0, d0, 0);
+  if (r.tail) visit(r.tail.values, i * r.tail.stride, r.tail.length, d0);
+}
 
 /** Negatives may come as several parts (the bank, the term's own, other terms'), never joined: no copy is made. */
 export type RowParts = Rows | readonly Rows[];
@@ -45,12 +59,14 @@ export function fitUnit(pos: Rows, neg: RowParts, options: FitOptions = {}): Uni
     let dsum = 0;
     for (const { parts, label, weight } of sets) {
       for (const r of parts) {
-        const x = r.data, n = count(r);
-        for (let i = 0, o = 0; i < n; i++, o += dim) {
+        const x = r.data, n = count(r), d0 = headDim(r), tv = r.tail?.values, ts = r.tail?.stride ?? 0, tl = r.tail?.length ?? 0;
+        for (let i = 0, o = 0, ot = 0; i < n; i++, o += d0, ot += ts) {
           let z = c;
-          for (let k = 0; k < dim; k++) z += a[k]! * x[o + k]!;
+          for (let k = 0; k < d0; k++) z += a[k]! * x[o + k]!;
+          if (tv) for (let k = 0; k < tl; k++) z += a[d0 + k]! * tv[ot + k]!;
           const d = (1 / (1 + Math.exp(-z)) - label) * weight;
-          for (let k = 0; k < dim; k++) raw[k] += d * x[o + k]!;
+          for (let k = 0; k < d0; k++) raw[k] += d * x[o + k]!;
+          if (tv) for (let k = 0; k < tl; k++) raw[d0 + k] += d * tv[ot + k]!;
           dsum += d;
         }
       }
@@ -75,8 +91,8 @@ export function fitUnit(pos: Rows, neg: RowParts, options: FitOptions = {}): Uni
 /** Each dimension's mean and standard deviation (+ 1e-3) over every row of `parts`. */
 function standardiser(parts: readonly Rows[]): { mean: Float64Array; std: Float64Array } {
   const dim = parts[0]!.dim, n = parts.reduce((a, r) => a + count(r), 0), mean = new Float64Array(dim), std = new Float64Array(dim);
-  for (const r of parts) for (let i = 0; i < count(r); i++) for (let k = 0; k < dim; k++) mean[k] += r.data[i * dim + k]! / n;
-  for (const r of parts) for (let i = 0; i < count(r); i++) for (let k = 0; k < dim; k++) std[k] += (r.data[i * dim + k]! - mean[k]!) ** 2 / n;
+  for (const r of parts) for (let i = 0; i < count(r); i++) pieces(r, i, (x, o, len, at) => { for (let k = 0; k < len; k++) mean[at + k] += x[o + k]! / n; });
+  for (const r of parts) for (let i = 0; i < count(r); i++) pieces(r, i, (x, o, len, at) => { for (let k = 0; k < len; k++) std[at + k] += (x[o + k]! - mean[at + k]!) ** 2 / n; });
   for (let k = 0; k < dim; k++) std[k] = Math.sqrt(std[k]!) + 1e-3;
   return { mean, std };
 }
@@ -86,7 +102,7 @@ export function unitLogits(u: Unit, rows: Rows): Float64Array {
   const n = count(rows), out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = u.bias;
-    for (let k = 0; k < rows.dim; k++) s += u.weights[k]! * rows.data[i * rows.dim + k]!;
+    pieces(rows, i, (x, o, len, at) => { for (let k = 0; k < len; k++) s += u.weights[at + k]! * x[o + k]!; });
     out[i] = s;
   }
   return out;

@@ -36,3 +36,20 @@ t.test('patience: the lowest of the last n hops of the same run', async (t) => {
   t.same(Array.from(patientValues(v, [8], 3)), [-Infinity, -Infinity, 1, 5, 0, 0, 0, 9]);
   t.same(Array.from(patientValues(v, [4, 4], 3)), [-Infinity, -Infinity, 1, 5, -Infinity, -Infinity, 0, 9], 'a run never borrows hops of the one before');
 });
+
+t.test('rows of overlapping windows held once (a tail) fit and score exactly as the same rows written out', async (t) => {
+  const rng = seededRandom(9), head = 3, hopDim = 2, win = 4, n = 30;
+  const hops = Float32Array.from({ length: (n + win - 1) * hopDim }, () => rng() * 4 - 2);
+  const feats = Float32Array.from({ length: n * head }, () => rng() * 4 - 2);
+  const dim = head + win * hopDim, dense = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    dense.set(feats.subarray(i * head, (i + 1) * head), i * dim);
+    dense.set(hops.subarray(i * hopDim, (i + win) * hopDim), i * dim + head);
+  }
+  const compact = { data: feats, dim, tail: { values: hops, stride: hopDim, length: win * hopDim } };
+  const pos = { data: Float32Array.from({ length: 8 * dim }, () => rng() * 4), dim };
+  const a = fitUnit(pos, [{ data: dense, dim }], { epochs: 50 }), b = fitUnit(pos, [compact], { epochs: 50 });
+  t.same(Array.from(b.weights), Array.from(a.weights), 'the same weights');
+  t.equal(b.bias, a.bias, 'the same bias');
+  t.same(Array.from(unitLogits(a, compact)), Array.from(unitLogits(a, { data: dense, dim })), 'the same logits');
+});
