@@ -106,7 +106,7 @@ async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank
   // --compile-real SOURCES: the factory heads also from the words' real occurrences (vocab compile --real-speech), never a measured speaker.
   const realSpeech = realSources ? await trainingRealSpeech(realSources.split(',')) : undefined;
   const voices = await benchVoices(o.voices);
-  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech, voices, inputs: o.inputs, patienceHops: PATIENCE }).compile(vocab);
+  const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech, voices, inputs: o.inputs }).compile(vocab);
   console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each, voices of ${describeVoices(voices).join('; ')}${realSources ? `, real speech of ${realSources}` : ''}${o.inputs === 'features' ? ', reading the features only' : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
   return shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google'));
 }

@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       embedding: { type: 'string', default: 'google' }, embphones: { type: 'string' }, calibrations: { type: 'string' },
       'sc-test': { type: 'string', default: '40' }, 'in-sentence': { type: 'string' }, 'sentences-per-term': { type: 'string', default: '10' },
       'compile-seeds': { type: 'string', default: '1' }, 'compile-clips': { type: 'string' }, 'compile-context': { type: 'string' },
-      'compile-real': { type: 'string' }, 'compile-real-per-term': { type: 'string', default: '60' }, 'compile-real-units': { type: 'string', default: 'words+pieces' }, 'compile-real-negatives': { type: 'string', default: '20' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' }, 'compile-bias-patience': { type: 'string', default: String(SCHEMA.model.headsPatience.default) },
+      'compile-real': { type: 'string' }, 'compile-real-per-term': { type: 'string', default: '60' }, 'compile-real-units': { type: 'string', default: 'words+pieces' }, 'compile-real-negatives': { type: 'string', default: '20' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' }, 'compile-bias-patience': { type: 'string', default: '1' },
     },
   });
   const detectors = new Set(values.detectors!.split(','));
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
         }
         log(`heads ${heads.manifest.id} ${heads.manifest.version} from ${dir}${values.compile ? ` + ${heads.compiledTerms} compiled, seed ${seed}` : ''}`);
         const [A, B] = [await run(parts[0]!, heads, embedding), await run(parts[1]!, heads, embedding)];
-        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}${values['compile-real'] ? ` with real ${values['compile-real-units']} (${values['compile-real']}; ${values['compile-real-negatives']} min of real negatives)` : ''}${values['compile-inputs'] === 'features' ? ', reading the features only' : ''}${values['compile-voices'] ? `, voices ${values['compile-voices']}` : ''}${values['compile-bias-patience'] === '1' ? ', bias set without patience' : ''}, seed ${seed}` : ''})`;
+        const label = `term heads (${heads.manifest.version}, ${path.relative(repoRoot, dir) || dir}${values.compile ? `, compiled${values['compile-context'] ? ' with real context' : ''}${values['compile-real'] ? ` with real ${values['compile-real-units']} (${values['compile-real']}; ${values['compile-real-negatives']} min of real negatives)` : ''}${values['compile-inputs'] === 'features' ? ', reading the features only' : ''}${values['compile-voices'] ? `, voices ${values['compile-voices']}` : ''}${values['compile-bias-patience'] !== '1' ? `, bias set with patience ${values['compile-bias-patience']}` : ''}, seed ${seed}` : ''})`;
         for (const n of patience) {
           const p = (r: typeof A) => ({ pos: patienceScores(r.pos, n), neg: patienceScores(r.neg, n) });
           const name = n === 1 ? label : `${label}, patience ${n} hops`;

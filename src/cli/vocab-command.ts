@@ -98,7 +98,7 @@ async function compileHeads(file: string, h: ReturnType<typeof headsOptions>, cl
     const bank = await NegativeBank.load(h.dir);
     const t0 = performance.now();
     process.stderr.write(`compile heads: voices of ${describeVoices(voices).join('; ')}\n`);
-    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, patienceHops: h.patienceHops, clipsPerTerm, voices, ...real, logger: createLogger('warn'),
+    const r = await new HeadCompiler({ heads, embedding, bank, scorePivot: h.scorePivot, clipsPerTerm, voices, ...real, logger: createLogger('warn'),
       onProgress: (p) => process.stderr.write(p.stage === 'clips'
         ? `compile heads: ${p.index}/${p.total} "${p.term}": ${clipsPerTerm} synthesised clips${real.realSpeech ? ` and up to ${real.realPerTerm ?? 60} real occurrences (${real.realUnits ?? 'words+pieces'})` : ''}, through the embedding\n`
         : `compile heads: ${p.index}/${p.total} "${p.term}": fitting its head\n`) }).compile(file);
