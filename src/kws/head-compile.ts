@@ -216,16 +216,10 @@ export class HeadCompiler {
     return (this.opts.inputs ?? 'features+window') === 'features+window';
   }
 
-  /** What a head reads of each of `n` windows: the shipped heads' features, and (inputs features+window) the window itself. */
+  /** What a head reads of each of `n` windows, written out: the shipped heads' features, and (inputs features+window) the window itself. */
   private async features(windows: Float32Array, n: number): Promise<Float32Array> {
-    const { heads } = this.opts, per = heads.manifest.window * heads.manifest.dim;
-    const parts: Float32Array[] = [];
-    for (let b = 0; b < n; b += 512) {
-      const m = Math.min(512, n - b), w = windows.subarray(b * per, (b + m) * per);
-      const r = await heads.run(w, m);
-      parts.push(Float32Array.from(headInputs(r.features, r.featureDim, w, per, m, this.readsWindow)));
-    }
-    return concatSamples(parts);
+    const per = this.opts.heads.manifest.window * this.opts.heads.manifest.dim;
+    return headInputs(await this.featuresOnly(windows, n), this.featureDim, windows, per, n, this.readsWindow);
   }
 
   /**
