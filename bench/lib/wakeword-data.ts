@@ -17,7 +17,7 @@ import { SAMPLE_RATE } from '../../src/audio/types.js';
 import { decodeWithSox, RealSpeech } from '../../src/kws/real-words.js';
 import { repoRoot, seededRandom } from './common.js';
 import { readManifest, rms, splitCsvLine, type ManifestRow } from './data.js';
-import { installedVoices, type OtherVoices } from '../../src/kws/term-synth.js';
+import { voicesNamed, type OtherVoices } from '../../src/kws/term-synth.js';
 
 export const TERMS_FILE = path.join(repoRoot, 'bench/real-speech/terms.txt');
 const TRAIN_SPEECH = path.resolve(repoRoot, '../shared/train-speech');
@@ -272,11 +272,7 @@ export async function sentencesSayingTerms(terms: readonly string[]): Promise<Ar
 
 /** --compile-voices: the installed voices of the synthesisers named (espeak-ng is always used); absent: every one installed. */
 export async function benchVoices(names: string | undefined): Promise<OtherVoices> {
-  const installed = await installedVoices();
-  if (names === undefined) return installed;
-  const wanted = names.split(',');
-  const missing = wanted.filter((e) => e !== 'espeak-ng' && !installed.has(e as never));
+  const { voices, missing } = await voicesNamed(names?.split(','));
   if (missing.length > 0) throw new Error(`--compile-voices: ${missing.join(', ')} not installed here (models/training/setup-voices.sh)`);
-  return new Map([...installed].filter(([e]) => wanted.includes(e)));
+  return voices;
 }
-

@@ -3,7 +3,7 @@ import { compileVocabulary } from '../kws/compile.js';
 import { g2pByName } from '../kws/g2p.js';
 import { HeadCompiler, type RealUnits } from '../kws/head-compile.js';
 import { RealSpeech } from '../kws/real-words.js';
-import { describeVoices, installedVoices, ENGINE_PACKAGES, ENGINES, type Engine, type OtherVoices } from '../kws/term-synth.js';
+import { describeVoices, voicesNamed, ENGINE_PACKAGES, ENGINES, type Engine, type OtherVoices } from '../kws/term-synth.js';
 import { COMPILED_EMBEDDING, CompiledHeadsError } from '../kws/compiled-heads.js';
 import { NegativeBank } from '../model/negative-bank.js';
 import { SpeechEmbedding } from '../model/speech-embedding.js';
@@ -80,11 +80,9 @@ export async function runVocab(args: string[]): Promise<number> {
  * is wrong: a named synthesiser that is not installed.
  */
 async function chosenVoices(engines: string[] | undefined): Promise<OtherVoices | string> {
-  const installed = await installedVoices();
-  if (!engines) return installed;
-  const missing = engines.filter((e) => e !== 'espeak-ng' && !installed.has(e as Exclude<Engine, 'espeak-ng'>));
+  const { voices, missing } = await voicesNamed(engines);
   if (missing.length > 0) return `--voices names ${missing.join(', ')}, not installed here (${missing.map((e) => `${e}: apt-get install ${ENGINE_PACKAGES[e as Engine]}`).join('; ')}), or leave it out of --voices`;
-  return new Map([...installed].filter(([e]) => engines.includes(e)));
+  return voices;
 }
 
 /** The heads part of `vocab compile`: a head for every term the shipped heads lack. */

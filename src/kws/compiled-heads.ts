@@ -38,7 +38,7 @@ export interface CompiledHeadsFile {
   embedding?: string;
   scorePivot: number;
   clipsPerTerm: number;
-  /** The synthesis engines that were installed and used (absent in older files: espeak-ng and flite). */
+  /** The synthesisers and voices used (absent in older files: espeak-ng alone, as they were made). */
   voices?: string[];
   /** The real speech corpus the positives also came from (`vocab compile --real-speech`). */
   realSpeech?: { manifest: string; utterances: number; perTerm: number; units?: string; negativeMinutes?: number };

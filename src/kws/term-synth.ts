@@ -189,3 +189,14 @@ export async function sayTerm(term: string, voice: Voice, placement: Placement, 
   const fb = speechBounds(full)!;
   return { speech: full.slice(fb.first, fb.last + 1), end: Math.min(hb.last - hb.first, fb.last - fb.first) };
 }
+
+/**
+ * The installed voices of the synthesisers `names` (espeak-ng is always used; undefined: every one
+ * installed), or the named ones that are not installed.
+ */
+export async function voicesNamed(names: readonly string[] | undefined): Promise<{ voices: OtherVoices; missing: string[] }> {
+  const installed = await installedVoices();
+  if (!names) return { voices: installed, missing: [] };
+  const missing = names.filter((e) => e !== 'espeak-ng' && !installed.has(e as OtherEngine));
+  return { voices: new Map([...installed].filter(([e]) => names.includes(e))), missing };
+}
