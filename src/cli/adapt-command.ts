@@ -83,7 +83,7 @@ export async function runAdapt(args: string[]): Promise<number> {
 function describe(o: TermOutcome): string {
   const g = o.entry.guard;
   const lines = [`${o.term}: ${o.accepted ? 'adapted' : 'REFUSED'} (${o.entry.takes} takes by ${o.entry.speakers.join(', ')}, ${o.entry.trueClips} true and ${o.entry.falseClips} false clips, ${o.entry.seconds} s)`,
-    `  held-out takes found: ${Number.isNaN(g.recallBefore) ? 'none held out' : `factory ${Math.round(g.recallBefore * g.heldOutTakes)}, site ${Math.round(g.recallAfter * g.heldOutTakes)} of ${g.heldOutTakes}`}; false alarms per hour on ${g.negativeHours} h held out: factory ${g.faPerHourBefore}, site ${g.faPerHourAfter}; other terms above it in the median take: ${g.takesRank}`];
+    `  held-out takes found: ${Number.isNaN(g.recallBefore) ? 'none held out' : `factory ${Math.round(g.recallBefore * g.heldOutTakes)}, site ${Math.round(g.recallAfter * g.heldOutTakes)} of ${g.heldOutTakes}`}; false alarms per hour on ${g.negativeHours} h held out: factory ${g.faPerHourBefore}, site ${g.faPerHourAfter}; other terms above it in the median take: ${g.takesRank}${g.biasLoweredBy ? `; bias lowered by ${g.biasLoweredBy} after too many false alarms` : ''}`];
   for (const r of o.refusals) lines.push(`  refused: ${r}`);
   return lines.join('\n') + '\n';
 }

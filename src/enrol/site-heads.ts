@@ -24,6 +24,8 @@ export interface GuardFigures {
   faPerHourAfter: number;
   /** In the median take, how many unrelated terms the factory heads score higher (is it the term at all?). */
   takesRank: number;
+  /** How far (logits) the bias was lowered beyond its margin after too many held-out false alarms (0: not; absent in older files). */
+  biasLoweredBy?: number;
 }
 
 export interface SiteTermEntry {
