@@ -32,6 +32,11 @@ export class RowMaker {
     return this.terms.length;
   }
 
+  /** Embeddings per window of the factory heads. */
+  get window(): number {
+    return this.heads.manifest.window;
+  }
+
   /** Windows laid end to end -> rows (one run). */
   async rows(windows: Float32Array, n: number): Promise<ScoredRows> {
     const per = this.heads.manifest.window * this.heads.manifest.dim, all = this.heads.terms.length;

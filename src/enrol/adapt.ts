@@ -17,7 +17,7 @@
  * tried again with its bias lowered a step (at most two steps), and refused if it still fails any check.
  */
 import { silentLogger, type Logger } from '../log.js';
-import { fitUnit, patientValues, unitLogits, type Rows, type Unit } from '../kws/head-fit.js';
+import { fitUnit, patientValues, type Rows, type Unit } from '../kws/head-fit.js';
 import { seededRandom } from '../kws/term-synth.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { scoreLogit, type TermHeads } from '../model/term-heads.js';
@@ -84,8 +84,18 @@ export interface TermOutcome {
   entry: SiteTermEntry;
 }
 
-/** Negatives as parts (a bank batch, a recording's piece), never joined: the bank's features alone are ~60 MB. */
-interface Negatives { fit: ScoredRows[]; held: ScoredRows[] }
+/**
+ * The negatives, as parts (a bank batch, a recording's piece), never joined. The fitting ones (four
+ * fifths of the bank, half the site's recordings) are not all kept, for the 300 MB budget (the bank's
+ * features alone are ~45 MB): units are fitted on every k-th of their rows (`sample`, at most
+ * MAX_FIT_BANK_ROWS), and biases are set on all of them, made again part by part (`fitParts`).
+ */
+interface Negatives {
+  sample: ScoredRows;
+  fitParts: () => AsyncGenerator<ScoredRows>;
+  fitRows: number;
+  held: ScoredRows[];
+}
 
 const totalRows = (parts: readonly ScoredRows[]): number => parts.reduce((a, p) => a + rowCount(p), 0);
 
@@ -102,7 +112,7 @@ export class SiteAdapter {
     const maker = new RowMaker(this.o.heads, this.o.embedding, names);
     const t0 = performance.now();
     const negatives = await this.negatives(maker);
-    this.logger.info('adapt: negatives ready', { fit: totalRows(negatives.fit), held: totalRows(negatives.held), seconds: Math.round((performance.now() - t0) / 100) / 10 });
+    this.logger.info('adapt: negatives ready', { fit: negatives.fitRows, held: totalRows(negatives.held), seconds: Math.round((performance.now() - t0) / 100) / 10 });
     // Every term's clean takes, once: positives elsewhere are negatives here.
     const takeRows = new Map<string, ScoredRows>();
     for (const t of terms) {
@@ -120,9 +130,15 @@ export class SiteAdapter {
   }
 
   private async negatives(maker: RowMaker): Promise<Negatives> {
-    const fit = await maker.bankParts(this.o.bank, (s) => s % 5 !== 0), held = await maker.bankParts(this.o.bank, (s) => s % 5 === 0);
-    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? fit : held).push(...await maker.recordingParts(rec));
-    return { fit, held };
+    const { bank } = this.o, fitting = (s: number): boolean => s % 5 !== 0;
+    const held = await maker.bankParts(bank, (s) => !fitting(s)), siteFit: ScoredRows[] = [];
+    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? siteFit : held).push(...await maker.recordingParts(rec));
+    async function* fitParts(): AsyncGenerator<ScoredRows> {
+      for (const b of bank.windows(maker.window, fitting)) yield await maker.rows(b.data, b.count);
+      yield* siteFit;
+    }
+    const fitRows = bank.hopsIn(fitting) + totalRows(siteFit);
+    return { sample: await everyKth(fitParts(), Math.max(1, Math.ceil(fitRows / MAX_FIT_BANK_ROWS)), fitRows, maker.terms), fitParts, fitRows, held };
   }
 
   private async adaptTerm(maker: RowMaker, t: EnrolledTerm, neg: Negatives, others: ScoredRows[], prepSec: number): Promise<TermOutcome> {
@@ -143,14 +159,15 @@ export class SiteAdapter {
     }
     const held = t.takes.length >= 3 ? t.takes.filter((_, i) => i % 3 === 2) : [];
     const fitTakes = t.takes.filter((s) => !held.includes(s));
-    const guardUnit = await this.fit(maker, t, fitTakes, neg.fit, hardRows, others, thr);
+    const guardFit = await this.fit(maker, t, fitTakes, neg.sample, hardRows, others);
     const heldRows: ScoredRows[] = [];
     for (const s of held) heldRows.push((await maker.clipRows(perturb(s, CLEAN, [], Math.random).samples)).rows);
     const foundBy = (u: Unit | null): number => heldRows.filter((rows) => found(u ? siteLogits(u, rows, t.term) : Array.from(rows.base.get(t.term)!, scoreLogit), rows.runs, thr, P)).length;
     const heldHours = hoursOf(totalRows(neg.held));
     const alarmsOf = (u: Unit | null): number => neg.held.reduce((a, part) => a + countAlarms(u ? siteLogits(u, part, t.term) : Array.from(part.base.get(t.term)!, scoreLogit), part.runs, thr, P, this.o.refractorySec), 0) / heldHours;
     const recallBefore = foundBy(null), faBefore = alarmsOf(null);
-    const fitted = held.length > 0 ? await this.fit(maker, t, t.takes, neg.fit, hardRows, others, thr) : guardUnit;
+    const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, neg.sample, hardRows, others) : null;
+    const [guardUnit, fitted = guardUnit] = await this.withBiases(t.term, thr, neg, finalFit ? [guardFit, finalFit] : [guardFit]);
     const allowed = Math.max(this.o.targetFaPerHour, faBefore);
     // Too many false alarms on the held-out negatives: tried again with the bias lowered a further
     // step (EXTRA_BIAS_MARGINS), while the held-out takes are still found as well as before.
@@ -172,20 +189,20 @@ export class SiteAdapter {
       if (tooMany) refusals.push(`${guard.faPerHourAfter} false alarms per hour on ${guard.negativeHours} h of held-out negatives (factory head ${guard.faPerHourBefore}, target ${this.o.targetFaPerHour})${extra > 0 ? ` with its bias lowered by ${extra}` : ''}`);
       if (!tooMany || refusals.length > 1) break;
     }
-    const dim = neg.fit[0]!.dim;
+    const dim = neg.sample.dim;
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
-      negatives: totalRows(neg.fit) + rowCount(hardRows), guard: guard!, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
+      negatives: neg.fitRows + rowCount(hardRows), guard: guard!, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
     };
     this.logger.info('adapt: term', { term: t.term, accepted: refusals.length === 0, ...guard!, seconds: entry.seconds });
     return { term: t.term, accepted: refusals.length === 0, refusals, entry };
   }
 
-  /** One unit on [features, factory logit], its bias set on the fitting negatives. */
-  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], negFit: readonly ScoredRows[], hard: ScoredRows, others: ScoredRows[], thr: number): Promise<Unit> {
+  /** One unit on [features, factory logit], its bias not yet set (withBiases), and the negatives it was fitted on beside the sample. */
+  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], sample: ScoredRows, hard: ScoredRows, others: ScoredRows[]): Promise<{ unit: Unit; own: ScoredRows[] }> {
     const rng = seededRandom(this.o.seed ?? 1);
     const n = this.o.perturbations ?? DEFAULT_PERTURBATIONS;
     const pos: ScoredRows[] = [], cut: ScoredRows[] = [];
@@ -198,16 +215,29 @@ export class SiteAdapter {
         if (ke > 3) cut.push((await maker.clipRows(placed.samples, () => range(1, ke - 3))).rows);
       }
     }
-    const unit = fitUnit(toRows(pos, t.term), toRows([subsample(negFit, MAX_FIT_BANK_ROWS, t.term), hard, hard, hard, ...cut, ...others], t.term));
-    // Bias: the highest fitting negative, with patience, BIAS_MARGIN below the threshold.
-    let top = -Infinity;
-    for (const part of [...negFit, hard, ...cut, ...others]) {
-      if (rowCount(part) === 0) continue;
-      for (const v of patientValues(siteLogits(unit, part, t.term), part.runs, this.o.patienceHops)) if (v > top) top = v;
-    }
-    if (Number.isFinite(top)) unit.bias += thr - BIAS_MARGIN - top;
-    return unit;
+    const own = [hard, ...cut, ...others];
+    const unit = fitUnit(asRows(joinRows(pos, [t.term]), t.term), [sample, hard, hard, hard, ...cut, ...others].filter((p) => rowCount(p) > 0).map((p) => asRows(p, t.term)));
+    return { unit, own };
   }
+
+  /**
+   * Each unit's bias set so that the highest of its fitting negatives (every row of them, with
+   * patience) sits BIAS_MARGIN below the threshold: one pass over the fitting negatives for all units.
+   */
+  private async withBiases(term: string, thr: number, neg: Negatives, fits: ReadonlyArray<{ unit: Unit; own: ScoredRows[] }>): Promise<Unit[]> {
+    const highest = (unit: Unit, part: ScoredRows): number => {
+      let top = -Infinity;
+      if (rowCount(part) > 0) for (const v of patientValues(siteLogits(unit, part, term), part.runs, this.o.patienceHops)) if (v > top) top = v;
+      return top;
+    };
+    const tops = fits.map(() => -Infinity);
+    for await (const part of neg.fitParts()) fits.forEach(({ unit }, j) => { tops[j] = Math.max(tops[j]!, highest(unit, part)); });
+    return fits.map(({ unit, own }, j) => {
+      const top = Math.max(tops[j]!, ...own.map((part) => highest(unit, part)));
+      return Number.isFinite(top) ? { weights: unit.weights, bias: unit.bias + thr - BIAS_MARGIN - top } : unit;
+    });
+  }
+
 }
 
 const CLEAN = { leadSec: 0.3, gain: 1, snrDb: null };
@@ -217,19 +247,9 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 const lowered = (u: Unit, by: number): Unit => ({ weights: u.weights, bias: u.bias - by });
 const ratio = (a: number, b: number): number => (b === 0 ? NaN : round(a / b));
 
-/** [features, logit(factory score of term)] rows of the parts, laid end to end for fitUnit (one copy). */
-export function toRows(parts: readonly ScoredRows[], term: string): Rows {
-  const withRows = parts.filter((p) => rowCount(p) > 0), dim = withRows[0]?.dim ?? 0;
-  const data = new Float32Array(withRows.reduce((a, p) => a + rowCount(p), 0) * (dim + 1));
-  let o = 0;
-  for (const p of withRows) {
-    const base = p.base.get(term)!;
-    for (let i = 0; i < rowCount(p); i++, o += dim + 1) {
-      data.set(p.features.subarray(i * dim, (i + 1) * dim), o);
-      data[o + dim] = scoreLogit(base[i]!);
-    }
-  }
-  return { data, dim: dim + 1 };
+/** [features, logit(factory score of term)] rows of a part for fitUnit: the features are not copied (the logit is Rows' tail). */
+export function asRows(p: ScoredRows, term: string): Rows {
+  return { data: p.features, dim: p.dim + 1, tail: { values: Float32Array.from(p.base.get(term)!, scoreLogit), stride: 1, length: 1 } };
 }
 
 /** The unit's logit of each row ([features, factory logit]), without copying the rows. */
@@ -248,18 +268,20 @@ function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, 
   return false;
 }
 
-/** Every k-th row of the parts so that at most `max` remain (runs become single rows: fitting ignores them). */
-function subsample(parts: readonly ScoredRows[], max: number, term: string): ScoredRows {
-  const n = totalRows(parts), step = Math.max(1, Math.ceil(n / max)), dim = parts[0]!.dim;
-  const features = new Float32Array(Math.ceil(n / step) * dim), base = new Float32Array(Math.ceil(n / step));
-  let j = 0, i = 0;
-  for (const p of parts) {
-    const b = p.base.get(term)!;
+/** Every k-th row of the parts (`n` rows in all), one copy; runs become single rows (fitting ignores them). */
+async function everyKth(parts: AsyncIterable<ScoredRows>, k: number, n: number, terms: readonly string[]): Promise<ScoredRows> {
+  const kept = Math.ceil(n / k);
+  let features = new Float32Array(0), dim = 0, i = 0, j = 0;
+  const base = new Map(terms.map((t) => [t, new Float32Array(kept)]));
+  for await (const p of parts) {
+    if (rowCount(p) === 0) continue;
+    if (dim === 0) features = new Float32Array(kept * (dim = p.dim));
     for (let r = 0; r < rowCount(p); r++, i++) {
-      if (i % step !== 0) continue;
+      if (i % k !== 0 || j >= kept) continue;
       features.set(p.features.subarray(r * dim, (r + 1) * dim), j * dim);
-      base[j++] = b[r]!;
+      for (const t of terms) base.get(t)![j] = p.base.get(t)![r]!;
+      j++;
     }
   }
-  return { features: features.subarray(0, j * dim), dim, base: new Map([[term, base.subarray(0, j)]]), runs: Array.from({ length: j }, () => 1) };
+  return { features: features.subarray(0, j * dim), dim, base: new Map([...base].map(([t, b]) => [t, b.subarray(0, j)])), runs: Array.from({ length: j }, () => 1) };
 }

@@ -66,6 +66,11 @@ export class NegativeBank {
     return this.segments.length;
   }
 
+  /** How many hops (so windows) the segments that `pick` chooses hold. */
+  hopsIn(pick: (segment: number) => boolean): number {
+    return this.segments.reduce((a, len, i) => a + (pick(i) ? len : 0), 0);
+  }
+
   /**
    * Every window of `window` embeddings ending at a hop of the chosen segments (those for which
    * `pick(segmentIndex)` is true), padded before each segment with the initial embedding as a fresh

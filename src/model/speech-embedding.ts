@@ -113,8 +113,10 @@ export class SpeechEmbedding {
         throw new ModelLoadError(`speech embedding: ${p} not found; run \`npm ci\` (package ${PACKAGE}) or set model.embedding=google`, { cause });
       }
       try {
+        // No memory pattern: inputs vary in length (clips, recordings), and a pattern kept per shape
+        // grew `gearhear adapt`'s peak by ~20 MB (measured; the 300 MB budget).
         return await ort.InferenceSession.create(p, {
-          intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+          intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', enableMemPattern: false,
         });
       } catch (cause) {
         throw new ModelLoadError(`speech embedding: onnxruntime could not load ${p}: ${(cause as Error).message}; reinstall with \`npm ci\``, { cause });

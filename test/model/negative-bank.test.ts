@@ -25,6 +25,10 @@ t.test('the shipped bank loads: every hop is a window, each segment starts from 
   let all = 0;
   for (const b of bank.windows(16, () => true)) all += b.count;
   t.equal(all, bank.hops);
+  let fifth = 0;
+  for (const b of bank.windows(16, (s) => s % 5 === 0)) fifth += b.count;
+  t.equal(bank.hopsIn((s) => s % 5 === 0), fifth, 'hopsIn counts the windows the chosen segments give');
+  t.equal(bank.hopsIn((s) => s % 5 === 0) + bank.hopsIn((s) => s % 5 !== 0), bank.hops);
 });
 
 t.test('a damaged bank is refused naming the file; a missing one names the folder to reinstall', async (t) => {
