@@ -56,7 +56,7 @@ export async function runAdapt(args: string[]): Promise<number> {
     const adapter = new SiteAdapter({
       heads, embedding, bank: await NegativeBank.load(h.dir), scorePivot: h.scorePivot, patienceHops: h.patienceHops,
       refractorySec: config.kws.refractoryMs / 1000, targetFaPerHour: config.enrolment.targetFaPerHour,
-      siteNegatives: await Promise.all(negFiles.map((f) => readWavFile(f))), noiseBeds: await Promise.all(noiseFiles.map((f) => readWavFile(f))),
+      siteNegatives: negFiles.map((f) => () => readWavFile(f)), noiseBeds: await Promise.all(noiseFiles.map((f) => readWavFile(f))),
       logger: createLogger(config.log.level === 'debug' ? 'debug' : 'warn'),
     });
     const outcomes = await adapter.adapt(terms);

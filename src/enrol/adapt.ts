@@ -67,8 +67,8 @@ export interface SiteAdaptOptions {
   patienceHops: number;
   refractorySec: number;
   targetFaPerHour: number;
-  /** The site's term-free recordings (calibration audio), 16 kHz [-1, 1]. */
-  siteNegatives?: Float32Array[];
+  /** The site's term-free recordings (calibration audio), 16 kHz [-1, 1], or readers of them (read one at a time). */
+  siteNegatives?: ReadonlyArray<Float32Array | (() => Promise<Float32Array>)>;
   /** The site's machine noise, to perturb takes with. */
   noiseBeds?: Float32Array[];
   perturbations?: number;
@@ -132,7 +132,7 @@ export class SiteAdapter {
   private async negatives(maker: RowMaker): Promise<Negatives> {
     const { bank } = this.o, fitting = (s: number): boolean => s % 5 !== 0;
     const held = await maker.bankParts(bank, (s) => !fitting(s)), siteFit: ScoredRows[] = [];
-    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? siteFit : held).push(...await maker.recordingParts(rec));
+    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? siteFit : held).push(...await maker.recordingParts(typeof rec === 'function' ? await rec() : rec));
     async function* fitParts(): AsyncGenerator<ScoredRows> {
       for (const b of bank.windows(maker.window, fitting)) yield await maker.rows(b.data, b.count);
       yield* siteFit;
