@@ -3,7 +3,7 @@
  * factory heads, kept as rows of the heads' features plus the factory score of each enrolled term,
  * grouped in runs of consecutive hops (a recording, a take) so that patience can be applied.
  */
-import { concatSamples } from '../audio/pcm.js';
+import { concatSamples, scaledCopy } from '../audio/pcm.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 import { addNoise } from '../kws/head-compile.js';
 import type { NegativeBank } from '../model/negative-bank.js';
@@ -61,7 +61,7 @@ export class RowMaker {
    */
   async clipRows(samples: Float32Array, ends?: (hops: number) => number[]): Promise<{ rows: ScoredRows; hops: number }> {
     this.init ??= await this.embedding.initialEmbedding();
-    const pcm = Float32Array.from(samples, (x) => x * INT16_SCALE);
+    const pcm = scaledCopy(samples, INT16_SCALE);
     const { data, count } = await this.embedding.embedAsStream(pcm);
     const k = ends ? ends(count).filter((e) => e >= 1 && e <= count) : Array.from({ length: count }, (_, i) => i + 1);
     const rows = await this.rows(windowsEndingAt(data, this.init, this.heads.manifest.window, k), k.length);
@@ -74,7 +74,7 @@ export class RowMaker {
    */
   async bestScores(samples: Float32Array, ends: (hops: number) => number[]): Promise<Float32Array> {
     this.init ??= await this.embedding.initialEmbedding();
-    const { data, count } = await this.embedding.embedAsStream(Float32Array.from(samples, (x) => x * INT16_SCALE));
+    const { data, count } = await this.embedding.embedAsStream(scaledCopy(samples, INT16_SCALE));
     const k = ends(count).filter((e) => e >= 1 && e <= count), all = this.heads.terms.length;
     const best = new Float32Array(all);
     if (k.length === 0) return best;

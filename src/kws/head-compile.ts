@@ -9,7 +9,7 @@
  */
 import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { concatSamples } from '../audio/pcm.js';
+import { concatSamples, scaledCopy } from '../audio/pcm.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
@@ -115,7 +115,7 @@ export class ContextSpeech {
     const buf = Buffer.alloc(n * 2);
     await this.fh.read(buf, 0, n * 2, at * 2);
     const pcm = new Int16Array(buf.buffer, buf.byteOffset, n);
-    return Float32Array.from(pcm, (v) => v / 32768);
+    return scaledCopy(pcm, 1 / 32768);
   }
 
   async close(): Promise<void> { await this.fh.close(); }

@@ -14,6 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { scaledCopy } from '../audio/pcm.js';
 import { splitCsvLine } from '../csv.js';
 import { ARPABET_PHONES } from '../model/phones.js';
 
@@ -65,7 +66,7 @@ export async function readRealSpeechManifest(manifest: string): Promise<RealSpee
 export async function decodeWithSox(file: string): Promise<Float32Array> {
   const { stdout } = await run('sox', [file, '-t', 'raw', '-r', String(SAMPLE_RATE), '-e', 'signed', '-b', '16', '-c', '1', '-'], { encoding: 'buffer', maxBuffer: 1 << 28, timeout: TOOL_TIMEOUT_MS });
   const pcm = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength >> 1);
-  return Float32Array.from(pcm, (v) => v / 32768);
+  return scaledCopy(pcm, 1 / 32768);
 }
 
 /** Each ARPAbet phone is a one-phone "word" for phone-level alignment. */
