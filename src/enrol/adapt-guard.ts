@@ -42,3 +42,25 @@ export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+/** One try of a guard: its figures, why it was refused (none: accepted), and whether false alarms were among the reasons. */
+export interface GuardTry<F> {
+  figures: F;
+  refusals: string[];
+  tooManyAlarms: boolean;
+}
+
+/**
+ * Tries the guard at each step in turn (the bias lowered by that much) and keeps the first try that
+ * passes; a try refused for anything besides false alarms ends it (a lower bias only finds less), as
+ * does the last step. Returns that try and its step.
+ */
+export function firstAccepted<F>(steps: readonly number[], attempt: (step: number) => GuardTry<F>): GuardTry<F> & { step: number } {
+  if (steps.length === 0) throw new RangeError('firstAccepted: no steps');
+  let last: GuardTry<F> & { step: number } = { ...attempt(steps[0]!), step: steps[0]! };
+  for (const step of steps.slice(1)) {
+    if (!last.tooManyAlarms || last.refusals.length > 1) break;
+    last = { ...attempt(step), step };
+  }
+  return last;
+}

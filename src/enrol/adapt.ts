@@ -21,7 +21,7 @@ import { fitUnit, patientValues, type Rows, type Unit } from '../kws/head-fit.js
 import { seededRandom } from '../kws/term-synth.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { scoreLogit, type TermHeads } from '../model/term-heads.js';
-import { countAlarms, hoursOf, median } from './adapt-guard.js';
+import { countAlarms, firstAccepted, hoursOf, median } from './adapt-guard.js';
 import { hopOfSample, joinRows, perturb, rowCount, RowMaker, type Said, type ScoredRows } from './adapt-rows.js';
 import { factoryHeadSha256, type GuardFigures, type SiteTermEntry } from './site-heads.js';
 
@@ -171,33 +171,31 @@ export class SiteAdapter {
     const allowed = Math.max(this.o.targetFaPerHour, faBefore);
     // Too many false alarms on the held-out negatives: tried again with the bias lowered a further
     // step (EXTRA_BIAS_MARGINS), while the held-out takes are still found as well as before.
-    let unit = fitted, guard: GuardFigures | null = null, refusals: string[] = [];
-    for (const extra of EXTRA_BIAS_MARGINS) {
-      const g = lowered(guardUnit, extra);
-      unit = lowered(fitted, extra);
-      const recallAfter = foundBy(g), faAfter = Math.max(alarmsOf(g), alarmsOf(unit));
-      guard = {
+    const chosen = firstAccepted(EXTRA_BIAS_MARGINS, (extra) => {
+      const g = lowered(guardUnit, extra), recallAfter = foundBy(g), faAfter = Math.max(alarmsOf(g), alarmsOf(lowered(fitted, extra)));
+      const figures: GuardFigures = {
         heldOutTakes: held.length, recallBefore: ratio(recallBefore, held.length), recallAfter: ratio(recallAfter, held.length),
         negativeHours: round(heldHours), faPerHourBefore: round(faBefore), faPerHourAfter: round(faAfter), takesRank: median(takeRanks), biasLoweredBy: extra,
       };
-      refusals = [];
-      if (guard.takesRank > MAX_TAKE_RANK) {
-        refusals.push(`the takes do not sound like "${t.term}" to the factory heads: in the median take ${guard.takesRank} other terms score higher (at most ${MAX_TAKE_RANK} allowed); were they takes of another word?`);
+      const refusals: string[] = [];
+      if (figures.takesRank > MAX_TAKE_RANK) {
+        refusals.push(`the takes do not sound like "${t.term}" to the factory heads: in the median take ${figures.takesRank} other terms score higher (at most ${MAX_TAKE_RANK} allowed); were they takes of another word?`);
       }
       if (recallAfter < recallBefore) refusals.push(`it finds ${recallAfter} of ${held.length} held-out takes, the factory head ${recallBefore}${extra > 0 ? ` (bias lowered by ${extra} after too many false alarms)` : ''}`);
-      const tooMany = faAfter > allowed;
-      if (tooMany) refusals.push(`${guard.faPerHourAfter} false alarms per hour on ${guard.negativeHours} h of held-out negatives (factory head ${guard.faPerHourBefore}, target ${this.o.targetFaPerHour})${extra > 0 ? ` with its bias lowered by ${extra}` : ''}`);
-      if (!tooMany || refusals.length > 1) break;
-    }
+      const tooManyAlarms = faAfter > allowed;
+      if (tooManyAlarms) refusals.push(`${figures.faPerHourAfter} false alarms per hour on ${figures.negativeHours} h of held-out negatives (factory head ${figures.faPerHourBefore}, target ${this.o.targetFaPerHour})${extra > 0 ? ` with its bias lowered by ${extra}` : ''}`);
+      return { figures, refusals, tooManyAlarms };
+    });
+    const unit = lowered(fitted, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
     const dim = neg.sample.dim;
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
-      negatives: neg.fitRows + rowCount(hardRows), guard: guard!, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
+      negatives: neg.fitRows + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
     };
-    this.logger.info('adapt: term', { term: t.term, accepted: refusals.length === 0, ...guard!, seconds: entry.seconds });
+    this.logger.info('adapt: term', { term: t.term, accepted: refusals.length === 0, ...guard, seconds: entry.seconds });
     return { term: t.term, accepted: refusals.length === 0, refusals, entry };
   }
 
