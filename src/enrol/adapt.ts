@@ -72,6 +72,8 @@ export interface SiteAdaptOptions {
   /** The site's machine noise, to perturb takes with. */
   noiseBeds?: Float32Array[];
   perturbations?: number;
+  /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 0.5). */
+  biasMargin?: number;
   seed?: number;
   logger?: Logger;
 }
@@ -232,7 +234,7 @@ export class SiteAdapter {
     for await (const part of neg.fitParts()) fits.forEach(({ unit }, j) => { tops[j] = Math.max(tops[j]!, highest(unit, part)); });
     return fits.map(({ unit, own }, j) => {
       const top = Math.max(tops[j]!, ...own.map((part) => highest(unit, part)));
-      return Number.isFinite(top) ? { weights: unit.weights, bias: unit.bias + thr - BIAS_MARGIN - top } : unit;
+      return Number.isFinite(top) ? { weights: unit.weights, bias: unit.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } : unit;
     });
   }
 
