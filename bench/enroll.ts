@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 0.5] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 0.5] [--select] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '0.5' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '0.5' }, select: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -129,19 +129,21 @@ async function main(): Promise<void> {
   const maker = new RowMaker(heads, embedding, terms);
   const rand = seededRandom(20_261_207);
   const noise = await noiseHalves();
-  const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand);
+  // --select: a run for choosing settings, on nothing a reported run measures: the trainable speakers (hash 0-b) and
+  // term-free speech after the reported runs' negatives and site recordings.
+  const siteMin = Number(values['site-neg-min']), reportedHours = Number(values['neg-hours']) + (siteMin * nSites) / 60 + 0.1;
+  const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand, values.select ? reportedHours : 0);
   const negParts: ScoredRows[] = [];
   for (const u of neg.utterances) negParts.push((await maker.clipRows(u)).rows);
   const negRows = joinRows(negParts, terms);
   console.log(`negatives: ${round(neg.hours, 2)} h of ${neg.speakers} held-out speakers' speech without the words, 10 dB machine noise (${round((performance.now() - t0) / 1000, 1)} s so far)`);
   // Each site's own term-free recordings (gearhear adapt --negatives): other held-out speakers' speech after the
   // test negatives, in the site's noise (the first halves).
-  const siteMin = Number(values['site-neg-min']);
-  const siteNeg = siteMin > 0 ? await termFreeSpeech((siteMin * nSites) / 60, noise.site, seededRandom(20_261_208), neg.hours) : { utterances: [], hours: 0, speakers: 0 };
+  const siteNeg = siteMin > 0 ? await termFreeSpeech((siteMin * nSites) / 60, noise.site, seededRandom(20_261_208), values.select ? Number(values['neg-hours']) : neg.hours) : { utterances: [], hours: 0, speakers: 0 };
   const perSite = Math.ceil(siteNeg.utterances.length / nSites);
   if (siteMin > 0) console.log(`site recordings: ${round(siteNeg.hours * 60, 1)} min of ${siteNeg.speakers} other held-out speakers, ${perSite} utterances per site`);
 
-  const all = await measurementTakes();
+  const all = await measurementTakes(values.select);
   const richness = (s: string): number => [...all.get(s)!.values()].filter((ts) => ts.length > nTakes).length;
   const speakers = [...all.keys()].sort((a, b) => richness(b) - richness(a) || a.localeCompare(b));
   const sites = Array.from({ length: nSites }, (_, i) => speakers.slice(i * K, (i + 1) * K));

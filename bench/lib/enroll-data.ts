@@ -22,15 +22,18 @@ export const SNR_DB = 10;
 
 export interface Take { word: string; speaker: string; take: number; file: string }
 
-/** Measurement speakers' takes of the command words, by speaker then word, in take order. */
-export async function measurementTakes(): Promise<Map<string, Map<string, Take[]>>> {
+/**
+ * Measurement speakers' takes of the command words (hash c-f), by speaker then word, in take order;
+ * with `trainable`, the trainable speakers' instead (hash 0-b: for choosing settings, never reported).
+ */
+export async function measurementTakes(trainable = false): Promise<Map<string, Map<string, Take[]>>> {
   const lines = (await readFile(path.join(SC_TEST, 'manifest.csv'), 'utf8')).trim().split('\n');
   const h = splitCsvLine(lines[0]!);
   const out = new Map<string, Map<string, Take[]>>();
   for (const l of lines.slice(1)) {
     const f = splitCsvLine(l);
     const t: Take = { word: f[h.indexOf('word')]!, speaker: f[h.indexOf('speaker')]!, take: Number(f[h.indexOf('take')]), file: path.join(SC_TEST, f[h.indexOf('path')]!) };
-    if (!/^[c-f]/.test(t.speaker) || !(COMMAND_WORDS as readonly string[]).includes(t.word)) continue;
+    if (/^[c-f]/.test(t.speaker) === trainable || !(COMMAND_WORDS as readonly string[]).includes(t.word)) continue;
     const bySpeaker = out.get(t.speaker) ?? out.set(t.speaker, new Map()).get(t.speaker)!;
     bySpeaker.set(t.word, [...(bySpeaker.get(t.word) ?? []), t].sort((a, b) => a.take - b.take));
   }
