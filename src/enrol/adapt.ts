@@ -22,7 +22,10 @@ import { seededRandom } from '../kws/term-synth.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { scoreLogit, type TermHeads } from '../model/term-heads.js';
 import { countAlarms, firstAccepted, hoursOf, median } from './adapt-guard.js';
-import { hopOfSample, joinRows, perturb, rowCount, RowMaker, type Said, type ScoredRows } from './adapt-rows.js';
+import { concatSamples } from '../audio/pcm.js';
+import { EMBEDDING_DIM } from '../model/speech-embedding.js';
+import { bestMatch, encodeTemplate, templateOf } from '../model/take-templates.js';
+import { END_BYTES, hopOfSample, joinRows, perturb, rowCount, RowMaker, type Said, type ScoredRows } from './adapt-rows.js';
 import { factoryHeadSha256, type GuardFigures, type SiteTermEntry } from './site-heads.js';
 
 /**
@@ -54,7 +57,7 @@ const POSITIVE_HOPS = 4;
 
 export interface EnrolledTerm {
   term: string;
-  takes: Array<Said & { who: string }>;
+  takes: Array<Said & { who: string; takeId?: string }>;
   /** Evidence clips an operator marked `true` (or `wrong-term <this term>`). */
   truePositives: Said[];
   /** Evidence clips of this term an operator marked `false`. */
@@ -79,6 +82,8 @@ export interface SiteAdaptOptions {
   perturbations?: number;
   /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 1.5). */
   biasMargin?: number;
+  /** The head also reads how well each window matches the term's takes (take-templates.ts; default true). */
+  templates?: boolean;
   seed?: number;
   logger?: Logger;
 }
@@ -95,13 +100,15 @@ export interface TermOutcome {
  * The negatives, as parts (a bank batch, a recording's piece), never joined. The fitting ones (four
  * fifths of the bank, half the site's recordings) are not all kept, for the 300 MB budget (the bank's
  * features alone are ~45 MB): units are fitted on every k-th of their rows (`sample`, at most
- * MAX_FIT_BANK_ROWS), and biases are set on all of them, made again part by part (`fitParts`).
+ * MAX_FIT_BANK_ROWS), and biases are set on all of them, made again part by part (`fitParts`). The
+ * held-out bank windows are made again too (`heldParts`); the held-out recordings are kept.
  */
 interface Negatives {
   sample: ScoredRows;
   fitParts: () => AsyncGenerator<ScoredRows>;
   fitRows: number;
-  held: ScoredRows[];
+  heldParts: () => AsyncGenerator<ScoredRows>;
+  heldRows: number;
 }
 
 const totalRows = (parts: readonly ScoredRows[]): number => parts.reduce((a, p) => a + rowCount(p), 0);
@@ -118,8 +125,11 @@ export class SiteAdapter {
     for (const t of names) if (!this.o.heads.termIndex.has(t)) throw new RangeError(`no factory head for "${t}"`);
     const maker = new RowMaker(this.o.heads, this.o.embedding, names);
     const t0 = performance.now();
-    const negatives = await this.negatives(maker);
-    this.logger.info('adapt: negatives ready', { fit: negatives.fitRows, held: totalRows(negatives.held), seconds: Math.round((performance.now() - t0) / 100) / 10 });
+    // Each term's take templates, first: the negatives kept are matched against them once, and keep only the matches.
+    const templates = new Map<string, Int8Array[] | null>();
+    for (const t of terms) templates.set(t.term, this.o.templates === false ? null : await takeTemplates(maker, t.takes));
+    const negatives = await this.negatives(maker, [...templates.values()].flatMap((x) => x ?? []));
+    this.logger.info('adapt: negatives ready', { fit: negatives.fitRows, held: negatives.heldRows, seconds: Math.round((performance.now() - t0) / 100) / 10 });
     // Every term's clean takes, once: positives elsewhere are negatives here.
     const takeRows = new Map<string, ScoredRows>();
     for (const t of terms) {
@@ -131,24 +141,33 @@ export class SiteAdapter {
     for (const t of terms) {
       const t1 = performance.now();
       const others = terms.filter((o) => o !== t && !` ${o.term} `.includes(` ${t.term} `)).map((o) => takeRows.get(o.term)!);
-      out.push(await this.adaptTerm(maker, t, negatives, others, (performance.now() - t1) / 1000));
+      out.push(await this.adaptTerm(maker, t, negatives, others, templates.get(t.term)!, (performance.now() - t1) / 1000));
     }
     return out;
   }
 
-  private async negatives(maker: RowMaker): Promise<Negatives> {
+  private async negatives(maker: RowMaker, templates: readonly Int8Array[]): Promise<Negatives> {
     const { bank } = this.o, fitting = (s: number): boolean => s % 5 !== 0;
-    const held = await maker.bankParts(bank, (s) => !fitting(s)), siteFit: ScoredRows[] = [];
-    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? siteFit : held).push(...await maker.recordingParts(typeof rec === 'function' ? await rec() : rec));
+    const siteFit: ScoredRows[] = [], siteHeld: ScoredRows[] = [];
+    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) {
+      const parts = await maker.recordingParts(typeof rec === 'function' ? await rec() : rec);
+      if (i % 2 === 0) siteFit.push(...parts);
+      else siteHeld.push(...parts.map((p) => matched(p, templates)));
+    }
     async function* fitParts(): AsyncGenerator<ScoredRows> {
       for (const b of bank.windows(maker.window, fitting)) yield await maker.rows(b.data, b.count);
       yield* siteFit;
     }
-    const fitRows = bank.hopsIn(fitting) + totalRows(siteFit);
-    return { sample: await everyKth(fitParts(), Math.max(1, Math.ceil(fitRows / MAX_FIT_BANK_ROWS)), fitRows, maker.terms), fitParts, fitRows, held };
+    async function* heldParts(): AsyncGenerator<ScoredRows> {
+      for (const b of bank.windows(maker.window, (s) => !fitting(s))) yield await maker.rows(b.data, b.count);
+      yield* siteHeld;
+    }
+    const fitRows = bank.hopsIn(fitting) + totalRows(siteFit), heldRows = bank.hopsIn((s) => !fitting(s)) + totalRows(siteHeld);
+    const sample = matched(await everyKth(fitParts(), Math.max(1, Math.ceil(fitRows / MAX_FIT_BANK_ROWS)), fitRows, maker.terms), templates);
+    return { sample, fitParts, fitRows, heldParts, heldRows };
   }
 
-  private async adaptTerm(maker: RowMaker, t: EnrolledTerm, neg: Negatives, others: ScoredRows[], prepSec: number): Promise<TermOutcome> {
+  private async adaptTerm(maker: RowMaker, t: EnrolledTerm, neg: Negatives, others: ScoredRows[], templates: Int8Array[] | null, prepSec: number): Promise<TermOutcome> {
     const t0 = performance.now();
     const thr = scoreLogit(this.o.scorePivot) + scoreLogit(t.threshold);
     const P = this.o.patienceHops;
@@ -164,22 +183,30 @@ export class SiteAdapter {
       const best = await maker.bestScores(perturb(s, CLEAN, [], Math.random).samples, (h) => range(Math.max(1, ke - 2), Math.min(h, ke + 6)));
       takeRanks.push(all.filter((_, c) => unrelated[c] && best[c]! > best[col]!).length);
     }
-    const held = t.takes.length >= 3 ? t.takes.filter((_, i) => i % 3 === 2) : [];
-    const fitTakes = t.takes.filter((s) => !held.includes(s));
-    const guardFit = await this.fit(maker, t, fitTakes, neg.sample, hardRows, others);
+    const heldAt = t.takes.length >= 3 ? t.takes.map((_, i) => i % 3 === 2) : t.takes.map(() => false);
+    const held = t.takes.filter((_, i) => heldAt[i]), fitTakes = t.takes.filter((_, i) => !heldAt[i]);
+    const guardFit = await this.fit(maker, t, fitTakes, templates?.filter((_, i) => !heldAt[i]) ?? null, neg.sample, hardRows, others);
     const heldRows: ScoredRows[] = [];
     for (const s of held) heldRows.push((await maker.clipRows(perturb(s, CLEAN, [], Math.random).samples)).rows);
-    const foundBy = (u: Unit | null): number => heldRows.filter((rows) => found(u ? siteLogits(u, rows, t.term) : Array.from(rows.base.get(t.term)!, scoreLogit), rows.runs, thr, P)).length;
-    const heldHours = hoursOf(totalRows(neg.held));
-    const alarmsOf = (u: Unit | null): number => neg.held.reduce((a, part) => a + countAlarms(u ? siteLogits(u, part, t.term) : Array.from(part.base.get(t.term)!, scoreLogit), part.runs, thr, P, this.o.refractorySec), 0) / heldHours;
-    const recallBefore = foundBy(null), faBefore = alarmsOf(null);
-    const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, neg.sample, hardRows, others) : null;
+    const logitsOf = (f: Fit | null, part: ScoredRows): Float64Array => (f ? siteLogits(f.unit, part, t.term, f.templates && matchColumn(part, f.templates)) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
+    const foundBy = (f: Fit | null, extra: number): number => heldRows.filter((rows) => found(logitsOf(f, rows), rows.runs, thr + extra, P)).length;
+    const heldHours = hoursOf(neg.heldRows);
+    const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, templates, neg.sample, hardRows, others) : null;
     const [guardUnit, fitted = guardUnit] = await this.withBiases(t.term, thr, neg, finalFit ? [guardFit, finalFit] : [guardFit]);
+    // Each head's logits on the held-out negatives, in one pass; lowering its bias is raising the threshold.
+    const heads = [null, guardUnit!, fitted!], heldLogits: Float64Array[][] = heads.map(() => []), heldRuns: number[][] = [];
+    for await (const part of neg.heldParts()) {
+      heads.forEach((f, j) => heldLogits[j]!.push(logitsOf(f, part)));
+      heldRuns.push(part.runs);
+    }
+    const [beforeHeld, guardHeld, fittedHeld] = heldLogits as [Float64Array[], Float64Array[], Float64Array[]];
+    const alarmsOf = (logits: Float64Array[], extra: number): number => logits.reduce((a, l, j) => a + countAlarms(l, heldRuns[j]!, thr + extra, P, this.o.refractorySec), 0) / heldHours;
+    const recallBefore = foundBy(null, 0), faBefore = alarmsOf(beforeHeld, 0);
     const allowed = Math.max(this.o.targetFaPerHour, faBefore);
     // Too many false alarms on the held-out negatives: tried again with the bias lowered a further
     // step (EXTRA_BIAS_MARGINS), while the held-out takes are still found as well as before.
     const chosen = firstAccepted(EXTRA_BIAS_MARGINS, (extra) => {
-      const g = lowered(guardUnit, extra), recallAfter = foundBy(g), faAfter = Math.max(alarmsOf(g), alarmsOf(lowered(fitted, extra)));
+      const recallAfter = foundBy(guardUnit!, extra), faAfter = Math.max(alarmsOf(guardHeld, extra), alarmsOf(fittedHeld, extra));
       const figures: GuardFigures = {
         heldOutTakes: held.length, recallBefore: ratio(recallBefore, held.length), recallAfter: ratio(recallAfter, held.length),
         negativeHours: round(heldHours), faPerHourBefore: round(faBefore), faPerHourAfter: round(faAfter), takesRank: median(takeRanks), biasLoweredBy: extra,
@@ -193,11 +220,12 @@ export class SiteAdapter {
       if (tooManyAlarms) refusals.push(`${figures.faPerHourAfter} false alarms per hour on ${figures.negativeHours} h of held-out negatives (factory head ${figures.faPerHourBefore}, target ${this.o.targetFaPerHour})${extra > 0 ? ` with its bias lowered by ${extra}` : ''}`);
       return { figures, refusals, tooManyAlarms };
     });
-    const unit = lowered(fitted, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
+    const unit = lowered(fitted!.unit, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
     const dim = neg.sample.dim;
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
+      ...(templates ? { templates: templates.map(encodeTemplate), templateWeight: Number(unit.weights[dim + 1]!.toPrecision(6)), templateTakes: t.takes.map((s) => s.takeId ?? '') } : {}),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
       negatives: neg.fitRows + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
@@ -206,40 +234,52 @@ export class SiteAdapter {
     return { term: t.term, accepted: refusals.length === 0, refusals, entry };
   }
 
-  /** One unit on [features, factory logit], its bias not yet set (withBiases), and the negatives it was fitted on beside the sample. */
-  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], sample: ScoredRows, hard: ScoredRows, others: ScoredRows[]): Promise<{ unit: Unit; own: ScoredRows[] }> {
+  /**
+   * One unit on [features, factory logit, best match over the takes' templates], its bias not yet set
+   * (withBiases), and the negatives it was fitted on beside the sample. A take's own rows are matched
+   * against the other takes only: the detector never hears the very take it was enrolled with.
+   */
+  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], templates: Int8Array[] | null, sample: ScoredRows, hard: ScoredRows, others: ScoredRows[]): Promise<Fit> {
     const rng = seededRandom(this.o.seed ?? 1);
     const n = this.o.perturbations ?? DEFAULT_PERTURBATIONS;
-    const pos: ScoredRows[] = [], cut: ScoredRows[] = [];
-    for (const s of [...takes, ...t.truePositives]) {
+    const pos: Part[] = [], cut: Part[] = [];
+    const sources = [...takes.map((s, i) => ({ s, others: templates?.filter((_, j) => j !== i) ?? null })), ...t.truePositives.map((s) => ({ s, others: templates }))];
+    for (const { s, others: tmpl } of sources) {
       for (let k = 0; k < n; k++) {
         const p = k === 0 ? CLEAN : { leadSec: 0.1 + rng() * 0.5, gain: 0.4 + rng() * 1.1, snrDb: rng() < 0.75 ? 5 + rng() * 20 : null };
         const placed = perturb(s, p, this.o.noiseBeds ?? [], rng);
         const ke = hopOfSample(placed.end);
-        pos.push((await maker.clipRows(placed.samples, (h) => range(ke, Math.min(h, ke + POSITIVE_HOPS - 1)))).rows);
-        if (ke > 3) cut.push((await maker.clipRows(placed.samples, () => range(1, ke - 3))).rows);
+        const rows = (await maker.clipRows(placed.samples, (h) => range(ke, Math.min(h, ke + POSITIVE_HOPS - 1)))).rows;
+        pos.push({ rows, match: tmpl && matchColumn(rows, tmpl) });
+        if (ke > 3) {
+          const early = (await maker.clipRows(placed.samples, () => range(1, ke - 3))).rows;
+          cut.push({ rows: early, match: tmpl && matchColumn(early, tmpl) });
+        }
       }
     }
-    const own = [hard, ...cut, ...others];
-    const unit = fitUnit(asRows(joinRows(pos, [t.term]), t.term), [sample, hard, hard, hard, ...cut, ...others].filter((p) => rowCount(p) > 0).map((p) => asRows(p, t.term)));
-    return { unit, own };
+    const withAll = (rows: ScoredRows): Part => ({ rows, match: templates && matchColumn(rows, templates) });
+    const own = [withAll(hard), ...cut, ...others.map(withAll)];
+    const fitted = [withAll(sample), ...[0, 1, 2].map(() => own[0]!), ...own.slice(1)].filter((p) => rowCount(p.rows) > 0);
+    const positives = joinParts(pos, t.term);
+    const unit = fitUnit(asRows(positives.rows, t.term, positives.match), fitted.map((p) => asRows(p.rows, t.term, p.match)));
+    return { unit, own, templates };
   }
 
   /**
    * Each unit's bias set so that the highest of its fitting negatives (every row of them, with
    * patience) sits BIAS_MARGIN below the threshold: one pass over the fitting negatives for all units.
    */
-  private async withBiases(term: string, thr: number, neg: Negatives, fits: ReadonlyArray<{ unit: Unit; own: ScoredRows[] }>): Promise<Unit[]> {
-    const highest = (unit: Unit, part: ScoredRows): number => {
+  private async withBiases(term: string, thr: number, neg: Negatives, fits: readonly Fit[]): Promise<Fit[]> {
+    const highest = (unit: Unit, part: ScoredRows, match: Float32Array | null): number => {
       let top = -Infinity;
-      if (rowCount(part) > 0) for (const v of patientValues(siteLogits(unit, part, term), part.runs, this.o.patienceHops)) if (v > top) top = v;
+      if (rowCount(part) > 0) for (const v of patientValues(siteLogits(unit, part, term, match), part.runs, this.o.patienceHops)) if (v > top) top = v;
       return top;
     };
     const tops = fits.map(() => -Infinity);
-    for await (const part of neg.fitParts()) fits.forEach(({ unit }, j) => { tops[j] = Math.max(tops[j]!, highest(unit, part)); });
-    return fits.map(({ unit, own }, j) => {
-      const top = Math.max(tops[j]!, ...own.map((part) => highest(unit, part)));
-      return Number.isFinite(top) ? { weights: unit.weights, bias: unit.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } : unit;
+    for await (const part of neg.fitParts()) fits.forEach(({ unit, templates }, j) => { tops[j] = Math.max(tops[j]!, highest(unit, part, templates && matchColumn(part, templates))); });
+    return fits.map((f, j) => {
+      const top = Math.max(tops[j]!, ...f.own.map((p) => highest(f.unit, p.rows, p.match)));
+      return Number.isFinite(top) ? { ...f, unit: { weights: f.unit.weights, bias: f.unit.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } } : f;
     });
   }
 
@@ -252,20 +292,70 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 const lowered = (u: Unit, by: number): Unit => ({ weights: u.weights, bias: u.bias - by });
 const ratio = (a: number, b: number): number => (b === 0 ? NaN : round(a / b));
 
-/** [features, logit(factory score of term)] rows of a part for fitUnit: the features are not copied (the logit is Rows' tail). */
-export function asRows(p: ScoredRows, term: string): Rows {
-  return { data: p.features, dim: p.dim + 1, tail: { values: Float32Array.from(p.base.get(term)!, scoreLogit), stride: 1, length: 1 } };
+/**
+ * [features, logit(factory score of term)(, best template match)] rows of a part for fitUnit: the
+ * features are not copied (the rest is Rows' tail).
+ */
+export function asRows(p: ScoredRows, term: string, match: Float32Array | null = null): Rows {
+  const base = p.base.get(term)!, width = match ? 2 : 1, tail = new Float32Array(base.length * width);
+  for (let i = 0; i < base.length; i++) {
+    tail[i * width] = scoreLogit(base[i]!);
+    if (match) tail[i * width + 1] = match[i]!;
+  }
+  return { data: p.features, dim: p.dim + width, tail: { values: tail, stride: width, length: width } };
 }
 
-/** The unit's logit of each row ([features, factory logit]), without copying the rows. */
-export function siteLogits(u: Unit, r: ScoredRows, term: string): Float64Array {
+/** The unit's logit of each row ([features, factory logit(, best template match)]), without copying the rows. */
+export function siteLogits(u: Unit, r: ScoredRows, term: string, match: Float32Array | null = null): Float64Array {
   const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!);
+    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!) + (match ? u.weights[d + 1]! * match[i]! : 0);
     for (let k = 0; k < d; k++) z += u.weights[k]! * r.features[i * d + k]!;
     out[i] = z;
   }
   return out;
+}
+
+/** Each row's best match over `templates` (take-templates.ts), from the rows' matches where they have them. */
+export function matchColumn(r: ScoredRows, templates: readonly Int8Array[]): Float32Array {
+  const n = rowCount(r), out = new Float32Array(n).fill(-1);
+  if (r.matches && templates.every((x) => r.matches!.has(x))) {
+    for (const x of templates) {
+      const m = r.matches.get(x)!;
+      for (let i = 0; i < n; i++) out[i] = Math.max(out[i]!, m[i]!);
+    }
+    return out;
+  }
+  for (let i = 0; i < n; i++) out[i] = bestMatch(r.ends, templates, EMBEDDING_DIM, i * END_BYTES);
+  return out;
+}
+
+/** Rows kept for long: each template's match, then no window ends (1.1 kB a row). */
+function matched(r: ScoredRows, templates: readonly Int8Array[]): ScoredRows {
+  if (templates.length === 0) return r;
+  return { ...r, matches: new Map(templates.map((x) => [x, matchColumn(r, [x])])), ends: new Int8Array(0) };
+}
+
+/** Each take's template: the end of the window in which its term ends, the take said cleanly. */
+async function takeTemplates(maker: RowMaker, takes: readonly Said[]): Promise<Int8Array[]> {
+  const out: Int8Array[] = [];
+  for (const s of takes) {
+    const placed = perturb(s, CLEAN, [], Math.random), ke = hopOfSample(placed.end);
+    const { rows } = await maker.clipRows(placed.samples, (h) => [Math.min(h, ke)]);
+    out.push(templateOf(rows.ends.subarray(0, END_BYTES), EMBEDDING_DIM));
+  }
+  return out;
+}
+
+/** Rows with their best template match (null: the unit reads no templates). */
+interface Part { rows: ScoredRows; match: Float32Array | null }
+
+/** A fitted unit, the negatives of its own it was fitted on, and the templates it matches. */
+interface Fit { unit: Unit; own: Part[]; templates: Int8Array[] | null }
+
+function joinParts(parts: readonly Part[], term: string): Part {
+  const rows = joinRows(parts.map((p) => p.rows), [term]);
+  return { rows, match: parts.length > 0 && parts[0]!.match ? concatSamples(parts.map((p) => p.match!)) : null };
 }
 
 function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, patience: number): boolean {
@@ -277,7 +367,7 @@ function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, 
 async function everyKth(parts: AsyncIterable<ScoredRows>, k: number, n: number, terms: readonly string[]): Promise<ScoredRows> {
   const kept = Math.ceil(n / k);
   let features = new Float32Array(0), dim = 0, i = 0, j = 0;
-  const base = new Map(terms.map((t) => [t, new Float32Array(kept)]));
+  const base = new Map(terms.map((t) => [t, new Float32Array(kept)])), ends = new Int8Array(kept * END_BYTES);
   for await (const p of parts) {
     if (rowCount(p) === 0) continue;
     if (dim === 0) features = new Float32Array(kept * (dim = p.dim));
@@ -285,8 +375,9 @@ async function everyKth(parts: AsyncIterable<ScoredRows>, k: number, n: number, 
       if (i % k !== 0 || j >= kept) continue;
       features.set(p.features.subarray(r * dim, (r + 1) * dim), j * dim);
       for (const t of terms) base.get(t)![j] = p.base.get(t)![r]!;
+      ends.set(p.ends.subarray(r * END_BYTES, (r + 1) * END_BYTES), j * END_BYTES);
       j++;
     }
   }
-  return { features: features.subarray(0, j * dim), dim, base: new Map([...base].map(([t, b]) => [t, b.subarray(0, j)])), runs: Array.from({ length: j }, () => 1) };
+  return { features: features.subarray(0, j * dim), dim, base: new Map([...base].map(([t, b]) => [t, b.subarray(0, j)])), runs: Array.from({ length: j }, () => 1), ends: ends.subarray(0, j * END_BYTES) };
 }

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { EMBEDDING_DIM } from '../model/speech-embedding.js';
+import { decodeTemplate, TEMPLATE_FRAMES } from '../model/take-templates.js';
 import type { SiteHead, TermHeads } from '../model/term-heads.js';
 import { writeFileAtomic } from '../durable-file.js';
 import { readJsonFile } from '../json-file.js';
@@ -35,6 +37,11 @@ export interface SiteTermEntry {
   bias: number;
   baseWeight: number;
   weights: number[];
+  /** The takes' templates (take-templates.ts, base64 int8) and the weight of their best match; absent in older files. */
+  templates?: string[];
+  templateWeight?: number;
+  /** The take each template was made from (its takeId; '' for a take from elsewhere): removing a take removes its template. */
+  templateTakes?: string[];
   takes: number;
   speakers: string[];
   trueClips: number;
@@ -76,8 +83,10 @@ export async function readSiteHeadsFile(file: string): Promise<SiteHeadsFile | n
     : `${file}: not JSON (${err.message}); delete it to use the factory heads, or run gearhear adapt`, { cause: err })) as SiteHeadsFile | null;
   if (f === null) return null;
   const ok = f && f.format === SITE_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
-    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && [t.bias, t.baseWeight, ...t.weights].every(Number.isFinite));
-  if (!ok) throw new SiteHeadsError(`${file}: not a ${SITE_HEADS_FORMAT} file with finite weights for every term; delete it to use the factory heads, or run gearhear adapt`);
+    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && [t.bias, t.baseWeight, ...t.weights].every(Number.isFinite)
+      && (t.templates === undefined || (Array.isArray(t.templates) && Number.isFinite(t.templateWeight) && t.templates.every((x) => typeof x === 'string' && decodeTemplate(x).length === TEMPLATE_FRAMES * EMBEDDING_DIM)
+        && (t.templateTakes === undefined || (Array.isArray(t.templateTakes) && t.templateTakes.length === t.templates.length)))));
+  if (!ok) throw new SiteHeadsError(`${file}: not a ${SITE_HEADS_FORMAT} file with finite weights (and whole take templates) for every term; delete it to use the factory heads, or run gearhear adapt`);
   return f;
 }
 
@@ -112,7 +121,28 @@ export async function loadSiteHeads(file: string, heads: TermHeads, embedding: s
       skipped.push(t.term);
       continue;
     }
-    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights) });
+    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.templates ? { templates: t.templates.map(decodeTemplate), templateWeight: t.templateWeight! } : {}) });
   }
   return { site, skipped, sha256: await siteHeadsSha256(file) };
+}
+
+/**
+ * Removes from `<state.dir>/site-heads.json` the templates of takes that are gone (`enroll remove`,
+ * retention): a site head matches only takes the site still keeps. A term left with none of its
+ * templates loses its site head (its factory head applies again). Returns how many templates went.
+ */
+export async function forgetRemovedTakes(stateDir: string, kept: ReadonlySet<string>): Promise<number> {
+  const file = siteHeadsPath(stateDir), f = await readSiteHeadsFile(file);
+  if (!f) return 0;
+  let gone = 0;
+  const terms = f.terms.flatMap((t) => {
+    if (!t.templates || !t.templateTakes) return [t];
+    const keep = t.templateTakes.map((id) => id === '' || kept.has(id));
+    gone += keep.filter((k) => !k).length;
+    if (keep.every(Boolean)) return [t];
+    if (!keep.some(Boolean)) return [];
+    return [{ ...t, templates: t.templates.filter((_, i) => keep[i]), templateTakes: t.templateTakes.filter((_, i) => keep[i]) }];
+  });
+  if (gone > 0) await writeSiteHeadsFile(file, { ...f, terms });
+  return gone;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as ort from './ort.js';
 import { ModelLoadError, readPartManifest, readVerifiedPart } from './manifest.js';
 import { EMBEDDING_DIM } from './speech-embedding.js';
+import { bestMatch, windowEnd } from './take-templates.js';
 
 /** One term a head model can score, with its typical spoken length (for the detection's start). */
 export interface HeadTerm {
@@ -51,6 +52,9 @@ export interface SiteHead {
   weights: Float32Array;
   baseWeight: number;
   bias: number;
+  /** Its term's enrolled takes (take-templates.ts), read as one more input: + templateWeight * best match. */
+  templates?: Int8Array[];
+  templateWeight?: number;
 }
 
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
@@ -100,7 +104,13 @@ export class TermHeads {
     const h = createHash('sha256').update(this.manifest.sha256);
     const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
-    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
+    for (const c of this.site) {
+      h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
+      if (c.templates?.length) {
+        h.update(`templates ${c.templateWeight}\n`);
+        for (const x of c.templates) h.update(x);
+      }
+    }
     return h.digest('hex');
   }
 
@@ -178,8 +188,12 @@ export class TermHeads {
     if (this.site.length === 0) return { scores: factory, factory, features, featureDim };
     const out = Float32Array.from(factory);
     for (let i = 0; i < n; i++) {
-      const f = features.subarray(i * featureDim, (i + 1) * featureDim);
-      for (const h of this.site) out[i * all + h.column] = siteScore(h, f, factory[i * all + h.column]!);
+      const f = features.subarray(i * featureDim, (i + 1) * featureDim), w = windows.subarray(i * per, (i + 1) * per);
+      let end: Int8Array | null = null;
+      for (const h of this.site) {
+        const match = h.templates?.length ? bestMatch(end ??= windowEnd(w, this.manifest.dim), h.templates, this.manifest.dim) : 0;
+        out[i * all + h.column] = siteScore(h, f, factory[i * all + h.column]!, match);
+      }
     }
     return { scores: out, factory, features, featureDim };
   }
@@ -235,9 +249,9 @@ export function scoreLogit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-/** A site head's sigmoid score of one window's features and the factory head's score of it. */
-export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number }, features: Float32Array, baseScore: number): number {
-  return 1 / (1 + Math.exp(-(unitLogit(h, features) + h.baseWeight * scoreLogit(baseScore))));
+/** A site head's sigmoid score of one window's features, the factory head's score of it and its takes' best match (take-templates.ts). */
+export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; templateWeight?: number }, features: Float32Array, baseScore: number, match = 0): number {
+  return 1 / (1 + Math.exp(-(unitLogit(h, features) + h.baseWeight * scoreLogit(baseScore) + (h.templateWeight ?? 0) * match)));
 }
 
 /**
