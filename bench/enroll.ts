@@ -30,7 +30,7 @@ import { HeadCompiler, type HeadInputs } from '../src/kws/head-compile.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
 import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedding.js';
 import { bestMatch, decodeTemplate } from '../src/model/take-templates.js';
-import { scoreLogit, TermHeads } from '../src/model/term-heads.js';
+import { scoreLogit, TermHeads, type TemplateUnit } from '../src/model/term-heads.js';
 import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/common.js';
 import { COMMAND_WORDS, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
 import { benchVoices, trainingRealSpeech } from './lib/wakeword-data.js';
@@ -41,7 +41,7 @@ const PATIENCE = SCHEMA.model.headsPatience.default as number;
 const REFRACTORY_HOPS = Math.ceil((SCHEMA.kws.refractoryMs.default as number) / 1000 / EMBEDDING_SHIFT_SEC);
 const DEFAULT_THR = scoreLogit(PIVOT) + scoreLogit(SCHEMA.kws.threshold.default as number);
 
-interface Unit { weights: Float32Array; baseWeight: number; bias: number; templates?: Int8Array[]; templateWeight?: number }
+interface Unit { weights: Float32Array; baseWeight: number; bias: number; templates?: Int8Array[]; templateUnit?: TemplateUnit }
 interface Measure { miss0: number; miss1: number; missDefault: number; faDefault: number }
 
 /** Per-hop logits of `term` in `rows`: the factory's, or a site unit's on [features, factory logit]. */
@@ -50,9 +50,10 @@ function logits(rows: ScoredRows, term: string, unit: Unit | null): Float64Array
   for (let i = 0; i < n; i++) {
     const b = scoreLogit(base[i]!);
     if (!unit) { out[i] = b; continue; }
-    let z = unit.bias + unit.baseWeight * b + (unit.templates ? unit.templateWeight! * bestMatch(rows.ends, unit.templates, EMBEDDING_DIM, i * END_BYTES) : 0);
+    let z = unit.bias + unit.baseWeight * b;
     for (let k = 0; k < d; k++) z += unit.weights[k]! * rows.features[i * d + k]!;
-    out[i] = z;
+    const t = unit.templateUnit;
+    out[i] = t && unit.templates ? Math.max(z, t.bias + t.baseWeight * b + t.matchWeight * bestMatch(rows.ends, unit.templates, EMBEDDING_DIM, i * END_BYTES)) : z;
   }
   return out;
 }
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
     const outcomes = await adapter.adapt(enrolled);
     for (const o of outcomes) {
       const e = o.entry, t = tests.get(o.term)!;
-      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias, ...(e.templates ? { templates: e.templates.map(decodeTemplate), templateWeight: e.templateWeight! } : {}) } : null;
+      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias, ...(e.templates ? { templates: e.templates.map(decodeTemplate), templateUnit: e.templateUnit! } : {}) } : null;
       // One at a time: each clip's noise comes from the seeded generator in this order.
       const rowsOf = async (takes: Take[]): Promise<ScoredRows> => {
         const parts: ScoredRows[] = [];

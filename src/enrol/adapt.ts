@@ -82,7 +82,7 @@ export interface SiteAdaptOptions {
   perturbations?: number;
   /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 1.5). */
   biasMargin?: number;
-  /** The head also reads how well each window matches the term's takes (take-templates.ts; default true). */
+  /** A second unit reads how well each window matches the term's takes (take-templates.ts; default true). */
   templates?: boolean;
   seed?: number;
   logger?: Logger;
@@ -188,7 +188,7 @@ export class SiteAdapter {
     const guardFit = await this.fit(maker, t, fitTakes, templates?.filter((_, i) => !heldAt[i]) ?? null, neg.sample, hardRows, others);
     const heldRows: ScoredRows[] = [];
     for (const s of held) heldRows.push((await maker.clipRows(perturb(s, CLEAN, [], Math.random).samples)).rows);
-    const logitsOf = (f: Fit | null, part: ScoredRows): Float64Array => (f ? siteLogits(f.unit, part, t.term, f.templates && matchColumn(part, f.templates)) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
+    const logitsOf = (f: Fit | null, part: ScoredRows): Float64Array => (f ? siteLogits(f, part, t.term, f.templates && matchColumn(part, f.templates)) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
     const foundBy = (f: Fit | null, extra: number): number => heldRows.filter((rows) => found(logitsOf(f, rows), rows.runs, thr + extra, P)).length;
     const heldHours = hoursOf(neg.heldRows);
     const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, templates, neg.sample, hardRows, others) : null;
@@ -220,12 +220,15 @@ export class SiteAdapter {
       if (tooManyAlarms) refusals.push(`${figures.faPerHourAfter} false alarms per hour on ${figures.negativeHours} h of held-out negatives (factory head ${figures.faPerHourBefore}, target ${this.o.targetFaPerHour})${extra > 0 ? ` with its bias lowered by ${extra}` : ''}`);
       return { figures, refusals, tooManyAlarms };
     });
-    const unit = lowered(fitted!.unit, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
+    const unit = lowered(fitted!.unit, chosen.step), tmpl = fitted!.tmpl && lowered(fitted!.tmpl, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
     const dim = neg.sample.dim;
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
-      ...(templates ? { templates: templates.map(encodeTemplate), templateWeight: Number(unit.weights[dim + 1]!.toPrecision(6)), templateTakes: t.takes.map((s) => s.takeId ?? '') } : {}),
+      ...(templates && tmpl ? {
+        templates: templates.map(encodeTemplate), templateTakes: t.takes.map((s) => s.takeId ?? ''),
+        templateUnit: { bias: tmpl.bias, baseWeight: Number(tmpl.weights[0]!.toPrecision(6)), matchWeight: Number(tmpl.weights[1]!.toPrecision(6)) },
+      } : {}),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
       negatives: neg.fitRows + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
@@ -235,9 +238,11 @@ export class SiteAdapter {
   }
 
   /**
-   * One unit on [features, factory logit, best match over the takes' templates], its bias not yet set
-   * (withBiases), and the negatives it was fitted on beside the sample. A take's own rows are matched
-   * against the other takes only: the detector never hears the very take it was enrolled with.
+   * One unit on [features, factory logit] and, with templates, one on [factory logit, best match over
+   * the takes' templates], their biases not yet set (withBiases), and the negatives they were fitted on
+   * beside the sample. A take's own rows are matched against the other takes only: the detector never
+   * hears the very take it was enrolled with. (Read as one more input of the first unit, the match was
+   * left unused: 512 features already part the perturbed takes from the negatives.)
    */
   private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], templates: Int8Array[] | null, sample: ScoredRows, hard: ScoredRows, others: ScoredRows[]): Promise<Fit> {
     const rng = seededRandom(this.o.seed ?? 1);
@@ -261,8 +266,9 @@ export class SiteAdapter {
     const own = [withAll(hard), ...cut, ...others.map(withAll)];
     const fitted = [withAll(sample), ...[0, 1, 2].map(() => own[0]!), ...own.slice(1)].filter((p) => rowCount(p.rows) > 0);
     const positives = joinParts(pos, t.term);
-    const unit = fitUnit(asRows(positives.rows, t.term, positives.match), fitted.map((p) => asRows(p.rows, t.term, p.match)));
-    return { unit, own, templates };
+    const unit = fitUnit(asRows(positives.rows, t.term), fitted.map((p) => asRows(p.rows, t.term)));
+    const tmpl = templates ? fitUnit(matchRows(positives, t.term), fitted.map((p) => matchRows(p, t.term))) : null;
+    return { unit, tmpl, own, templates };
   }
 
   /**
@@ -270,16 +276,22 @@ export class SiteAdapter {
    * patience) sits BIAS_MARGIN below the threshold: one pass over the fitting negatives for all units.
    */
   private async withBiases(term: string, thr: number, neg: Negatives, fits: readonly Fit[]): Promise<Fit[]> {
-    const highest = (unit: Unit, part: ScoredRows, match: Float32Array | null): number => {
+    const highest = (logits: Float64Array, part: ScoredRows): number => {
       let top = -Infinity;
-      if (rowCount(part) > 0) for (const v of patientValues(siteLogits(unit, part, term, match), part.runs, this.o.patienceHops)) if (v > top) top = v;
+      if (rowCount(part) > 0) for (const v of patientValues(logits, part.runs, this.o.patienceHops)) if (v > top) top = v;
       return top;
     };
-    const tops = fits.map(() => -Infinity);
-    for await (const part of neg.fitParts()) fits.forEach(({ unit, templates }, j) => { tops[j] = Math.max(tops[j]!, highest(unit, part, templates && matchColumn(part, templates))); });
+    // Per fit: the highest negative of its features unit, and of its template unit.
+    const tops = fits.map(() => [-Infinity, -Infinity]);
+    const visit = (f: Fit, j: number, part: ScoredRows, match: Float32Array | null): void => {
+      tops[j]![0] = Math.max(tops[j]![0]!, highest(siteLogits({ unit: f.unit, tmpl: null }, part, term, null), part));
+      if (f.tmpl && match) tops[j]![1] = Math.max(tops[j]![1]!, highest(matchLogits(f.tmpl, part, term, match), part));
+    };
+    for await (const part of neg.fitParts()) fits.forEach((f, j) => visit(f, j, part, f.templates && matchColumn(part, f.templates)));
     return fits.map((f, j) => {
-      const top = Math.max(tops[j]!, ...f.own.map((p) => highest(f.unit, p.rows, p.match)));
-      return Number.isFinite(top) ? { ...f, unit: { weights: f.unit.weights, bias: f.unit.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } } : f;
+      for (const p of f.own) visit(f, j, p.rows, p.match);
+      const at = (u: Unit, top: number): Unit => (Number.isFinite(top) ? { weights: u.weights, bias: u.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } : u);
+      return { ...f, unit: at(f.unit, tops[j]![0]!), tmpl: f.tmpl && at(f.tmpl, tops[j]![1]!) };
     });
   }
 
@@ -292,26 +304,38 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 const lowered = (u: Unit, by: number): Unit => ({ weights: u.weights, bias: u.bias - by });
 const ratio = (a: number, b: number): number => (b === 0 ? NaN : round(a / b));
 
-/**
- * [features, logit(factory score of term)(, best template match)] rows of a part for fitUnit: the
- * features are not copied (the rest is Rows' tail).
- */
-export function asRows(p: ScoredRows, term: string, match: Float32Array | null = null): Rows {
-  const base = p.base.get(term)!, width = match ? 2 : 1, tail = new Float32Array(base.length * width);
-  for (let i = 0; i < base.length; i++) {
-    tail[i * width] = scoreLogit(base[i]!);
-    if (match) tail[i * width + 1] = match[i]!;
-  }
-  return { data: p.features, dim: p.dim + width, tail: { values: tail, stride: width, length: width } };
+/** [features, logit(factory score of term)] rows of a part for fitUnit: the features are not copied (the logit is Rows' tail). */
+export function asRows(p: ScoredRows, term: string): Rows {
+  return { data: p.features, dim: p.dim + 1, tail: { values: Float32Array.from(p.base.get(term)!, scoreLogit), stride: 1, length: 1 } };
 }
 
-/** The unit's logit of each row ([features, factory logit(, best template match)]), without copying the rows. */
-export function siteLogits(u: Unit, r: ScoredRows, term: string, match: Float32Array | null = null): Float64Array {
-  const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n);
+/** [factory logit, best template match] rows of a part, for the template unit. */
+function matchRows(p: Part, term: string): Rows {
+  const base = p.rows.base.get(term)!, data = new Float32Array(base.length * 2);
+  for (let i = 0; i < base.length; i++) {
+    data[2 * i] = scoreLogit(base[i]!);
+    data[2 * i + 1] = p.match![i]!;
+  }
+  return { data, dim: 2 };
+}
+
+/** The template unit's logit of each row. */
+function matchLogits(u: Unit, r: ScoredRows, term: string, match: Float32Array): Float64Array {
+  const base = r.base.get(term)!;
+  return Float64Array.from(base, (b, i) => u.bias + u.weights[0]! * scoreLogit(b) + u.weights[1]! * match[i]!);
+}
+
+/**
+ * A site head's logit of each row: its features unit on [features, factory logit] or, with
+ * templates, its template unit on [factory logit, best match], whichever is higher. Rows not copied.
+ */
+export function siteLogits(h: { unit: Unit; tmpl: Unit | null }, r: ScoredRows, term: string, match: Float32Array | null): Float64Array {
+  const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n), u = h.unit;
+  const other = h.tmpl && match ? matchLogits(h.tmpl, r, term, match) : null;
   for (let i = 0; i < n; i++) {
-    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!) + (match ? u.weights[d + 1]! * match[i]! : 0);
+    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!);
     for (let k = 0; k < d; k++) z += u.weights[k]! * r.features[i * d + k]!;
-    out[i] = z;
+    out[i] = other ? Math.max(z, other[i]!) : z;
   }
   return out;
 }
@@ -350,8 +374,8 @@ async function takeTemplates(maker: RowMaker, takes: readonly Said[]): Promise<I
 /** Rows with their best template match (null: the unit reads no templates). */
 interface Part { rows: ScoredRows; match: Float32Array | null }
 
-/** A fitted unit, the negatives of its own it was fitted on, and the templates it matches. */
-interface Fit { unit: Unit; own: Part[]; templates: Int8Array[] | null }
+/** The fitted units (on features; on the template match), the negatives of their own they were fitted on, and the templates matched. */
+interface Fit { unit: Unit; tmpl: Unit | null; own: Part[]; templates: Int8Array[] | null }
 
 function joinParts(parts: readonly Part[], term: string): Part {
   const rows = joinRows(parts.map((p) => p.rows), [term]);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EMBEDDING_DIM } from '../model/speech-embedding.js';
 import { decodeTemplate, TEMPLATE_FRAMES } from '../model/take-templates.js';
-import type { SiteHead, TermHeads } from '../model/term-heads.js';
+import type { SiteHead, TemplateUnit, TermHeads } from '../model/term-heads.js';
 import { writeFileAtomic } from '../durable-file.js';
 import { readJsonFile } from '../json-file.js';
 
@@ -37,9 +37,9 @@ export interface SiteTermEntry {
   bias: number;
   baseWeight: number;
   weights: number[];
-  /** The takes' templates (take-templates.ts, base64 int8) and the weight of their best match; absent in older files. */
+  /** The takes' templates (take-templates.ts, base64 int8) and the unit on their best match (SiteHead); absent in older files. */
   templates?: string[];
-  templateWeight?: number;
+  templateUnit?: TemplateUnit;
   /** The take each template was made from (its takeId; '' for a take from elsewhere): removing a take removes its template. */
   templateTakes?: string[];
   takes: number;
@@ -84,7 +84,7 @@ export async function readSiteHeadsFile(file: string): Promise<SiteHeadsFile | n
   if (f === null) return null;
   const ok = f && f.format === SITE_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
     && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && [t.bias, t.baseWeight, ...t.weights].every(Number.isFinite)
-      && (t.templates === undefined || (Array.isArray(t.templates) && Number.isFinite(t.templateWeight) && t.templates.every((x) => typeof x === 'string' && decodeTemplate(x).length === TEMPLATE_FRAMES * EMBEDDING_DIM)
+      && (t.templates === undefined || (Array.isArray(t.templates) && [t.templateUnit?.bias, t.templateUnit?.baseWeight, t.templateUnit?.matchWeight].every(Number.isFinite) && t.templates.every((x) => typeof x === 'string' && decodeTemplate(x).length === TEMPLATE_FRAMES * EMBEDDING_DIM)
         && (t.templateTakes === undefined || (Array.isArray(t.templateTakes) && t.templateTakes.length === t.templates.length)))));
   if (!ok) throw new SiteHeadsError(`${file}: not a ${SITE_HEADS_FORMAT} file with finite weights (and whole take templates) for every term; delete it to use the factory heads, or run gearhear adapt`);
   return f;
@@ -121,7 +121,7 @@ export async function loadSiteHeads(file: string, heads: TermHeads, embedding: s
       skipped.push(t.term);
       continue;
     }
-    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.templates ? { templates: t.templates.map(decodeTemplate), templateWeight: t.templateWeight! } : {}) });
+    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.templates ? { templates: t.templates.map(decodeTemplate), templateUnit: t.templateUnit! } : {}) });
   }
   return { site, skipped, sha256: await siteHeadsSha256(file) };
 }

@@ -52,10 +52,16 @@ export interface SiteHead {
   weights: Float32Array;
   baseWeight: number;
   bias: number;
-  /** Its term's enrolled takes (take-templates.ts), read as one more input: + templateWeight * best match. */
+  /**
+   * Its term's enrolled takes (take-templates.ts) and a second unit on them; the head's logit is the
+   * higher of the two: max(above, bias + baseWeight * logit(factory score) + matchWeight * best match).
+   */
   templates?: Int8Array[];
-  templateWeight?: number;
+  templateUnit?: TemplateUnit;
 }
+
+/** A site head's second unit, on the factory logit and the best match over its templates. */
+export interface TemplateUnit { bias: number; baseWeight: number; matchWeight: number }
 
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
 export class TermHeads {
@@ -107,7 +113,7 @@ export class TermHeads {
     for (const c of this.site) {
       h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
       if (c.templates?.length) {
-        h.update(`templates ${c.templateWeight}\n`);
+        h.update(`templates ${JSON.stringify(c.templateUnit)}\n`);
         for (const x of c.templates) h.update(x);
       }
     }
@@ -191,7 +197,7 @@ export class TermHeads {
       const f = features.subarray(i * featureDim, (i + 1) * featureDim), w = windows.subarray(i * per, (i + 1) * per);
       let end: Int8Array | null = null;
       for (const h of this.site) {
-        const match = h.templates?.length ? bestMatch(end ??= windowEnd(w, this.manifest.dim), h.templates, this.manifest.dim) : 0;
+        const match = h.templates?.length && h.templateUnit ? bestMatch(end ??= windowEnd(w, this.manifest.dim), h.templates, this.manifest.dim) : 0;
         out[i * all + h.column] = siteScore(h, f, factory[i * all + h.column]!, match);
       }
     }
@@ -250,8 +256,10 @@ export function scoreLogit(p: number): number {
 }
 
 /** A site head's sigmoid score of one window's features, the factory head's score of it and its takes' best match (take-templates.ts). */
-export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; templateWeight?: number }, features: Float32Array, baseScore: number, match = 0): number {
-  return 1 / (1 + Math.exp(-(unitLogit(h, features) + h.baseWeight * scoreLogit(baseScore) + (h.templateWeight ?? 0) * match)));
+export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; templateUnit?: TemplateUnit }, features: Float32Array, baseScore: number, match = 0): number {
+  const base = scoreLogit(baseScore), t = h.templateUnit;
+  const z = unitLogit(h, features) + h.baseWeight * base;
+  return 1 / (1 + Math.exp(-(t ? Math.max(z, t.bias + t.baseWeight * base + t.matchWeight * match) : z)));
 }
 
 /**
