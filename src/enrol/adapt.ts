@@ -82,8 +82,10 @@ export interface SiteAdaptOptions {
   perturbations?: number;
   /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 1.5). */
   biasMargin?: number;
-  /** A second unit reads how well each window matches the term's takes (take-templates.ts; default true). */
+  /** A second unit reads how well each window matches the term's takes (take-templates.ts; default false: run 7 in docs/enrolment.md). */
   templates?: boolean;
+  /** The head's logit is never below the factory head's: it adds detections, never removes one (default false). */
+  keepFactory?: boolean;
   seed?: number;
   logger?: Logger;
 }
@@ -127,7 +129,7 @@ export class SiteAdapter {
     const t0 = performance.now();
     // Each term's take templates, first: the negatives kept are matched against them once, and keep only the matches.
     const templates = new Map<string, Int8Array[] | null>();
-    for (const t of terms) templates.set(t.term, this.o.templates === false ? null : await takeTemplates(maker, t.takes));
+    for (const t of terms) templates.set(t.term, this.o.templates ? await takeTemplates(maker, t.takes) : null);
     const negatives = await this.negatives(maker, [...templates.values()].flatMap((x) => x ?? []));
     this.logger.info('adapt: negatives ready', { fit: negatives.fitRows, held: negatives.heldRows, seconds: Math.round((performance.now() - t0) / 100) / 10 });
     // Every term's clean takes, once: positives elsewhere are negatives here.
@@ -188,7 +190,8 @@ export class SiteAdapter {
     const guardFit = await this.fit(maker, t, fitTakes, templates?.filter((_, i) => !heldAt[i]) ?? null, neg.sample, hardRows, others);
     const heldRows: ScoredRows[] = [];
     for (const s of held) heldRows.push((await maker.clipRows(perturb(s, CLEAN, [], Math.random).samples)).rows);
-    const logitsOf = (f: Fit | null, part: ScoredRows): Float64Array => (f ? siteLogits(f, part, t.term, f.templates && matchColumn(part, f.templates)) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
+    const keepFactory = this.o.keepFactory ?? false;
+    const logitsOf = (f: Fit | null, part: ScoredRows): Float64Array => (f ? siteLogits({ ...f, keepFactory }, part, t.term, f.templates && matchColumn(part, f.templates)) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
     const foundBy = (f: Fit | null, extra: number): number => heldRows.filter((rows) => found(logitsOf(f, rows), rows.runs, thr + extra, P)).length;
     const heldHours = hoursOf(neg.heldRows);
     const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, templates, neg.sample, hardRows, others) : null;
@@ -229,6 +232,7 @@ export class SiteAdapter {
         templates: templates.map(encodeTemplate), templateTakes: t.takes.map((s) => s.takeId ?? ''),
         templateUnit: { bias: tmpl.bias, baseWeight: Number(tmpl.weights[0]!.toPrecision(6)), matchWeight: Number(tmpl.weights[1]!.toPrecision(6)) },
       } : {}),
+      ...(keepFactory ? { keepsFactory: true } : {}),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
       negatives: neg.fitRows + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
@@ -327,15 +331,17 @@ function matchLogits(u: Unit, r: ScoredRows, term: string, match: Float32Array):
 
 /**
  * A site head's logit of each row: its features unit on [features, factory logit] or, with
- * templates, its template unit on [factory logit, best match], whichever is higher. Rows not copied.
+ * templates, its template unit on [factory logit, best match], whichever is higher (and never below
+ * the factory logit with keepFactory). Rows not copied.
  */
-export function siteLogits(h: { unit: Unit; tmpl: Unit | null }, r: ScoredRows, term: string, match: Float32Array | null): Float64Array {
+export function siteLogits(h: { unit: Unit; tmpl: Unit | null; keepFactory?: boolean }, r: ScoredRows, term: string, match: Float32Array | null): Float64Array {
   const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n), u = h.unit;
   const other = h.tmpl && match ? matchLogits(h.tmpl, r, term, match) : null;
   for (let i = 0; i < n; i++) {
     let z = u.bias + u.weights[d]! * scoreLogit(base[i]!);
     for (let k = 0; k < d; k++) z += u.weights[k]! * r.features[i * d + k]!;
-    out[i] = other ? Math.max(z, other[i]!) : z;
+    if (other) z = Math.max(z, other[i]!);
+    out[i] = h.keepFactory ? Math.max(z, scoreLogit(base[i]!)) : z;
   }
   return out;
 }

@@ -42,6 +42,8 @@ export interface SiteTermEntry {
   templateUnit?: TemplateUnit;
   /** The take each template was made from (its takeId; '' for a take from elsewhere): removing a take removes its template. */
   templateTakes?: string[];
+  /** The head's logit is never below the factory head's (SiteHead.keepsFactory). */
+  keepsFactory?: boolean;
   takes: number;
   speakers: string[];
   trueClips: number;
@@ -121,7 +123,7 @@ export async function loadSiteHeads(file: string, heads: TermHeads, embedding: s
       skipped.push(t.term);
       continue;
     }
-    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.templates ? { templates: t.templates.map(decodeTemplate), templateUnit: t.templateUnit! } : {}) });
+    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.keepsFactory === true ? { keepsFactory: true } : {}), ...(t.templates ? { templates: t.templates.map(decodeTemplate), templateUnit: t.templateUnit! } : {}) });
   }
   return { site, skipped, sha256: await siteHeadsSha256(file) };
 }

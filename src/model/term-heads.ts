@@ -58,6 +58,8 @@ export interface SiteHead {
    */
   templates?: Int8Array[];
   templateUnit?: TemplateUnit;
+  /** Never below the factory head's logit: the site head adds detections, never removes one. */
+  keepsFactory?: boolean;
 }
 
 /** A site head's second unit, on the factory logit and the best match over its templates. */
@@ -111,7 +113,7 @@ export class TermHeads {
     const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
     for (const c of this.site) {
-      h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
+      h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n${c.keepsFactory ? 'keeps factory\n' : ''}`).update(bytes(c.weights));
       if (c.templates?.length) {
         h.update(`templates ${JSON.stringify(c.templateUnit)}\n`);
         for (const x of c.templates) h.update(x);
@@ -256,10 +258,11 @@ export function scoreLogit(p: number): number {
 }
 
 /** A site head's sigmoid score of one window's features, the factory head's score of it and its takes' best match (take-templates.ts). */
-export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; templateUnit?: TemplateUnit }, features: Float32Array, baseScore: number, match = 0): number {
+export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; templateUnit?: TemplateUnit; keepsFactory?: boolean }, features: Float32Array, baseScore: number, match = 0): number {
   const base = scoreLogit(baseScore), t = h.templateUnit;
-  const z = unitLogit(h, features) + h.baseWeight * base;
-  return 1 / (1 + Math.exp(-(t ? Math.max(z, t.bias + t.baseWeight * base + t.matchWeight * match) : z)));
+  let z = unitLogit(h, features) + h.baseWeight * base;
+  if (t) z = Math.max(z, t.bias + t.baseWeight * base + t.matchWeight * match);
+  return 1 / (1 + Math.exp(-(h.keepsFactory ? Math.max(z, base) : z)));
 }
 
 /**
