@@ -15,22 +15,21 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--templates on|off] [--keep-factory on|off] [--select] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--keep-factory on|off] [--select] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCHEMA } from '../src/config/index.js';
-import { END_BYTES, joinRows, RowMaker, rowCount, type ScoredRows } from '../src/enrol/adapt-rows.js';
+import { joinRows, RowMaker, rowCount, type ScoredRows } from '../src/enrol/adapt-rows.js';
 import { patientValues } from '../src/kws/head-fit.js';
 import { SiteAdapter, type EnrolledTerm } from '../src/enrol/adapt.js';
 import { checkTake } from '../src/enrol/take-check.js';
 import { loadCompiledHeads } from '../src/kws/compiled-heads.js';
 import { HeadCompiler, type HeadInputs } from '../src/kws/head-compile.js';
 import { NegativeBank } from '../src/model/negative-bank.js';
-import { EMBEDDING_DIM, EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedding.js';
-import { bestMatch, decodeTemplate } from '../src/model/take-templates.js';
-import { scoreLogit, TermHeads, type TemplateUnit } from '../src/model/term-heads.js';
+import { EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedding.js';
+import { scoreLogit, TermHeads } from '../src/model/term-heads.js';
 import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/common.js';
 import { COMMAND_WORDS, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
 import { benchVoices, trainingRealSpeech } from './lib/wakeword-data.js';
@@ -41,7 +40,7 @@ const PATIENCE = SCHEMA.model.headsPatience.default as number;
 const REFRACTORY_HOPS = Math.ceil((SCHEMA.kws.refractoryMs.default as number) / 1000 / EMBEDDING_SHIFT_SEC);
 const DEFAULT_THR = scoreLogit(PIVOT) + scoreLogit(SCHEMA.kws.threshold.default as number);
 
-interface Unit { weights: Float32Array; baseWeight: number; bias: number; templates?: Int8Array[]; templateUnit?: TemplateUnit; keepsFactory?: boolean }
+interface Unit { weights: Float32Array; baseWeight: number; bias: number; keepsFactory?: boolean }
 interface Measure { miss0: number; miss1: number; missDefault: number; faDefault: number }
 
 /** Per-hop logits of `term` in `rows`: the factory's, or a site unit's on [features, factory logit]. */
@@ -52,8 +51,6 @@ function logits(rows: ScoredRows, term: string, unit: Unit | null): Float64Array
     if (!unit) { out[i] = b; continue; }
     let z = unit.bias + unit.baseWeight * b;
     for (let k = 0; k < d; k++) z += unit.weights[k]! * rows.features[i * d + k]!;
-    const t = unit.templateUnit;
-    if (t && unit.templates) z = Math.max(z, t.bias + t.baseWeight * b + t.matchWeight * bestMatch(rows.ends, unit.templates, EMBEDDING_DIM, i * END_BYTES));
     out[i] = unit.keepsFactory ? Math.max(z, b) : z;
   }
   return out;
@@ -123,7 +120,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, templates: { type: 'string', default: 'off' }, 'keep-factory': { type: 'string', default: 'off' }, select: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, 'keep-factory': { type: 'string', default: 'off' }, select: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -186,11 +183,11 @@ async function main(): Promise<void> {
       const others = [...all.keys()].filter((s) => !site.includes(s)).flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, 2)).slice(0, maxOther);
       tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes)), others });
     }
-    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, biasMargin: Number(values['bias-margin']), templates: values.templates === 'on', keepFactory: values['keep-factory'] === 'on' });
+    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, biasMargin: Number(values['bias-margin']), keepFactory: values['keep-factory'] === 'on' });
     const outcomes = await adapter.adapt(enrolled);
     for (const o of outcomes) {
       const e = o.entry, t = tests.get(o.term)!;
-      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias, keepsFactory: e.keepsFactory, ...(e.templates ? { templates: e.templates.map(decodeTemplate), templateUnit: e.templateUnit! } : {}) } : null;
+      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias, keepsFactory: e.keepsFactory } : null;
       // One at a time: each clip's noise comes from the seeded generator in this order.
       const rowsOf = async (takes: Take[]): Promise<ScoredRows> => {
         const parts: ScoredRows[] = [];

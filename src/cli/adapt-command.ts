@@ -103,7 +103,7 @@ async function enrolledTerms(config: GearhearConfig, only: string[] | undefined)
     const falses = clips.filter((c) => c.term === v.term && (c.verdict?.verdict === 'false' || (c.verdict?.verdict === 'wrong-term' && c.verdict.saidTerm !== v.term)));
     out.push({
       term: v.term, threshold: v.threshold ?? config.kws.threshold,
-      takes: await Promise.all(mine.map(async (t) => ({ samples: await readTakeSamples(t), end: t.speechEnd, who: t.who, takeId: t.takeId }))),
+      takes: await Promise.all(mine.map(async (t) => ({ samples: await readTakeSamples(t), end: t.speechEnd, who: t.who }))),
       truePositives: await Promise.all(trues.map(async (c) => ({ samples: await readClipSamples(c), end: Math.round((c.end - c.clipStart) * SAMPLE_RATE) }))),
       hardNegatives: await Promise.all(falses.map((c) => readClipSamples(c))),
     });

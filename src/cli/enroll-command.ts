@@ -15,7 +15,6 @@ import { createGate } from '../vad/index.js';
 import { EX_CONFIG } from '../config/index.js';
 import type { GearhearConfig } from '../config/types.js';
 import { audioSourceOptions, audioSourceSpec, gateOptions } from '../daemon/wiring.js';
-import { forgetRemovedTakes, siteHeadsPath } from '../enrol/site-heads.js';
 import { addTake, applyRetention, listTakes, removeTake, type Retention, type TakeRecord } from '../enrol/store.js';
 import { checkTake, TakeError } from '../enrol/take-check.js';
 import { editDistance } from '../evidence/requests.js';
@@ -167,8 +166,6 @@ async function remove(stateDir: string, ids: string[], values: { term?: string; 
   const unknown = ids.filter((id) => !takes.some((t) => t.takeId === id));
   for (const t of chosen) await removeTake(t);
   process.stdout.write(`removed ${chosen.length} take(s)\n`);
-  const gone = chosen.length > 0 ? await forgetRemovedTakes(stateDir, new Set((await listTakes(stateDir)).takes.map((t) => t.takeId))) : 0;
-  if (gone > 0) process.stdout.write(`removed their ${gone} template(s) from ${siteHeadsPath(stateDir)} (a running daemon drops them when it next loads its heads)\n`);
   if (unknown.length > 0) {
     process.stderr.write(`gearhear enroll: no take ${unknown.join(', ')} (gearhear enroll list shows them)\n`);
     return EX_USAGE;

@@ -6,8 +6,7 @@
 import { concatSamples, scaledCopy } from '../audio/pcm.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 import { addNoise } from '../kws/head-compile.js';
-import { EMBEDDING_DIM, HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
-import { MATCH_FRAMES, windowEnd } from '../model/take-templates.js';
+import { HOP_SAMPLES, INT16_SCALE, type SpeechEmbedding } from '../model/speech-embedding.js';
 import { windowsEndingAt, type TermHeads } from '../model/term-heads.js';
 
 /** Rows of features with each wanted term's factory score; `runs` are lengths of consecutive hops. */
@@ -17,14 +16,7 @@ export interface ScoredRows {
   /** Factory score per term, one per row. */
   base: Map<string, Float32Array>;
   runs: number[];
-  /** Each row's window end for take templates (take-templates.ts windowEnd): rows x MATCH_FRAMES x embedding dim, int8. */
-  ends: Int8Array;
-  /** Each take template's match per row, computed once (then `ends` may be empty). */
-  matches?: Map<Int8Array, Float32Array>;
 }
-
-/** Bytes of `ends` per row. */
-export const END_BYTES = MATCH_FRAMES * EMBEDDING_DIM;
 
 const BATCH = 512;
 /** Long recordings are scored in pieces of this many seconds. */
@@ -47,8 +39,7 @@ export class RowMaker {
   /** Windows laid end to end -> rows (one run). */
   async rows(windows: Float32Array, n: number): Promise<ScoredRows> {
     const per = this.heads.manifest.window * this.heads.manifest.dim, all = this.heads.terms.length;
-    const feats: Float32Array[] = [], base = new Map(this.terms.map((t) => [t, new Float32Array(n)])), ends = new Int8Array(n * END_BYTES);
-    for (let i = 0; i < n; i++) windowEnd(windows.subarray(i * per, (i + 1) * per), EMBEDDING_DIM, ends.subarray(i * END_BYTES, (i + 1) * END_BYTES));
+    const feats: Float32Array[] = [], base = new Map(this.terms.map((t) => [t, new Float32Array(n)]));
     let dim = 0;
     for (let b = 0; b < n; b += BATCH) {
       const m = Math.min(BATCH, n - b);
@@ -60,7 +51,7 @@ export class RowMaker {
         for (let i = 0; i < m; i++) out[b + i] = r.factory[i * all + col]!;
       }
     }
-    return { features: concatSamples(feats), dim, base, runs: [n], ends };
+    return { features: concatSamples(feats), dim, base, runs: [n] };
   }
 
   /**
@@ -111,7 +102,7 @@ export class RowMaker {
 }
 
 export function emptyRows(terms: readonly string[], dim = 0): ScoredRows {
-  return { features: new Float32Array(0), dim, base: new Map(terms.map((t) => [t, new Float32Array(0)])), runs: [], ends: new Int8Array(0) };
+  return { features: new Float32Array(0), dim, base: new Map(terms.map((t) => [t, new Float32Array(0)])), runs: [] };
 }
 
 export function joinRows(parts: readonly ScoredRows[], terms: readonly string[]): ScoredRows {
@@ -120,15 +111,7 @@ export function joinRows(parts: readonly ScoredRows[], terms: readonly string[])
     features: concatSamples(parts.map((p) => p.features)), dim,
     base: new Map(terms.map((t) => [t, concatSamples(parts.map((p) => p.base.get(t)!))])),
     runs: parts.flatMap((p) => p.runs),
-    ends: joinInt8(parts.map((p) => p.ends)),
   };
-}
-
-function joinInt8(parts: readonly Int8Array[]): Int8Array {
-  const out = new Int8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
 }
 
 export function rowCount(r: ScoredRows): number {

@@ -22,10 +22,7 @@ import { seededRandom } from '../kws/term-synth.js';
 import type { NegativeBank } from '../model/negative-bank.js';
 import { scoreLogit, type TermHeads } from '../model/term-heads.js';
 import { countAlarms, firstAccepted, hoursOf, median } from './adapt-guard.js';
-import { concatSamples } from '../audio/pcm.js';
-import { EMBEDDING_DIM } from '../model/speech-embedding.js';
-import { bestMatch, encodeTemplate, templateOf } from '../model/take-templates.js';
-import { END_BYTES, hopOfSample, joinRows, perturb, rowCount, RowMaker, type Said, type ScoredRows } from './adapt-rows.js';
+import { hopOfSample, joinRows, perturb, rowCount, RowMaker, type Said, type ScoredRows } from './adapt-rows.js';
 import { factoryHeadSha256, type GuardFigures, type SiteTermEntry } from './site-heads.js';
 
 /**
@@ -57,7 +54,7 @@ const POSITIVE_HOPS = 4;
 
 export interface EnrolledTerm {
   term: string;
-  takes: Array<Said & { who: string; takeId?: string }>;
+  takes: Array<Said & { who: string }>;
   /** Evidence clips an operator marked `true` (or `wrong-term <this term>`). */
   truePositives: Said[];
   /** Evidence clips of this term an operator marked `false`. */
@@ -82,8 +79,6 @@ export interface SiteAdaptOptions {
   perturbations?: number;
   /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 1.5). */
   biasMargin?: number;
-  /** A second unit reads how well each window matches the term's takes (take-templates.ts; default false: run 7 in docs/enrolment.md). */
-  templates?: boolean;
   /** The head's logit is never below the factory head's: it adds detections, never removes one (default false). */
   keepFactory?: boolean;
   seed?: number;
@@ -127,10 +122,7 @@ export class SiteAdapter {
     for (const t of names) if (!this.o.heads.termIndex.has(t)) throw new RangeError(`no factory head for "${t}"`);
     const maker = new RowMaker(this.o.heads, this.o.embedding, names);
     const t0 = performance.now();
-    // Each term's take templates, first: the negatives kept are matched against them once, and keep only the matches.
-    const templates = new Map<string, Int8Array[] | null>();
-    for (const t of terms) templates.set(t.term, this.o.templates ? await takeTemplates(maker, t.takes) : null);
-    const negatives = await this.negatives(maker, [...templates.values()].flatMap((x) => x ?? []));
+    const negatives = await this.negatives(maker);
     this.logger.info('adapt: negatives ready', { fit: negatives.fitRows, held: negatives.heldRows, seconds: Math.round((performance.now() - t0) / 100) / 10 });
     // Every term's clean takes, once: positives elsewhere are negatives here.
     const takeRows = new Map<string, ScoredRows>();
@@ -143,19 +135,15 @@ export class SiteAdapter {
     for (const t of terms) {
       const t1 = performance.now();
       const others = terms.filter((o) => o !== t && !` ${o.term} `.includes(` ${t.term} `)).map((o) => takeRows.get(o.term)!);
-      out.push(await this.adaptTerm(maker, t, negatives, others, templates.get(t.term)!, (performance.now() - t1) / 1000));
+      out.push(await this.adaptTerm(maker, t, negatives, others, (performance.now() - t1) / 1000));
     }
     return out;
   }
 
-  private async negatives(maker: RowMaker, templates: readonly Int8Array[]): Promise<Negatives> {
+  private async negatives(maker: RowMaker): Promise<Negatives> {
     const { bank } = this.o, fitting = (s: number): boolean => s % 5 !== 0;
     const siteFit: ScoredRows[] = [], siteHeld: ScoredRows[] = [];
-    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) {
-      const parts = await maker.recordingParts(typeof rec === 'function' ? await rec() : rec);
-      if (i % 2 === 0) siteFit.push(...parts);
-      else siteHeld.push(...parts.map((p) => matched(p, templates)));
-    }
+    for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? siteFit : siteHeld).push(...await maker.recordingParts(typeof rec === 'function' ? await rec() : rec));
     async function* fitParts(): AsyncGenerator<ScoredRows> {
       for (const b of bank.windows(maker.window, fitting)) yield await maker.rows(b.data, b.count);
       yield* siteFit;
@@ -165,11 +153,10 @@ export class SiteAdapter {
       yield* siteHeld;
     }
     const fitRows = bank.hopsIn(fitting) + totalRows(siteFit), heldRows = bank.hopsIn((s) => !fitting(s)) + totalRows(siteHeld);
-    const sample = matched(await everyKth(fitParts(), Math.max(1, Math.ceil(fitRows / MAX_FIT_BANK_ROWS)), fitRows, maker.terms), templates);
-    return { sample, fitParts, fitRows, heldParts, heldRows };
+    return { sample: await everyKth(fitParts(), Math.max(1, Math.ceil(fitRows / MAX_FIT_BANK_ROWS)), fitRows, maker.terms), fitParts, fitRows, heldParts, heldRows };
   }
 
-  private async adaptTerm(maker: RowMaker, t: EnrolledTerm, neg: Negatives, others: ScoredRows[], templates: Int8Array[] | null, prepSec: number): Promise<TermOutcome> {
+  private async adaptTerm(maker: RowMaker, t: EnrolledTerm, neg: Negatives, others: ScoredRows[], prepSec: number): Promise<TermOutcome> {
     const t0 = performance.now();
     const thr = scoreLogit(this.o.scorePivot) + scoreLogit(t.threshold);
     const P = this.o.patienceHops;
@@ -185,21 +172,21 @@ export class SiteAdapter {
       const best = await maker.bestScores(perturb(s, CLEAN, [], Math.random).samples, (h) => range(Math.max(1, ke - 2), Math.min(h, ke + 6)));
       takeRanks.push(all.filter((_, c) => unrelated[c] && best[c]! > best[col]!).length);
     }
-    const heldAt = t.takes.length >= 3 ? t.takes.map((_, i) => i % 3 === 2) : t.takes.map(() => false);
-    const held = t.takes.filter((_, i) => heldAt[i]), fitTakes = t.takes.filter((_, i) => !heldAt[i]);
-    const guardFit = await this.fit(maker, t, fitTakes, templates?.filter((_, i) => !heldAt[i]) ?? null, neg.sample, hardRows, others);
+    const held = t.takes.length >= 3 ? t.takes.filter((_, i) => i % 3 === 2) : [];
+    const fitTakes = t.takes.filter((s) => !held.includes(s));
+    const guardFit = await this.fit(maker, t, fitTakes, neg.sample, hardRows, others);
     const heldRows: ScoredRows[] = [];
     for (const s of held) heldRows.push((await maker.clipRows(perturb(s, CLEAN, [], Math.random).samples)).rows);
-    const keepFactory = this.o.keepFactory ?? false;
-    const logitsOf = (f: Fit | null, part: ScoredRows): Float64Array => (f ? siteLogits({ ...f, keepFactory }, part, t.term, f.templates && matchColumn(part, f.templates)) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
-    const foundBy = (f: Fit | null, extra: number): number => heldRows.filter((rows) => found(logitsOf(f, rows), rows.runs, thr + extra, P)).length;
+    const keep = this.o.keepFactory ?? false;
+    const logitsOf = (u: Unit | null, part: ScoredRows): Float64Array => (u ? siteLogits(u, part, t.term, keep) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
+    const foundBy = (u: Unit | null, extra: number): number => heldRows.filter((rows) => found(logitsOf(u, rows), rows.runs, thr + extra, P)).length;
     const heldHours = hoursOf(neg.heldRows);
-    const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, templates, neg.sample, hardRows, others) : null;
+    const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, neg.sample, hardRows, others) : null;
     const [guardUnit, fitted = guardUnit] = await this.withBiases(t.term, thr, neg, finalFit ? [guardFit, finalFit] : [guardFit]);
     // Each head's logits on the held-out negatives, in one pass; lowering its bias is raising the threshold.
     const heads = [null, guardUnit!, fitted!], heldLogits: Float64Array[][] = heads.map(() => []), heldRuns: number[][] = [];
     for await (const part of neg.heldParts()) {
-      heads.forEach((f, j) => heldLogits[j]!.push(logitsOf(f, part)));
+      heads.forEach((u, j) => heldLogits[j]!.push(logitsOf(u, part)));
       heldRuns.push(part.runs);
     }
     const [beforeHeld, guardHeld, fittedHeld] = heldLogits as [Float64Array[], Float64Array[], Float64Array[]];
@@ -223,16 +210,12 @@ export class SiteAdapter {
       if (tooManyAlarms) refusals.push(`${figures.faPerHourAfter} false alarms per hour on ${figures.negativeHours} h of held-out negatives (factory head ${figures.faPerHourBefore}, target ${this.o.targetFaPerHour})${extra > 0 ? ` with its bias lowered by ${extra}` : ''}`);
       return { figures, refusals, tooManyAlarms };
     });
-    const unit = lowered(fitted!.unit, chosen.step), tmpl = fitted!.tmpl && lowered(fitted!.tmpl, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
+    const unit = lowered(fitted, chosen.step), guard = chosen.figures, refusals = chosen.refusals;
     const dim = neg.sample.dim;
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
-      ...(templates && tmpl ? {
-        templates: templates.map(encodeTemplate), templateTakes: t.takes.map((s) => s.takeId ?? ''),
-        templateUnit: { bias: tmpl.bias, baseWeight: Number(tmpl.weights[0]!.toPrecision(6)), matchWeight: Number(tmpl.weights[1]!.toPrecision(6)) },
-      } : {}),
-      ...(keepFactory ? { keepsFactory: true } : {}),
+      ...(keep ? { keepsFactory: true } : {}),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
       negatives: neg.fitRows + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
@@ -241,61 +224,40 @@ export class SiteAdapter {
     return { term: t.term, accepted: refusals.length === 0, refusals, entry };
   }
 
-  /**
-   * One unit on [features, factory logit] and, with templates, one on [factory logit, best match over
-   * the takes' templates], their biases not yet set (withBiases), and the negatives they were fitted on
-   * beside the sample. A take's own rows are matched against the other takes only: the detector never
-   * hears the very take it was enrolled with. (Read as one more input of the first unit, the match was
-   * left unused: 512 features already part the perturbed takes from the negatives.)
-   */
-  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], templates: Int8Array[] | null, sample: ScoredRows, hard: ScoredRows, others: ScoredRows[]): Promise<Fit> {
+  /** One unit on [features, factory logit], its bias not yet set (withBiases), and the negatives it was fitted on beside the sample. */
+  private async fit(maker: RowMaker, t: EnrolledTerm, takes: readonly Said[], sample: ScoredRows, hard: ScoredRows, others: ScoredRows[]): Promise<{ unit: Unit; own: ScoredRows[] }> {
     const rng = seededRandom(this.o.seed ?? 1);
     const n = this.o.perturbations ?? DEFAULT_PERTURBATIONS;
-    const pos: Part[] = [], cut: Part[] = [];
-    const sources = [...takes.map((s, i) => ({ s, others: templates?.filter((_, j) => j !== i) ?? null })), ...t.truePositives.map((s) => ({ s, others: templates }))];
-    for (const { s, others: tmpl } of sources) {
+    const pos: ScoredRows[] = [], cut: ScoredRows[] = [];
+    for (const s of [...takes, ...t.truePositives]) {
       for (let k = 0; k < n; k++) {
         const p = k === 0 ? CLEAN : { leadSec: 0.1 + rng() * 0.5, gain: 0.4 + rng() * 1.1, snrDb: rng() < 0.75 ? 5 + rng() * 20 : null };
         const placed = perturb(s, p, this.o.noiseBeds ?? [], rng);
         const ke = hopOfSample(placed.end);
-        const rows = (await maker.clipRows(placed.samples, (h) => range(ke, Math.min(h, ke + POSITIVE_HOPS - 1)))).rows;
-        pos.push({ rows, match: tmpl && matchColumn(rows, tmpl) });
-        if (ke > 3) {
-          const early = (await maker.clipRows(placed.samples, () => range(1, ke - 3))).rows;
-          cut.push({ rows: early, match: tmpl && matchColumn(early, tmpl) });
-        }
+        pos.push((await maker.clipRows(placed.samples, (h) => range(ke, Math.min(h, ke + POSITIVE_HOPS - 1)))).rows);
+        if (ke > 3) cut.push((await maker.clipRows(placed.samples, () => range(1, ke - 3))).rows);
       }
     }
-    const withAll = (rows: ScoredRows): Part => ({ rows, match: templates && matchColumn(rows, templates) });
-    const own = [withAll(hard), ...cut, ...others.map(withAll)];
-    const fitted = [withAll(sample), ...[0, 1, 2].map(() => own[0]!), ...own.slice(1)].filter((p) => rowCount(p.rows) > 0);
-    const positives = joinParts(pos, t.term);
-    const unit = fitUnit(asRows(positives.rows, t.term), fitted.map((p) => asRows(p.rows, t.term)));
-    const tmpl = templates ? fitUnit(matchRows(positives, t.term), fitted.map((p) => matchRows(p, t.term))) : null;
-    return { unit, tmpl, own, templates };
+    const own = [hard, ...cut, ...others];
+    const unit = fitUnit(asRows(joinRows(pos, [t.term]), t.term), [sample, hard, hard, hard, ...cut, ...others].filter((p) => rowCount(p) > 0).map((p) => asRows(p, t.term)));
+    return { unit, own };
   }
 
   /**
    * Each unit's bias set so that the highest of its fitting negatives (every row of them, with
    * patience) sits BIAS_MARGIN below the threshold: one pass over the fitting negatives for all units.
    */
-  private async withBiases(term: string, thr: number, neg: Negatives, fits: readonly Fit[]): Promise<Fit[]> {
-    const highest = (logits: Float64Array, part: ScoredRows): number => {
+  private async withBiases(term: string, thr: number, neg: Negatives, fits: ReadonlyArray<{ unit: Unit; own: ScoredRows[] }>): Promise<Unit[]> {
+    const highest = (unit: Unit, part: ScoredRows): number => {
       let top = -Infinity;
-      if (rowCount(part) > 0) for (const v of patientValues(logits, part.runs, this.o.patienceHops)) if (v > top) top = v;
+      if (rowCount(part) > 0) for (const v of patientValues(siteLogits(unit, part, term), part.runs, this.o.patienceHops)) if (v > top) top = v;
       return top;
     };
-    // Per fit: the highest negative of its features unit, and of its template unit.
-    const tops = fits.map(() => [-Infinity, -Infinity]);
-    const visit = (f: Fit, j: number, part: ScoredRows, match: Float32Array | null): void => {
-      tops[j]![0] = Math.max(tops[j]![0]!, highest(siteLogits({ unit: f.unit, tmpl: null }, part, term, null), part));
-      if (f.tmpl && match) tops[j]![1] = Math.max(tops[j]![1]!, highest(matchLogits(f.tmpl, part, term, match), part));
-    };
-    for await (const part of neg.fitParts()) fits.forEach((f, j) => visit(f, j, part, f.templates && matchColumn(part, f.templates)));
-    return fits.map((f, j) => {
-      for (const p of f.own) visit(f, j, p.rows, p.match);
-      const at = (u: Unit, top: number): Unit => (Number.isFinite(top) ? { weights: u.weights, bias: u.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } : u);
-      return { ...f, unit: at(f.unit, tops[j]![0]!), tmpl: f.tmpl && at(f.tmpl, tops[j]![1]!) };
+    const tops = fits.map(() => -Infinity);
+    for await (const part of neg.fitParts()) fits.forEach(({ unit }, j) => { tops[j] = Math.max(tops[j]!, highest(unit, part)); });
+    return fits.map(({ unit, own }, j) => {
+      const top = Math.max(tops[j]!, ...own.map((part) => highest(unit, part)));
+      return Number.isFinite(top) ? { weights: unit.weights, bias: unit.bias + thr - (this.o.biasMargin ?? BIAS_MARGIN) - top } : unit;
     });
   }
 
@@ -313,79 +275,16 @@ export function asRows(p: ScoredRows, term: string): Rows {
   return { data: p.features, dim: p.dim + 1, tail: { values: Float32Array.from(p.base.get(term)!, scoreLogit), stride: 1, length: 1 } };
 }
 
-/** [factory logit, best template match] rows of a part, for the template unit. */
-function matchRows(p: Part, term: string): Rows {
-  const base = p.rows.base.get(term)!, data = new Float32Array(base.length * 2);
-  for (let i = 0; i < base.length; i++) {
-    data[2 * i] = scoreLogit(base[i]!);
-    data[2 * i + 1] = p.match![i]!;
-  }
-  return { data, dim: 2 };
-}
-
-/** The template unit's logit of each row. */
-function matchLogits(u: Unit, r: ScoredRows, term: string, match: Float32Array): Float64Array {
-  const base = r.base.get(term)!;
-  return Float64Array.from(base, (b, i) => u.bias + u.weights[0]! * scoreLogit(b) + u.weights[1]! * match[i]!);
-}
-
-/**
- * A site head's logit of each row: its features unit on [features, factory logit] or, with
- * templates, its template unit on [factory logit, best match], whichever is higher (and never below
- * the factory logit with keepFactory). Rows not copied.
- */
-export function siteLogits(h: { unit: Unit; tmpl: Unit | null; keepFactory?: boolean }, r: ScoredRows, term: string, match: Float32Array | null): Float64Array {
-  const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n), u = h.unit;
-  const other = h.tmpl && match ? matchLogits(h.tmpl, r, term, match) : null;
+/** The unit's logit of each row ([features, factory logit]; never below the factory logit with keepFactory), without copying the rows. */
+export function siteLogits(u: Unit, r: ScoredRows, term: string, keepFactory = false): Float64Array {
+  const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!);
+    const b = scoreLogit(base[i]!);
+    let z = u.bias + u.weights[d]! * b;
     for (let k = 0; k < d; k++) z += u.weights[k]! * r.features[i * d + k]!;
-    if (other) z = Math.max(z, other[i]!);
-    out[i] = h.keepFactory ? Math.max(z, scoreLogit(base[i]!)) : z;
+    out[i] = keepFactory ? Math.max(z, b) : z;
   }
   return out;
-}
-
-/** Each row's best match over `templates` (take-templates.ts), from the rows' matches where they have them. */
-export function matchColumn(r: ScoredRows, templates: readonly Int8Array[]): Float32Array {
-  const n = rowCount(r), out = new Float32Array(n).fill(-1);
-  if (r.matches && templates.every((x) => r.matches!.has(x))) {
-    for (const x of templates) {
-      const m = r.matches.get(x)!;
-      for (let i = 0; i < n; i++) out[i] = Math.max(out[i]!, m[i]!);
-    }
-    return out;
-  }
-  for (let i = 0; i < n; i++) out[i] = bestMatch(r.ends, templates, EMBEDDING_DIM, i * END_BYTES);
-  return out;
-}
-
-/** Rows kept for long: each template's match, then no window ends (1.1 kB a row). */
-function matched(r: ScoredRows, templates: readonly Int8Array[]): ScoredRows {
-  if (templates.length === 0) return r;
-  return { ...r, matches: new Map(templates.map((x) => [x, matchColumn(r, [x])])), ends: new Int8Array(0) };
-}
-
-/** Each take's template: the end of the window in which its term ends, the take said cleanly. */
-async function takeTemplates(maker: RowMaker, takes: readonly Said[]): Promise<Int8Array[]> {
-  const out: Int8Array[] = [];
-  for (const s of takes) {
-    const placed = perturb(s, CLEAN, [], Math.random), ke = hopOfSample(placed.end);
-    const { rows } = await maker.clipRows(placed.samples, (h) => [Math.min(h, ke)]);
-    out.push(templateOf(rows.ends.subarray(0, END_BYTES), EMBEDDING_DIM));
-  }
-  return out;
-}
-
-/** Rows with their best template match (null: the unit reads no templates). */
-interface Part { rows: ScoredRows; match: Float32Array | null }
-
-/** The fitted units (on features; on the template match), the negatives of their own they were fitted on, and the templates matched. */
-interface Fit { unit: Unit; tmpl: Unit | null; own: Part[]; templates: Int8Array[] | null }
-
-function joinParts(parts: readonly Part[], term: string): Part {
-  const rows = joinRows(parts.map((p) => p.rows), [term]);
-  return { rows, match: parts.length > 0 && parts[0]!.match ? concatSamples(parts.map((p) => p.match!)) : null };
 }
 
 function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, patience: number): boolean {
@@ -397,7 +296,7 @@ function found(logits: ArrayLike<number>, runs: readonly number[], thr: number, 
 async function everyKth(parts: AsyncIterable<ScoredRows>, k: number, n: number, terms: readonly string[]): Promise<ScoredRows> {
   const kept = Math.ceil(n / k);
   let features = new Float32Array(0), dim = 0, i = 0, j = 0;
-  const base = new Map(terms.map((t) => [t, new Float32Array(kept)])), ends = new Int8Array(kept * END_BYTES);
+  const base = new Map(terms.map((t) => [t, new Float32Array(kept)]));
   for await (const p of parts) {
     if (rowCount(p) === 0) continue;
     if (dim === 0) features = new Float32Array(kept * (dim = p.dim));
@@ -405,9 +304,8 @@ async function everyKth(parts: AsyncIterable<ScoredRows>, k: number, n: number, 
       if (i % k !== 0 || j >= kept) continue;
       features.set(p.features.subarray(r * dim, (r + 1) * dim), j * dim);
       for (const t of terms) base.get(t)![j] = p.base.get(t)![r]!;
-      ends.set(p.ends.subarray(r * END_BYTES, (r + 1) * END_BYTES), j * END_BYTES);
       j++;
     }
   }
-  return { features: features.subarray(0, j * dim), dim, base: new Map([...base].map(([t, b]) => [t, b.subarray(0, j)])), runs: Array.from({ length: j }, () => 1), ends: ends.subarray(0, j * END_BYTES) };
+  return { features: features.subarray(0, j * dim), dim, base: new Map([...base].map(([t, b]) => [t, b.subarray(0, j)])), runs: Array.from({ length: j }, () => 1) };
 }

@@ -7,9 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EMBEDDING_DIM } from '../model/speech-embedding.js';
-import { decodeTemplate, TEMPLATE_FRAMES } from '../model/take-templates.js';
-import type { SiteHead, TemplateUnit, TermHeads } from '../model/term-heads.js';
+import type { SiteHead, TermHeads } from '../model/term-heads.js';
 import { writeFileAtomic } from '../durable-file.js';
 import { readJsonFile } from '../json-file.js';
 
@@ -37,12 +35,7 @@ export interface SiteTermEntry {
   bias: number;
   baseWeight: number;
   weights: number[];
-  /** The takes' templates (take-templates.ts, base64 int8) and the unit on their best match (SiteHead); absent in older files. */
-  templates?: string[];
-  templateUnit?: TemplateUnit;
-  /** The take each template was made from (its takeId; '' for a take from elsewhere): removing a take removes its template. */
-  templateTakes?: string[];
-  /** The head's logit is never below the factory head's (SiteHead.keepsFactory). */
+  /** The head's logit is never below the factory head's (SiteHead.keepsFactory); absent: false. */
   keepsFactory?: boolean;
   takes: number;
   speakers: string[];
@@ -85,10 +78,8 @@ export async function readSiteHeadsFile(file: string): Promise<SiteHeadsFile | n
     : `${file}: not JSON (${err.message}); delete it to use the factory heads, or run gearhear adapt`, { cause: err })) as SiteHeadsFile | null;
   if (f === null) return null;
   const ok = f && f.format === SITE_HEADS_FORMAT && typeof f.heads?.sha256 === 'string' && Array.isArray(f.terms)
-    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && [t.bias, t.baseWeight, ...t.weights].every(Number.isFinite)
-      && (t.templates === undefined || (Array.isArray(t.templates) && [t.templateUnit?.bias, t.templateUnit?.baseWeight, t.templateUnit?.matchWeight].every(Number.isFinite) && t.templates.every((x) => typeof x === 'string' && decodeTemplate(x).length === TEMPLATE_FRAMES * EMBEDDING_DIM)
-        && (t.templateTakes === undefined || (Array.isArray(t.templateTakes) && t.templateTakes.length === t.templates.length)))));
-  if (!ok) throw new SiteHeadsError(`${file}: not a ${SITE_HEADS_FORMAT} file with finite weights (and whole take templates) for every term; delete it to use the factory heads, or run gearhear adapt`);
+    && f.terms.every((t) => typeof t.term === 'string' && Array.isArray(t.weights) && t.weights.length === f.featureDim && [t.bias, t.baseWeight, ...t.weights].every(Number.isFinite));
+  if (!ok) throw new SiteHeadsError(`${file}: not a ${SITE_HEADS_FORMAT} file with finite weights for every term; delete it to use the factory heads, or run gearhear adapt`);
   return f;
 }
 
@@ -123,28 +114,7 @@ export async function loadSiteHeads(file: string, heads: TermHeads, embedding: s
       skipped.push(t.term);
       continue;
     }
-    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.keepsFactory === true ? { keepsFactory: true } : {}), ...(t.templates ? { templates: t.templates.map(decodeTemplate), templateUnit: t.templateUnit! } : {}) });
+    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.keepsFactory === true ? { keepsFactory: true } : {}) });
   }
   return { site, skipped, sha256: await siteHeadsSha256(file) };
-}
-
-/**
- * Removes from `<state.dir>/site-heads.json` the templates of takes that are gone (`enroll remove`,
- * retention): a site head matches only takes the site still keeps. A term left with none of its
- * templates loses its site head (its factory head applies again). Returns how many templates went.
- */
-export async function forgetRemovedTakes(stateDir: string, kept: ReadonlySet<string>): Promise<number> {
-  const file = siteHeadsPath(stateDir), f = await readSiteHeadsFile(file);
-  if (!f) return 0;
-  let gone = 0;
-  const terms = f.terms.flatMap((t) => {
-    if (!t.templates || !t.templateTakes) return [t];
-    const keep = t.templateTakes.map((id) => id === '' || kept.has(id));
-    gone += keep.filter((k) => !k).length;
-    if (keep.every(Boolean)) return [t];
-    if (!keep.some(Boolean)) return [];
-    return [{ ...t, templates: t.templates.filter((_, i) => keep[i]), templateTakes: t.templateTakes.filter((_, i) => keep[i]) }];
-  });
-  if (gone > 0) await writeSiteHeadsFile(file, { ...f, terms });
-  return gone;
 }

@@ -16,7 +16,6 @@ import { decodeWav } from '../audio/wav-decode.js';
 import { SAMPLE_RATE } from '../audio/types.js';
 import { encodeWav, floatToInt16 } from '../evidence/wav.js';
 import { ensureOwnerOnlyDir, OWNER_FILE_MODE } from '../owner-only.js';
-import { forgetRemovedTakes } from './site-heads.js';
 import type { CheckedTake } from './take-check.js';
 
 export const ENROLMENT_DIR = 'enrolment';
@@ -134,15 +133,11 @@ export async function applyRetention(stateDir: string, r: Retention, now = new D
       removed++;
     } else kept.set(t.term, [...(kept.get(t.term) ?? []), t]);
   }
-  const left = new Set<string>();
   for (const list of kept.values()) {
-    const over = Math.max(0, list.length - r.maxTakesPerTerm);
-    for (const t of list.slice(0, over)) {
+    for (const t of list.slice(0, Math.max(0, list.length - r.maxTakesPerTerm))) {
       await removeTake(t);
       removed++;
     }
-    for (const t of list.slice(over)) left.add(t.takeId);
   }
-  if (removed > 0) await forgetRemovedTakes(stateDir, left);
   return removed;
 }

@@ -3,7 +3,6 @@ import path from 'node:path';
 import * as ort from './ort.js';
 import { ModelLoadError, readPartManifest, readVerifiedPart } from './manifest.js';
 import { EMBEDDING_DIM } from './speech-embedding.js';
-import { bestMatch, windowEnd } from './take-templates.js';
 
 /** One term a head model can score, with its typical spoken length (for the detection's start). */
 export interface HeadTerm {
@@ -52,18 +51,9 @@ export interface SiteHead {
   weights: Float32Array;
   baseWeight: number;
   bias: number;
-  /**
-   * Its term's enrolled takes (take-templates.ts) and a second unit on them; the head's logit is the
-   * higher of the two: max(above, bias + baseWeight * logit(factory score) + matchWeight * best match).
-   */
-  templates?: Int8Array[];
-  templateUnit?: TemplateUnit;
   /** Never below the factory head's logit: the site head adds detections, never removes one. */
   keepsFactory?: boolean;
 }
-
-/** A site head's second unit, on the factory logit and the best match over its templates. */
-export interface TemplateUnit { bias: number; baseWeight: number; matchWeight: number }
 
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
 export class TermHeads {
@@ -112,13 +102,7 @@ export class TermHeads {
     const h = createHash('sha256').update(this.manifest.sha256);
     const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
-    for (const c of this.site) {
-      h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n${c.keepsFactory ? 'keeps factory\n' : ''}`).update(bytes(c.weights));
-      if (c.templates?.length) {
-        h.update(`templates ${JSON.stringify(c.templateUnit)}\n`);
-        for (const x of c.templates) h.update(x);
-      }
-    }
+    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n${c.keepsFactory ? 'keeps factory\n' : ''}`).update(bytes(c.weights));
     return h.digest('hex');
   }
 
@@ -196,12 +180,8 @@ export class TermHeads {
     if (this.site.length === 0) return { scores: factory, factory, features, featureDim };
     const out = Float32Array.from(factory);
     for (let i = 0; i < n; i++) {
-      const f = features.subarray(i * featureDim, (i + 1) * featureDim), w = windows.subarray(i * per, (i + 1) * per);
-      let end: Int8Array | null = null;
-      for (const h of this.site) {
-        const match = h.templates?.length && h.templateUnit ? bestMatch(end ??= windowEnd(w, this.manifest.dim), h.templates, this.manifest.dim) : 0;
-        out[i * all + h.column] = siteScore(h, f, factory[i * all + h.column]!, match);
-      }
+      const f = features.subarray(i * featureDim, (i + 1) * featureDim);
+      for (const h of this.site) out[i * all + h.column] = siteScore(h, f, factory[i * all + h.column]!);
     }
     return { scores: out, factory, features, featureDim };
   }
@@ -257,11 +237,9 @@ export function scoreLogit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-/** A site head's sigmoid score of one window's features, the factory head's score of it and its takes' best match (take-templates.ts). */
-export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; templateUnit?: TemplateUnit; keepsFactory?: boolean }, features: Float32Array, baseScore: number, match = 0): number {
-  const base = scoreLogit(baseScore), t = h.templateUnit;
-  let z = unitLogit(h, features) + h.baseWeight * base;
-  if (t) z = Math.max(z, t.bias + t.baseWeight * base + t.matchWeight * match);
+/** A site head's sigmoid score of one window's features and the factory head's score of it (never below it with keepsFactory). */
+export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; keepsFactory?: boolean }, features: Float32Array, baseScore: number): number {
+  const base = scoreLogit(baseScore), z = unitLogit(h, features) + h.baseWeight * base;
   return 1 / (1 + Math.exp(-(h.keepsFactory ? Math.max(z, base) : z)));
 }
 

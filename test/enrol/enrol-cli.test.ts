@@ -90,21 +90,3 @@ t.test('adapt: a genuine enrolment is written and used by detect; a poisoned one
   const f = await runCli(t, ['detect', probe, ...set]);
   t.notMatch(f.stderr, /site heads/, 'without the file: the factory heads');
 });
-
-t.test('removing takes removes their templates from the site heads; all of a term\'s takes gone: its site head goes', async (t) => {
-  const file = path.join(state, 'site-heads.json');
-  const a = await runCli(t, ['adapt', '--terms', 'stop', ...set], {}, 180_000);
-  t.equal(a.code, 0, 'adapted', { stdout: a.stdout, stderr: a.stderr });
-  const read = async (): Promise<{ terms: Array<{ term: string; templates?: string[]; templateTakes?: string[] }> }> => JSON.parse(await readFile(file, 'utf8'));
-  const takes = (await runCli(t, ['enroll', 'list', '--json', '--term', 'stop', ...set])).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { takeId: string }).takeId);
-  const stop = (await read()).terms.find((x) => x.term === 'stop')!;
-  t.equal(stop.templates?.length, 6, 'one template per take');
-  t.same([...stop.templateTakes!].sort(), [...takes].sort(), 'each named by its take');
-  const one = await runCli(t, ['enroll', 'remove', takes[0]!, ...set]);
-  t.match(one.stdout, /removed their 1 template\(s\) from .*site-heads\.json/);
-  const after = (await read()).terms.find((x) => x.term === 'stop')!;
-  t.equal(after.templates?.length, 5);
-  t.notOk(after.templateTakes!.includes(takes[0]!), 'the removed take\'s template is gone');
-  await runCli(t, ['enroll', 'remove', '--who', 'ana', ...set]);
-  t.notOk((await read()).terms.some((x) => x.term === 'stop'), 'no takes of stop left: its site head is gone (the factory head applies)');
-});

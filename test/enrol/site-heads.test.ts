@@ -6,7 +6,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { factoryHeadSha256, loadSiteHeads, SITE_HEADS_FORMAT, SiteHeadsError, type SiteHeadsFile } from '../../src/enrol/site-heads.js';
-import { bestMatch, encodeTemplate, TEMPLATE_FRAMES, templateOf, windowEnd } from '../../src/model/take-templates.js';
 import { TermHeads } from '../../src/model/term-heads.js';
 import { repoRoot, tempDir } from '../fixtures/gearhear-cli.js';
 
@@ -29,21 +28,6 @@ t.test('a site head replaces its term column only', async (t) => {
   t.throws(() => heads.withSite([{ term: 'no such term', weights: new Float32Array(dim), baseWeight: 1, bias: 0 }]), /no such term/);
 });
 
-t.test('a site head with take templates: the higher of its two units, the template unit reading the best match', async (t) => {
-  const col = heads.termIndex.get('stop')!, n = heads.terms.length, per = heads.manifest.window * heads.manifest.dim;
-  const template = templateOf(windowEnd(windows.subarray(0, per), heads.manifest.dim), heads.manifest.dim);
-  const plain = heads.withSite([{ term: 'stop', weights: new Float32Array(dim), baseWeight: 1, bias: -4 }]);
-  const matched = heads.withSite([{ term: 'stop', weights: new Float32Array(dim), baseWeight: 1, bias: -4, templates: [template], templateUnit: { bias: -4, baseWeight: 1, matchWeight: 3 } }]);
-  const [p, m] = [await plain.score(windows, 2), await matched.score(windows, 2)];
-  const logit = (x: number): number => Math.log(x / (1 - x));
-  const match0 = bestMatch(windowEnd(windows.subarray(0, per), heads.manifest.dim), [template], heads.manifest.dim);
-  const match1 = bestMatch(windowEnd(windows.subarray(per), heads.manifest.dim), [template], heads.manifest.dim);
-  t.ok(match0 > 0.99 && match1 < match0, `its own window matches ~1 (${match0.toFixed(3)}), the next one less (${match1.toFixed(3)})`);
-  t.ok(Math.abs(logit(m[col]!) - logit(p[col]!) - 3 * match0) < 1e-3, 'same bias and factory weight: the logit raised by matchWeight x match');
-  t.ok(Math.abs(logit(m[n + col]!) - logit(p[n + col]!) - Math.max(0, 3 * match1)) < 1e-3, 'never below the features unit');
-  t.not(matched.sha256, plain.sha256, 'templates are part of the detector identity');
-});
-
 t.test('loading: other heads refused, a changed factory head skipped', async (t) => {
   const dir = await tempDir(t, 'gearhear-site-heads-');
   const file = path.join(dir, 'site-heads.json');
@@ -63,12 +47,5 @@ t.test('loading: other heads refused, a changed factory head skipped', async (t)
   t.match(r.sha256, /^[0-9a-f]{64}$/);
   await writeFile(file, JSON.stringify({ ...f, heads: { ...f.heads, sha256: '0'.repeat(64) } }));
   await t.rejects(loadSiteHeads(file, heads, 'google'), SiteHeadsError, 'made for other heads: refused');
-  const template = encodeTemplate(new Int8Array(TEMPLATE_FRAMES * heads.manifest.dim).fill(5));
-  await writeFile(file, JSON.stringify({ ...f, terms: [{ ...f.terms[0]!, templates: [template], templateUnit: { bias: -1, baseWeight: 1, matchWeight: 2 } }] }));
-  const withTemplates = await loadSiteHeads(file, heads, 'google');
-  t.same(Array.from(withTemplates.site[0]!.templates![0]!.subarray(0, 3)), [5, 5, 5], 'templates load as int8 frames');
-  t.same(withTemplates.site[0]!.templateUnit, { bias: -1, baseWeight: 1, matchWeight: 2 });
-  await writeFile(file, JSON.stringify({ ...f, terms: [{ ...f.terms[0]!, templates: [template.slice(0, 40)], templateUnit: { bias: -1, baseWeight: 1, matchWeight: 2 } }] }));
-  await t.rejects(loadSiteHeads(file, heads, 'google'), /whole take templates/, 'a cut template: refused, naming what is wrong');
   t.same(await loadSiteHeads(path.join(dir, 'missing.json'), heads, 'google'), { site: [], skipped: [], sha256: null }, 'no file: the factory heads');
 });
