@@ -81,6 +81,8 @@ export interface SiteAdaptOptions {
   biasMargin?: number;
   /** The head's logit is never below the factory head's: it adds detections, never removes one (default false). */
   keepFactory?: boolean;
+  /** The unit's weight decay (fitUnit's l2, in standardised units; default fitUnit's 1e-3). */
+  l2?: number;
   seed?: number;
   logger?: Logger;
 }
@@ -239,7 +241,7 @@ export class SiteAdapter {
       }
     }
     const own = [hard, ...cut, ...others];
-    const unit = fitUnit(asRows(joinRows(pos, [t.term]), t.term), [sample, hard, hard, hard, ...cut, ...others].filter((p) => rowCount(p) > 0).map((p) => asRows(p, t.term)));
+    const unit = fitUnit(asRows(joinRows(pos, [t.term]), t.term), [sample, hard, hard, hard, ...cut, ...others].filter((p) => rowCount(p) > 0).map((p) => asRows(p, t.term)), this.o.l2 === undefined ? {} : { l2: this.o.l2 });
     return { unit, own };
   }
 
