@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--keep-factory on|off] [--l2 1e-3] [--select] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--select] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,7 +40,7 @@ const PATIENCE = SCHEMA.model.headsPatience.default as number;
 const REFRACTORY_HOPS = Math.ceil((SCHEMA.kws.refractoryMs.default as number) / 1000 / EMBEDDING_SHIFT_SEC);
 const DEFAULT_THR = scoreLogit(PIVOT) + scoreLogit(SCHEMA.kws.threshold.default as number);
 
-interface Unit { weights: Float32Array; baseWeight: number; bias: number; keepsFactory?: boolean }
+interface Unit { weights: Float32Array; baseWeight: number; bias: number }
 interface Measure { miss0: number; miss1: number; missDefault: number; faDefault: number }
 
 /** Per-hop logits of `term` in `rows`: the factory's, or a site unit's on [features, factory logit]. */
@@ -51,7 +51,7 @@ function logits(rows: ScoredRows, term: string, unit: Unit | null): Float64Array
     if (!unit) { out[i] = b; continue; }
     let z = unit.bias + unit.baseWeight * b;
     for (let k = 0; k < d; k++) z += unit.weights[k]! * rows.features[i * d + k]!;
-    out[i] = unit.keepsFactory ? Math.max(z, b) : z;
+    out[i] = z;
   }
   return out;
 }
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, 'keep-factory': { type: 'string', default: 'off' }, l2: { type: 'string' }, select: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, select: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
@@ -183,11 +183,11 @@ async function main(): Promise<void> {
       const others = [...all.keys()].filter((s) => !site.includes(s)).flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, 2)).slice(0, maxOther);
       tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes)), others });
     }
-    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, biasMargin: Number(values['bias-margin']), keepFactory: values['keep-factory'] === 'on', ...(values.l2 ? { l2: Number(values.l2) } : {}) });
+    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, biasMargin: Number(values['bias-margin']), ...(values.l2 ? { l2: Number(values.l2) } : {}) });
     const outcomes = await adapter.adapt(enrolled);
     for (const o of outcomes) {
       const e = o.entry, t = tests.get(o.term)!;
-      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias, keepsFactory: e.keepsFactory } : null;
+      const unit: Unit | null = o.accepted ? { weights: Float32Array.from(e.weights), baseWeight: e.baseWeight, bias: e.bias } : null;
       // One at a time: each clip's noise comes from the seeded generator in this order.
       const rowsOf = async (takes: Take[]): Promise<ScoredRows> => {
         const parts: ScoredRows[] = [];

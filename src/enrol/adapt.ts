@@ -79,8 +79,6 @@ export interface SiteAdaptOptions {
   perturbations?: number;
   /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 1.5). */
   biasMargin?: number;
-  /** The head's logit is never below the factory head's: it adds detections, never removes one (default false). */
-  keepFactory?: boolean;
   /** The unit's weight decay (fitUnit's l2, in standardised units; default fitUnit's 1e-3). */
   l2?: number;
   seed?: number;
@@ -179,8 +177,7 @@ export class SiteAdapter {
     const guardFit = await this.fit(maker, t, fitTakes, neg.sample, hardRows, others);
     const heldRows: ScoredRows[] = [];
     for (const s of held) heldRows.push((await maker.clipRows(perturb(s, CLEAN, [], Math.random).samples)).rows);
-    const keep = this.o.keepFactory ?? false;
-    const logitsOf = (u: Unit | null, part: ScoredRows): Float64Array => (u ? siteLogits(u, part, t.term, keep) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
+    const logitsOf = (u: Unit | null, part: ScoredRows): Float64Array => (u ? siteLogits(u, part, t.term) : Float64Array.from(part.base.get(t.term)!, scoreLogit));
     const foundBy = (u: Unit | null, extra: number): number => heldRows.filter((rows) => found(logitsOf(u, rows), rows.runs, thr + extra, P)).length;
     const heldHours = hoursOf(neg.heldRows);
     const finalFit = held.length > 0 ? await this.fit(maker, t, t.takes, neg.sample, hardRows, others) : null;
@@ -217,7 +214,6 @@ export class SiteAdapter {
     const entry: SiteTermEntry = {
       term: t.term, baseSha256: factoryHeadSha256(this.o.heads, t.term), bias: unit.bias, baseWeight: Number(unit.weights[dim]!.toPrecision(6)),
       weights: Array.from(unit.weights.subarray(0, dim), (w) => Number(w.toPrecision(6))),
-      ...(keep ? { keepsFactory: true } : {}),
       takes: t.takes.length, speakers: [...new Set(t.takes.map((s) => s.who))], trueClips: t.truePositives.length, falseClips: t.hardNegatives.length,
       positives: (t.takes.length + t.truePositives.length) * (this.o.perturbations ?? DEFAULT_PERTURBATIONS) * POSITIVE_HOPS,
       negatives: neg.fitRows + rowCount(hardRows), guard, seconds: round(prepSec + (performance.now() - t0) / 1000), adaptedAt: new Date().toISOString(),
@@ -277,14 +273,13 @@ export function asRows(p: ScoredRows, term: string): Rows {
   return { data: p.features, dim: p.dim + 1, tail: { values: Float32Array.from(p.base.get(term)!, scoreLogit), stride: 1, length: 1 } };
 }
 
-/** The unit's logit of each row ([features, factory logit]; never below the factory logit with keepFactory), without copying the rows. */
-export function siteLogits(u: Unit, r: ScoredRows, term: string, keepFactory = false): Float64Array {
+/** The unit's logit of each row ([features, factory logit]), without copying the rows. */
+export function siteLogits(u: Unit, r: ScoredRows, term: string): Float64Array {
   const n = rowCount(r), d = r.dim, base = r.base.get(term)!, out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const b = scoreLogit(base[i]!);
-    let z = u.bias + u.weights[d]! * b;
+    let z = u.bias + u.weights[d]! * scoreLogit(base[i]!);
     for (let k = 0; k < d; k++) z += u.weights[k]! * r.features[i * d + k]!;
-    out[i] = keepFactory ? Math.max(z, b) : z;
+    out[i] = z;
   }
   return out;
 }

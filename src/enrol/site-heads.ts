@@ -35,8 +35,6 @@ export interface SiteTermEntry {
   bias: number;
   baseWeight: number;
   weights: number[];
-  /** The head's logit is never below the factory head's (SiteHead.keepsFactory); absent: false. */
-  keepsFactory?: boolean;
   takes: number;
   speakers: string[];
   trueClips: number;
@@ -114,7 +112,7 @@ export async function loadSiteHeads(file: string, heads: TermHeads, embedding: s
       skipped.push(t.term);
       continue;
     }
-    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights), ...(t.keepsFactory === true ? { keepsFactory: true } : {}) });
+    site.push({ term: t.term, bias: t.bias, baseWeight: t.baseWeight, weights: Float32Array.from(t.weights) });
   }
   return { site, skipped, sha256: await siteHeadsSha256(file) };
 }

@@ -51,8 +51,6 @@ export interface SiteHead {
   weights: Float32Array;
   baseWeight: number;
   bias: number;
-  /** Never below the factory head's logit: the site head adds detections, never removes one. */
-  keepsFactory?: boolean;
 }
 
 /** The term heads: the last `window` embeddings in, one sigmoid score per term out. */
@@ -102,7 +100,7 @@ export class TermHeads {
     const h = createHash('sha256').update(this.manifest.sha256);
     const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (const c of this.compiled) h.update(`\n${c.term}\n${c.bias}\n`).update(bytes(c.weights));
-    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n${c.keepsFactory ? 'keeps factory\n' : ''}`).update(bytes(c.weights));
+    for (const c of this.site) h.update(`\nsite ${c.term}\n${c.bias}\n${c.baseWeight}\n`).update(bytes(c.weights));
     return h.digest('hex');
   }
 
@@ -237,10 +235,9 @@ export function scoreLogit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-/** A site head's sigmoid score of one window's features and the factory head's score of it (never below it with keepsFactory). */
-export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number; keepsFactory?: boolean }, features: Float32Array, baseScore: number): number {
-  const base = scoreLogit(baseScore), z = unitLogit(h, features) + h.baseWeight * base;
-  return 1 / (1 + Math.exp(-(h.keepsFactory ? Math.max(z, base) : z)));
+/** A site head's sigmoid score of one window's features and the factory head's score of it. */
+export function siteScore(h: { weights: Float32Array; bias: number; baseWeight: number }, features: Float32Array, baseScore: number): number {
+  return 1 / (1 + Math.exp(-(unitLogit(h, features) + h.baseWeight * scoreLogit(baseScore))));
 }
 
 /**
