@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--select] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--select] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,7 +31,7 @@ import { NegativeBank } from '../src/model/negative-bank.js';
 import { EMBEDDING_SHIFT_SEC, SpeechEmbedding } from '../src/model/speech-embedding.js';
 import { scoreLogit, TermHeads } from '../src/model/term-heads.js';
 import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/common.js';
-import { COMMAND_WORDS, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
+import { COMMAND_WORDS, DIGIT_WORDS, fsddTakes, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
 import { benchVoices, trainingRealSpeech } from './lib/wakeword-data.js';
 import { describeVoices } from '../src/kws/term-synth.js';
 
@@ -101,12 +101,12 @@ function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRo
   };
 }
 
-interface FactoryOptions { clips: number; realSources?: string; inputs: HeadInputs; voices?: string }
+interface FactoryOptions { clips: number; realSources?: string; inputs: HeadInputs; voices?: string; words: readonly string[]; name: string }
 
 async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, o: FactoryOptions): Promise<TermHeads> {
   const { clips, realSources } = o;
-  const vocab = path.join(await cacheDir('enroll'), `command-words${realSources ? '-real' : ''}${o.inputs === 'features' ? '-features' : ''}${o.voices ? `-${o.voices.replace(/,/g, '+')}` : ''}.txt`);
-  await writeFile(vocab, COMMAND_WORDS.join('\n') + '\n');
+  const vocab = path.join(await cacheDir('enroll'), `${o.name}${realSources ? '-real' : ''}${o.inputs === 'features' ? '-features' : ''}${o.voices ? `-${o.voices.replace(/,/g, '+')}` : ''}.txt`);
+  await writeFile(vocab, o.words.join('\n') + '\n');
   const t0 = performance.now();
   // --compile-real SOURCES: the factory heads also from the words' real occurrences (vocab compile --real-speech), never a measured speaker.
   const realSpeech = realSources ? await trainingRealSpeech(realSources.split(',')) : undefined;
@@ -119,36 +119,38 @@ async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
-    'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, select: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
+    'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' }, 'max-enrolled-tests': { type: 'string', default: '20' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
-  const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']);
+  const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']), maxMine = Number(values['max-enrolled-tests']);
   const t0 = performance.now(), cpu0 = process.cpuUsage();
   const headsDir = path.join(repoRoot, 'models/gearhear-heads');
   const shipped = await TermHeads.load(headsDir);
   const embedding = await SpeechEmbedding.load();
   const bank = await NegativeBank.load(headsDir);
-  const heads = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], inputs: values['compile-inputs'] as HeadInputs, voices: values['compile-voices'] });
-  const terms = [...COMMAND_WORDS];
+  // --fsdd: FSDD's 6 speakers saying the digits (eval-only) in place of Speech Commands' command words.
+  if (values.fsdd && values.select) throw new Error('--fsdd measures (FSDD is eval-only); choose settings with --select on Speech Commands');
+  const terms: string[] = values.fsdd ? [...DIGIT_WORDS] : [...COMMAND_WORDS];
+  const heads = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], inputs: values['compile-inputs'] as HeadInputs, voices: values['compile-voices'], words: terms, name: values.fsdd ? 'digits' : 'command-words' });
   const maker = new RowMaker(heads, embedding, terms);
   const rand = seededRandom(20_261_207);
   const noise = await noiseHalves();
   // --select: a run for choosing settings, on nothing a reported run measures: the trainable speakers (hash 0-b) and
   // term-free speech after the reported runs' negatives and site recordings.
   const siteMin = Number(values['site-neg-min']), reportedHours = Number(values['neg-hours']) + (siteMin * nSites) / 60 + 0.1;
-  const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand, values.select ? reportedHours : 0);
+  const neg = await termFreeSpeech(Number(values['neg-hours']), noise.test, rand, values.select ? reportedHours : 0, terms);
   const negParts: ScoredRows[] = [];
   for (const u of neg.utterances) negParts.push((await maker.clipRows(u)).rows);
   const negRows = joinRows(negParts, terms);
   console.log(`negatives: ${round(neg.hours, 2)} h of ${neg.speakers} held-out speakers' speech without the words, 10 dB machine noise (${round((performance.now() - t0) / 1000, 1)} s so far)`);
   // Each site's own term-free recordings (gearhear adapt --negatives): other held-out speakers' speech after the
   // test negatives, in the site's noise (the first halves).
-  const siteNeg = siteMin > 0 ? await termFreeSpeech((siteMin * nSites) / 60, noise.site, seededRandom(20_261_208), values.select ? Number(values['neg-hours']) : neg.hours) : { utterances: [], hours: 0, speakers: 0 };
+  const siteNeg = siteMin > 0 ? await termFreeSpeech((siteMin * nSites) / 60, noise.site, seededRandom(20_261_208), values.select ? Number(values['neg-hours']) : neg.hours, terms) : { utterances: [], hours: 0, speakers: 0 };
   const perSite = Math.ceil(siteNeg.utterances.length / nSites);
   if (siteMin > 0) console.log(`site recordings: ${round(siteNeg.hours * 60, 1)} min of ${siteNeg.speakers} other held-out speakers, ${perSite} utterances per site`);
 
-  const all = await measurementTakes(values.select);
+  const all = values.fsdd ? await fsddTakes() : await measurementTakes(values.select);
   const richness = (s: string): number => [...all.get(s)!.values()].filter((ts) => ts.length > nTakes).length;
   const speakers = [...all.keys()].sort((a, b) => richness(b) - richness(a) || a.localeCompare(b));
   const sites = Array.from({ length: nSites }, (_, i) => speakers.slice(i * K, (i + 1) * K));
@@ -180,8 +182,9 @@ async function main(): Promise<void> {
       }
       if (takes.length < 3) continue;
       enrolled.push({ term, takes, truePositives: [], hardNegatives: [], threshold: SCHEMA.kws.threshold.default as number });
-      const others = [...all.keys()].filter((s) => !site.includes(s)).flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, 2)).slice(0, maxOther);
-      tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes)), others });
+      const outside = [...all.keys()].filter((s) => !site.includes(s)), perOther = Math.max(2, Math.ceil(maxOther / outside.length));
+      const others = outside.flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, perOther)).slice(0, maxOther);
+      tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes, nTakes + maxMine)), others });
     }
     const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, biasMargin: Number(values['bias-margin']), ...(values.l2 ? { l2: Number(values.l2) } : {}) });
     const outcomes = await adapter.adapt(enrolled);

@@ -4,7 +4,8 @@
  * machine noise (MIMII/DCASE, NOISEX factory) split in halves (the first half is a site's own noise
  * for perturbing takes, the second is mixed into what is measured, at 10 dB), and real speech of the
  * held-out speakers of ../shared/train-speech (models/training/heads/split.py) that says none of the
- * words, in the same noise.
+ * words, in the same noise. With `--fsdd`, the digits of ../shared/data's Free Spoken Digit Dataset
+ * (6 speakers, eval-only: enrolled and measured on, never trained on) in place of the command words.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { repoRoot } from './common.js';
 import { readManifest, rms, splitCsvLine } from './data.js';
 
 export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'] as const;
+export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] as const;
 const SC_TEST = path.resolve(repoRoot, '../shared/speech-commands-test');
 const TRAIN_SPEECH = path.resolve(repoRoot, '../shared/train-speech');
 export const SNR_DB = 10;
@@ -36,6 +38,17 @@ export async function measurementTakes(trainable = false): Promise<Map<string, M
     if (/^[c-f]/.test(t.speaker) === trainable || !(COMMAND_WORDS as readonly string[]).includes(t.word)) continue;
     const bySpeaker = out.get(t.speaker) ?? out.set(t.speaker, new Map()).get(t.speaker)!;
     bySpeaker.set(t.word, [...(bySpeaker.get(t.word) ?? []), t].sort((a, b) => a.take - b.take));
+  }
+  return out;
+}
+
+/** FSDD's takes of the digits (../shared/data, eval-only), by speaker then word, in take order. */
+export async function fsddTakes(): Promise<Map<string, Map<string, Take[]>>> {
+  const out = new Map<string, Map<string, Take[]>>();
+  for (const r of (await readManifest()).filter((x) => x.kind === 'word' && x.path.includes('/fsdd/'))) {
+    const take = Number(/_(\d+)\.wav$/.exec(r.path)?.[1]);
+    const bySpeaker = out.get(r.speaker) ?? out.set(r.speaker, new Map()).get(r.speaker)!;
+    bySpeaker.set(r.text, [...(bySpeaker.get(r.text) ?? []), { word: r.text, speaker: r.speaker, take, file: r.file }].sort((a, b) => a.take - b.take));
   }
   return out;
 }
@@ -68,17 +81,17 @@ export async function testClip(t: Take, beds: readonly Float32Array[], rand: () 
 }
 
 const isHeldOutSpeaker = (speaker: string): boolean => parseInt(createHash('md5').update(speaker).digest('hex')[0]!, 16) < 5;
-const saysAny = (text: string): boolean => COMMAND_WORDS.some((w) => ` ${text.toLowerCase().replace(/[^a-z' ]/g, ' ')} `.includes(` ${w} `));
+const saysAny = (text: string, words: readonly string[]): boolean => words.some((w) => ` ${text.toLowerCase().replace(/[^a-z' ]/g, ' ')} `.includes(` ${w} `));
 
 /**
  * Held-out speakers' utterances that say none of the words, up to `hours` after skipping the first
  * `skipHours` of them, each in 10 dB machine noise.
  */
-export async function termFreeSpeech(hours: number, beds: readonly Float32Array[], rand: () => number, skipHours = 0): Promise<{ utterances: Float32Array[]; hours: number; speakers: number }> {
+export async function termFreeSpeech(hours: number, beds: readonly Float32Array[], rand: () => number, skipHours = 0, words: readonly string[] = COMMAND_WORDS): Promise<{ utterances: Float32Array[]; hours: number; speakers: number }> {
   const lines = (await readFile(path.join(TRAIN_SPEECH, 'manifest.csv'), 'utf8')).split(/\r?\n/).filter(Boolean);
   const h = splitCsvLine(lines[0]!);
   const rows = lines.slice(1).map(splitCsvLine).map((f) => ({ path: f[h.indexOf('path')]!, text: f[h.indexOf('text')]!, speaker: f[h.indexOf('speaker')]! }))
-    .filter((r) => isHeldOutSpeaker(r.speaker) && !saysAny(r.text));
+    .filter((r) => isHeldOutSpeaker(r.speaker) && !saysAny(r.text, words));
   const utterances: Float32Array[] = [], speakers = new Set<string>();
   let sec = 0, skipped = 0;
   for (const r of rows) {
