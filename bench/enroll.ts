@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--select] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--select] [--first-site 1] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' }, 'max-enrolled-tests': { type: 'string', default: '20' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'first-site': { type: 'string', default: '1' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']), maxMine = Number(values['max-enrolled-tests']);
@@ -153,7 +153,8 @@ async function main(): Promise<void> {
   const all = values.fsdd ? await fsddTakes() : await measurementTakes(values.select);
   const richness = (s: string): number => [...all.get(s)!.values()].filter((ts) => ts.length > nTakes).length;
   const speakers = [...all.keys()].sort((a, b) => richness(b) - richness(a) || a.localeCompare(b));
-  const sites = Array.from({ length: nSites }, (_, i) => speakers.slice(i * K, (i + 1) * K));
+  const first = Number(values['first-site']) - 1; // --first-site 4: sites of speakers no earlier run enrolled
+  const sites = Array.from({ length: nSites }, (_, i) => speakers.slice((first + i) * K, (first + i + 1) * K));
   const clipCache = new Map<string, ScoredRows>();
   const clipRows = async (t: Take): Promise<ScoredRows> => {
     const hit = clipCache.get(t.file);
