@@ -18,6 +18,8 @@ export const MAX_SPEECH_SEC = 3;
 /** Audio kept either side of the gate's speech. */
 export const KEEP_AROUND_SEC = 0.25;
 const FRAME = 160; // 10 ms
+/** Silence the gate hears either side of a take (speechSpan). */
+const QUIET_PAD_SEC = 0.5;
 /** The speech ends at the last 10 ms frame within this many dB of the loudest frame. */
 const END_BELOW_PEAK_DB = 30;
 
@@ -63,17 +65,29 @@ export async function checkTake(samples: Float32Array, name: string, gate: Parti
   return { samples: kept, speechEnd: Math.min(speechEndIn(kept), span.end - first), speechSec, levelDbfs: Math.round(level * 10) / 10, peak, clippedShare };
 }
 
-/** First sample of the first segment the gate hears to the last sample of the last one, or null. */
+/**
+ * First sample of the first segment the gate hears to the last sample of the last one, or null. When
+ * the gate hears nothing, it hears the take again with QUIET_PAD_SEC of silence either side, as a
+ * recording with a pause around the word: a file cut tight to the word (a dataset's clip) is heard too.
+ */
 async function speechSpan(samples: Float32Array, options: Partial<GateOptions>): Promise<{ start: number; end: number } | null> {
+  return await gateSpan(samples, 0, options) ?? gateSpan(samples, Math.round(QUIET_PAD_SEC * SAMPLE_RATE), options);
+}
+
+async function gateSpan(samples: Float32Array, pad: number, options: Partial<GateOptions>): Promise<{ start: number; end: number } | null> {
   const gate = await createGate({ ...options, preRollMs: 0, hangoverMs: Math.min(options.hangoverMs ?? 300, 300) });
+  const padded = pad > 0 ? new Float32Array(samples.length + 2 * pad) : samples;
+  if (pad > 0) padded.set(samples, pad);
   try {
-    const events = [...await gate.push({ samples, offset: 0 }), ...await gate.flush()];
+    const events = [...await gate.push({ samples: padded, offset: 0 }), ...await gate.flush()];
     let start = -1, end = -1;
     for (const e of events) {
       if (e.type === 'start' && start < 0) start = e.startSample;
       if (e.type === 'end') end = e.endSample;
     }
-    return start < 0 || end <= start ? null : { start, end: Math.min(end, samples.length) };
+    start = Math.max(0, start - pad);
+    end = Math.min(end - pad, samples.length);
+    return start < 0 || end <= start ? null : { start, end };
   } finally {
     await gate.dispose();
   }
