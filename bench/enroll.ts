@@ -78,7 +78,7 @@ function thresholdFor(patient: Float64Array, runs: readonly number[], allowed: n
   return hi >= c.length ? (c[c.length - 1] ?? 0) + 1e-6 : c[hi]!;
 }
 
-/** The negatives' patient logits per unit (matching templates against an hour of windows is the slow part). */
+/** The negatives' patient logits per unit: measure runs twice per unit (enrolled, unenrolled) on the same hour. */
 const negCache = new WeakMap<object, Float64Array>();
 
 function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRows, negHours: number): Measure {

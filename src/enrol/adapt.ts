@@ -144,14 +144,12 @@ export class SiteAdapter {
     const { bank } = this.o, fitting = (s: number): boolean => s % 5 !== 0;
     const siteFit: ScoredRows[] = [], siteHeld: ScoredRows[] = [];
     for (const [i, rec] of (this.o.siteNegatives ?? []).entries()) (i % 2 === 0 ? siteFit : siteHeld).push(...await maker.recordingParts(typeof rec === 'function' ? await rec() : rec));
-    async function* fitParts(): AsyncGenerator<ScoredRows> {
-      for (const b of bank.windows(maker.window, fitting)) yield await maker.rows(b.data, b.count);
-      yield* siteFit;
+    // The bank's windows that `pick` chooses, made again on each call, then the site's kept recordings.
+    async function* parts(pick: (segment: number) => boolean, site: readonly ScoredRows[]): AsyncGenerator<ScoredRows> {
+      for (const b of bank.windows(maker.window, pick)) yield await maker.rows(b.data, b.count);
+      yield* site;
     }
-    async function* heldParts(): AsyncGenerator<ScoredRows> {
-      for (const b of bank.windows(maker.window, (s) => !fitting(s))) yield await maker.rows(b.data, b.count);
-      yield* siteHeld;
-    }
+    const fitParts = (): AsyncGenerator<ScoredRows> => parts(fitting, siteFit), heldParts = (): AsyncGenerator<ScoredRows> => parts((s) => !fitting(s), siteHeld);
     const fitRows = bank.hopsIn(fitting) + totalRows(siteFit), heldRows = bank.hopsIn((s) => !fitting(s)) + totalRows(siteHeld);
     return { sample: await everyKth(fitParts(), Math.max(1, Math.ceil(fitRows / MAX_FIT_BANK_ROWS)), fitRows, maker.terms), fitParts, fitRows, heldParts, heldRows };
   }

@@ -85,9 +85,9 @@ async function gateSpan(samples: Float32Array, pad: number, options: Partial<Gat
       if (e.type === 'start' && start < 0) start = e.startSample;
       if (e.type === 'end') end = e.endSample;
     }
-    start = Math.max(0, start - pad);
-    end = Math.min(end - pad, samples.length);
-    return start < 0 || end <= start ? null : { start, end };
+    if (start < 0 || end <= start) return null;
+    const first = Math.max(0, start - pad), last = Math.min(end - pad, samples.length);
+    return last <= first ? null : { start: first, end: last };
   } finally {
     await gate.dispose();
   }
