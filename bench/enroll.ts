@@ -15,7 +15,10 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--perturbations 8] [--select] [--first-site 1] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 1.5] [--l2 1e-3] [--perturbations 8] [--select] [--first-site 1] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--pocketsphinx [--psx-sweep -6,-4,...,1]] [--out FILE]
+ *
+ * --pocketsphinx adds the peer spotter (bench/lib/pocketsphinx-clips.ts) on the same test clips and
+ * term-free speech: PocketSphinx keyword spotting, which enrolment cannot teach, beside the heads.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +37,9 @@ import { cacheDir, formatTable, repoRoot, round, seededRandom } from './lib/comm
 import { COMMAND_WORDS, DIGIT_WORDS, fsddTakes, measurementTakes, noiseHalves, readOgg, termFreeSpeech, testClip, type Take } from './lib/enroll-data.js';
 import { benchVoices, trainingRealSpeech } from './lib/wakeword-data.js';
 import { describeVoices } from '../src/kws/term-synth.js';
+import { compileVocabulary } from '../src/kws/compile.js';
+import { PocketsphinxClips, PSX_SWEEP, type PsxMeasure } from './lib/pocketsphinx-clips.js';
+import { POCKETSPHINX_DEFAULTS } from './lib/pocketsphinx.js';
 
 const PIVOT = SCHEMA.model.headsThreshold.default as number;
 const PATIENCE = SCHEMA.model.headsPatience.default as number;
@@ -103,7 +109,7 @@ function measure(term: string, unit: Unit | null, pos: ScoredRows, neg: ScoredRo
 
 interface FactoryOptions { clips: number; realSources?: string; inputs: HeadInputs; voices?: string; words: readonly string[]; name: string }
 
-async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, o: FactoryOptions): Promise<TermHeads> {
+async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank: NegativeBank, o: FactoryOptions): Promise<{ heads: TermHeads; vocab: string }> {
   const { clips, realSources } = o;
   const vocab = path.join(await cacheDir('enroll'), `${o.name}${realSources ? '-real' : ''}${o.inputs === 'features' ? '-features' : ''}${o.voices ? `-${o.voices.replace(/,/g, '+')}` : ''}.txt`);
   await writeFile(vocab, o.words.join('\n') + '\n');
@@ -113,14 +119,14 @@ async function factoryHeads(shipped: TermHeads, embedding: SpeechEmbedding, bank
   const voices = await benchVoices(o.voices);
   const r = await new HeadCompiler({ heads: shipped, embedding, bank, scorePivot: PIVOT, clipsPerTerm: clips, realSpeech, voices, inputs: o.inputs }).compile(vocab);
   console.log(`factory heads: shipped for ${r.shipped.join(', ')}; compiled ${r.compiled.map((e) => `${e.term}${e.realOccurrences !== undefined ? ` (${e.realOccurrences} real)` : ''}`).join(', ') || '-'} (${clips} clips each, voices of ${describeVoices(voices).join('; ')}${realSources ? `, real speech of ${realSources}` : ''}${o.inputs === 'features' ? ', reading the features only' : ''}, ${round((performance.now() - t0) / 1000, 1)} s), kept ${r.cached.join(', ') || '-'}`);
-  return shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google'));
+  return { heads: shipped.withCompiled(await loadCompiledHeads(vocab, shipped, 'google')), vocab };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' }, 'max-enrolled-tests': { type: 'string', default: '20' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, perturbations: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'first-site': { type: 'string', default: '1' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string', default: '1.5' }, l2: { type: 'string' }, perturbations: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'first-site': { type: 'string', default: '1' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' }, pocketsphinx: { type: 'boolean' }, 'psx-sweep': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']), maxMine = Number(values['max-enrolled-tests']);
@@ -132,7 +138,7 @@ async function main(): Promise<void> {
   // --fsdd: FSDD's 6 speakers saying the digits (eval-only) in place of Speech Commands' command words.
   if (values.fsdd && values.select) throw new Error('--fsdd measures (FSDD is eval-only); choose settings with --select on Speech Commands');
   const terms: string[] = values.fsdd ? [...DIGIT_WORDS] : [...COMMAND_WORDS];
-  const heads = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], inputs: values['compile-inputs'] as HeadInputs, voices: values['compile-voices'], words: terms, name: values.fsdd ? 'digits' : 'command-words' });
+  const { heads, vocab } = await factoryHeads(shipped, embedding, bank, { clips: Number(values['compile-clips']), realSources: values['compile-real'], inputs: values['compile-inputs'] as HeadInputs, voices: values['compile-voices'], words: terms, name: values.fsdd ? 'digits' : 'command-words' });
   const maker = new RowMaker(heads, embedding, terms);
   const rand = seededRandom(20_261_207);
   const noise = await noiseHalves();
@@ -156,14 +162,18 @@ async function main(): Promise<void> {
   const first = Number(values['first-site']) - 1; // --first-site 4: sites of speakers no earlier run enrolled
   const sites = Array.from({ length: nSites }, (_, i) => speakers.slice((first + i) * K, (first + i + 1) * K));
   const clipCache = new Map<string, ScoredRows>();
+  // --pocketsphinx: each test clip's audio too, for PocketSphinx on the very same clips.
+  const psxClips = new Map<string, { samples: Float32Array; term: string }>();
   const clipRows = async (t: Take): Promise<ScoredRows> => {
     const hit = clipCache.get(t.file);
     if (hit) return hit;
-    const r = (await maker.clipRows(await testClip(t, noise.test, rand))).rows;
+    const samples = await testClip(t, noise.test, rand);
+    if (values.pocketsphinx) psxClips.set(t.file, { samples, term: t.word });
+    const r = (await maker.clipRows(samples)).rows;
     clipCache.set(t.file, r);
     return r;
   };
-  const results: Array<{ site: number; term: string; accepted: boolean; refusals: string[]; enrolledSpeakers: number; enrolledTests: number; otherTests: number; before: { enrolled: Measure; other: Measure }; after: { enrolled: Measure; other: Measure }; guard: unknown; seconds: number }> = [];
+  const results: Array<{ site: number; term: string; accepted: boolean; refusals: string[]; enrolledSpeakers: number; enrolledTests: number; otherTests: number; before: { enrolled: Measure; other: Measure }; after: { enrolled: Measure; other: Measure }; guard: unknown; seconds: number; clips: { enrolled: string[]; other: string[] }; pocketsphinx?: { enrolled: PsxMeasure; other: PsxMeasure } }> = [];
   for (const [si, site] of sites.entries()) {
     const enrolled: EnrolledTerm[] = [];
     const tests = new Map<string, { mine: Take[]; others: Take[] }>();
@@ -203,10 +213,18 @@ async function main(): Promise<void> {
         site: si + 1, term: o.term, accepted: o.accepted, refusals: o.refusals, enrolledSpeakers: e.speakers.length, enrolledTests: t.mine.length, otherTests: t.others.length,
         before: { enrolled: measure(o.term, null, mine, negRows, neg.hours), other: measure(o.term, null, other, negRows, neg.hours) },
         after: { enrolled: measure(o.term, unit, mine, negRows, neg.hours), other: measure(o.term, unit, other, negRows, neg.hours) },
-        guard: e.guard, seconds: e.seconds,
+        guard: e.guard, seconds: e.seconds, clips: { enrolled: t.mine.map((x) => x.file), other: t.others.map((x) => x.file) },
       });
       console.log(`site ${si + 1} ${o.term}: ${o.accepted ? 'adapted' : 'REFUSED'} in ${e.seconds} s (${e.takes} takes, ${e.speakers.length} speakers)${o.accepted ? '' : ': ' + o.refusals.join('; ')}`);
     }
+  }
+  if (values.pocketsphinx) {
+    await compileVocabulary(vocab); // the lexicon both spotters pronounce the terms from
+    const t1 = performance.now();
+    const sweep = values['psx-sweep'] ? values['psx-sweep'].split(',').map(Number) : PSX_SWEEP;
+    const psx = await PocketsphinxClips.run(psxClips, neg.utterances, neg.hours, terms, vocab, await cacheDir('enroll'), sweep);
+    for (const r of results) r.pocketsphinx = { enrolled: psx.measure(r.term, r.clips.enrolled), other: psx.measure(r.term, r.clips.other) };
+    console.log(`pocketsphinx: ${psxClips.size} clips and ${round(neg.hours, 2)} h of term-free speech at ${sweep.length} settings (keyword exponent per phone ${sweep.join(', ')}; its default ${POCKETSPHINX_DEFAULTS.exponentPerPhone} is the "default threshold" column) in ${round((performance.now() - t1) / 1000, 1)} s`);
   }
   const mean = (f: (r: (typeof results)[number]) => number): number => round(results.reduce((a, r) => a + f(r), 0) / results.length, 3);
   const row = (name: string, g: (r: (typeof results)[number]) => Measure): Array<string | number> => [name, mean((r) => g(r).miss0), mean((r) => g(r).miss1), mean((r) => g(r).missDefault), mean((r) => g(r).faDefault)];
@@ -217,6 +235,7 @@ async function main(): Promise<void> {
     ['mean over site-terms', 'miss @ 0 FA', 'miss @ <= 1 FA/h', 'miss @ default threshold', 'FA/h @ default'],
     row('before, enrolled speakers', (r) => r.before.enrolled), row('after, enrolled speakers', (r) => r.after.enrolled),
     row('before, unenrolled speakers', (r) => r.before.other), row('after, unenrolled speakers', (r) => r.after.other),
+    ...(values.pocketsphinx ? [row('PocketSphinx kws, enrolled speakers', (r) => r.pocketsphinx!.enrolled), row('PocketSphinx kws, unenrolled speakers', (r) => r.pocketsphinx!.other)] : []),
   ]));
   const perTerm = terms.map((term) => {
     const rs = results.filter((r) => r.term === term);
@@ -225,7 +244,7 @@ async function main(): Promise<void> {
   });
   console.log('\n' + formatTable([['term', 'sites', 'adapted', 'enrolled before @1FA/h', 'after', 'unenrolled before', 'after'], ...perTerm]));
   console.log(`\nwall ${round((performance.now() - t0) / 1000, 1)} s, CPU ${round((cpu.user + cpu.system) / 1e6, 1)} s; adaptation ${round(results.reduce((a, r) => a + r.seconds, 0) / results.length, 1)} s per term (mean)`);
-  await writeFile(values.out!, JSON.stringify({ sites, negHours: neg.hours, results }, null, 1) + '\n');
+  await writeFile(values.out!, JSON.stringify({ sites, negHours: neg.hours, results: results.map(({ clips: _clips, ...r }) => r) }, null, 1) + '\n');
   console.log(`wrote ${values.out}`);
   await embedding.dispose();
   await shipped.dispose();
