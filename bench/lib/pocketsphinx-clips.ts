@@ -7,6 +7,7 @@
  * clip is found at a setting when that run detects its term inside the clip; false alarms are the
  * term's detections in the term-free WAV.
  */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SAMPLE_RATE } from '../../src/audio/types.js';
 import { POCKETSPHINX_DEFAULTS, runPocketsphinx } from './pocketsphinx.js';
@@ -44,21 +45,25 @@ export class PocketsphinxClips {
   static async run(clips: ReadonlyMap<string, { samples: Float32Array; term: string }>, negatives: readonly Float32Array[], negHours: number, terms: readonly string[], vocabPath: string, dir: string, sweep: readonly number[] = PSX_SWEEP): Promise<PocketsphinxClips> {
     const names = [...clips.keys()];
     const pos = concat(names.map((n) => clips.get(n)!.samples)), neg = concat(negatives);
-    const posWav = path.join(dir, 'enroll-psx-pos.wav'), negWav = path.join(dir, 'enroll-psx-neg.wav');
-    await writeWav(posWav, pos.samples);
-    await writeWav(negWav, neg.samples);
+    const posWav = path.join(dir, `enroll-psx-pos-${process.pid}.wav`), negWav = path.join(dir, `enroll-psx-neg-${process.pid}.wav`); // one run's own files
     const found: Array<Set<string>> = [], alarms: Array<Map<string, number>> = [];
-    for (const exponentPerPhone of sweep) {
-      const hits = new Set<string>();
-      for (const d of (await runPocketsphinx(posWav, terms, vocabPath, { exponentPerPhone })).detections) {
-        // The clip whose span holds the detection's end, if it says that term.
-        const i = pos.spans.findIndex((s) => d.end >= s.start && d.end <= s.end + 0.05);
-        if (i >= 0 && clips.get(names[i]!)!.term === d.term) hits.add(`${d.term}|${names[i]}`);
+    try {
+      await writeWav(posWav, pos.samples);
+      await writeWav(negWav, neg.samples);
+      for (const exponentPerPhone of sweep) {
+        const hits = new Set<string>();
+        for (const d of (await runPocketsphinx(posWav, terms, vocabPath, { exponentPerPhone })).detections) {
+          // The clip whose span holds the detection's end, if it says that term.
+          const i = pos.spans.findIndex((s) => d.end >= s.start && d.end <= s.end + 0.05);
+          if (i >= 0 && clips.get(names[i]!)!.term === d.term) hits.add(`${d.term}|${names[i]}`);
+        }
+        const counts = new Map<string, number>();
+        for (const d of (await runPocketsphinx(negWav, terms, vocabPath, { exponentPerPhone })).detections) counts.set(d.term, (counts.get(d.term) ?? 0) + 1);
+        found.push(hits);
+        alarms.push(counts);
       }
-      const counts = new Map<string, number>();
-      for (const d of (await runPocketsphinx(negWav, terms, vocabPath, { exponentPerPhone })).detections) counts.set(d.term, (counts.get(d.term) ?? 0) + 1);
-      found.push(hits);
-      alarms.push(counts);
+    } finally {
+      await Promise.all([rm(posWav, { force: true }), rm(negWav, { force: true })]);
     }
     return new PocketsphinxClips(sweep, found, alarms, negHours);
   }
