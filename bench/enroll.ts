@@ -15,7 +15,7 @@
  * Each site also gives `--site-neg-min` minutes of its own term-free recordings (gearhear adapt
  * --negatives): other held-out speakers than the measured negatives, in the site's half of the noise.
  *
- *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 2.5] [--l2 1e-3] [--perturbations 16] [--bias-steps 0,1,2] [--select] [--first-site 1] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--pocketsphinx [--psx-sweep -6,-4,...,1]] [--out FILE]
+ *   npm run bench:enroll -- [--sites 3] [--speakers-per-site 3] [--takes 3] [--neg-hours 1] [--site-neg-min 8] [--bias-margin 2.5] [--l2 1e-3] [--perturbations 16] [--select] [--first-site 1] [--fsdd] [--max-enrolled-tests 20] [--compile-clips 20] [--compile-real train-speech[,sc-train]] [--compile-inputs features|features+window] [--compile-voices espeak-ng[,flite,...]] [--max-unenrolled 40] [--pocketsphinx [--psx-sweep -6,-4,...,1]] [--out FILE]
  *
  * --pocketsphinx adds the peer spotter (bench/lib/pocketsphinx-clips.ts) on the same test clips and
  * term-free speech: PocketSphinx keyword spotting, which enrolment cannot teach, beside the heads.
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sites: { type: 'string', default: '3' }, 'speakers-per-site': { type: 'string', default: '3' }, takes: { type: 'string', default: '3' },
     'neg-hours': { type: 'string', default: '1' }, 'compile-clips': { type: 'string', default: '20' }, 'max-unenrolled': { type: 'string', default: '40' }, 'max-enrolled-tests': { type: 'string', default: '20' },
-    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string' }, l2: { type: 'string' }, perturbations: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'first-site': { type: 'string', default: '1' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' }, pocketsphinx: { type: 'boolean' }, 'psx-sweep': { type: 'string' }, 'bias-steps': { type: 'string' },
+    'site-neg-min': { type: 'string', default: '8' }, 'bias-margin': { type: 'string' }, l2: { type: 'string' }, perturbations: { type: 'string' }, select: { type: 'boolean' }, fsdd: { type: 'boolean' }, 'first-site': { type: 'string', default: '1' }, 'compile-real': { type: 'string' }, 'compile-inputs': { type: 'string', default: 'features+window' }, 'compile-voices': { type: 'string' }, pocketsphinx: { type: 'boolean' }, 'psx-sweep': { type: 'string' },
     out: { type: 'string', default: path.join(repoRoot, 'bench/results/enroll.json') },
   } });
   const nSites = Number(values.sites), K = Number(values['speakers-per-site']), nTakes = Number(values.takes), maxOther = Number(values['max-unenrolled']), maxMine = Number(values['max-enrolled-tests']);
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       const others = outside.flatMap((s) => (all.get(s)!.get(term) ?? []).slice(0, perOther)).slice(0, maxOther);
       tests.set(term, { mine: who.flatMap((s) => all.get(s)!.get(term)!.slice(nTakes, nTakes + maxMine)), others });
     }
-    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, ...(values['bias-margin'] ? { biasMargin: Number(values['bias-margin']) } : {}), ...(values.l2 ? { l2: Number(values.l2) } : {}), ...(values.perturbations ? { perturbations: Number(values.perturbations) } : {}), ...(values['bias-steps'] ? { extraBiasMargins: values['bias-steps'].split(',').map(Number) } : {}) });
+    const adapter = new SiteAdapter({ siteNegatives: siteNeg.utterances.slice(si * perSite, (si + 1) * perSite), heads, embedding, bank, scorePivot: PIVOT, patienceHops: PATIENCE, refractorySec: REFRACTORY_HOPS * EMBEDDING_SHIFT_SEC, targetFaPerHour: SCHEMA.enrolment.targetFaPerHour.default as number, noiseBeds: noise.site, ...(values['bias-margin'] ? { biasMargin: Number(values['bias-margin']) } : {}), ...(values.l2 ? { l2: Number(values.l2) } : {}), ...(values.perturbations ? { perturbations: Number(values.perturbations) } : {}) });
     const outcomes = await adapter.adapt(enrolled);
     for (const o of outcomes) {
       const e = o.entry, t = tests.get(o.term)!;

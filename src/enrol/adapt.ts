@@ -47,6 +47,7 @@ const BIAS_MARGIN = 2.5;
  * (0.240 against 0.277), 0.46 against 0 (0.23 against 0.71) false alarms per hour per term at the default.
  */
 const DEFAULT_PERTURBATIONS = 16;
+/** Fitting uses at most this many bank windows (evenly spread); the bias and guard use all of theirs. */
 const MAX_FIT_BANK_ROWS = 8000;
 /**
  * When a head raises more false alarms than allowed on the held-out negatives, its bias is lowered by
@@ -86,8 +87,6 @@ export interface SiteAdaptOptions {
   biasMargin?: number;
   /** The unit's weight decay (fitUnit's l2, in standardised units; default fitUnit's 1e-3). */
   l2?: number;
-  /** The guard's tries, each lowering the bias by that many logits more (default EXTRA_BIAS_MARGINS, 0, 1, 2). */
-  extraBiasMargins?: readonly number[];
   seed?: number;
   logger?: Logger;
 }
@@ -199,7 +198,7 @@ export class SiteAdapter {
     const allowed = Math.max(this.o.targetFaPerHour, faBefore);
     // Too many false alarms on the held-out negatives: tried again with the bias lowered a further
     // step (EXTRA_BIAS_MARGINS), while the held-out takes are still found as well as before.
-    const chosen = firstAccepted(this.o.extraBiasMargins ?? EXTRA_BIAS_MARGINS, (extra) => {
+    const chosen = firstAccepted(EXTRA_BIAS_MARGINS, (extra) => {
       const recallAfter = foundBy(guardUnit!, extra), faAfter = Math.max(alarmsOf(guardHeld, extra), alarmsOf(fittedHeld, extra));
       const figures: GuardFigures = {
         heldOutTakes: held.length, recallBefore: ratio(recallBefore, held.length), recallAfter: ratio(recallAfter, held.length),
