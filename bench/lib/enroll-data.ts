@@ -48,8 +48,10 @@ export async function fsddTakes(): Promise<Map<string, Map<string, Take[]>>> {
   for (const r of (await readManifest()).filter((x) => x.kind === 'word' && x.path.includes('/fsdd/'))) {
     const take = Number(/_(\d+)\.wav$/.exec(r.path)?.[1]);
     const bySpeaker = out.get(r.speaker) ?? out.set(r.speaker, new Map()).get(r.speaker)!;
-    bySpeaker.set(r.text, [...(bySpeaker.get(r.text) ?? []), { word: r.text, speaker: r.speaker, take, file: r.file }].sort((a, b) => a.take - b.take));
+    const takes = bySpeaker.get(r.text) ?? bySpeaker.set(r.text, []).get(r.text)!;
+    takes.push({ word: r.text, speaker: r.speaker, take, file: r.file });
   }
+  for (const bySpeaker of out.values()) for (const takes of bySpeaker.values()) takes.sort((a, b) => a.take - b.take);
   return out;
 }
 

@@ -83,7 +83,7 @@ export interface SiteAdaptOptions {
   /** The site's machine noise, to perturb takes with. */
   noiseBeds?: Float32Array[];
   perturbations?: number;
-  /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 1.5). */
+  /** The highest fitting negative sits this far (logit) below the term's threshold (default BIAS_MARGIN, 2.5). */
   biasMargin?: number;
   /** The unit's weight decay (fitUnit's l2, in standardised units; default fitUnit's 1e-3). */
   l2?: number;
